@@ -1,0 +1,1 @@
+"""Headless subcommands: every studio action has a command-line twin here."""

@@ -1,0 +1,1 @@
+"""Engine tasks: generator functions that yield progress and return results."""

@@ -1,0 +1,116 @@
+"""Jobs panel: one row per engine job with progress, message and a cancel button."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QScrollArea, QVBoxLayout, QWidget)
+
+from app.engine.jobs import Job, JobState
+
+MAX_FINISHED_ROWS = 30
+STATE_TEXT = {JobState.DONE: "done", JobState.FAILED: "failed", JobState.CANCELLED: "cancelled"}
+STATE_COLOR = {JobState.DONE: "#59a14f", JobState.FAILED: "#e15759", JobState.CANCELLED: "#9aa0a6"}
+
+
+class JobRow(QFrame):
+    """The widgets of one job."""
+
+    def __init__(self, job: Job, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.name_label = QLabel(job.name)
+        self.name_label.setStyleSheet("font-weight: bold")
+        self.state_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(10)
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.cancel_button.clicked.connect(self._cancel)
+        top = QHBoxLayout()
+        top.addWidget(self.name_label, 1)
+        top.addWidget(self.state_label)
+        top.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message_label)
+        self.refresh()
+
+    def _cancel(self) -> None:
+        self.job.cancel()
+        self.cancel_button.setEnabled(False)
+        self.state_label.setText("cancelling…")
+
+    def refresh(self) -> None:
+        """Copy the job's state into the widgets."""
+        job = self.job
+        if job.state.finished:
+            self.cancel_button.hide()
+            self.state_label.setText(STATE_TEXT[job.state])
+            self.state_label.setStyleSheet(f"color: {STATE_COLOR[job.state]}")
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(1000 if job.state == JobState.DONE else self.progress.value())
+            text = job.error if job.state == JobState.FAILED else job.message
+            self.message_label.setText(text or "")
+            return
+        if not self.job.cancel_requested:
+            self.state_label.setText("running" if job.state == JobState.RUNNING else "queued")
+        if job.fraction is None:
+            self.progress.setRange(0, 0)  # busy indicator
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(round(job.fraction * 1000)))
+        self.message_label.setText(job.message)
+
+
+class JobsPanel(QDockWidget):
+    """A dock listing engine jobs, newest first; connect it to an EngineBridge."""
+
+    def __init__(self, bridge=None, parent: QWidget | None = None) -> None:
+        super().__init__("Jobs", parent)
+        self.setObjectName("JobsPanel")
+        self.rows: dict[int, JobRow] = {}
+        body = QWidget()
+        self._list = QVBoxLayout(body)
+        self._list.setContentsMargins(2, 2, 2, 2)
+        self._list.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
+        if bridge is not None:
+            self.attach(bridge)
+
+    def attach(self, bridge) -> None:
+        bridge.jobQueued.connect(self.update_job)
+        bridge.jobStarted.connect(self.update_job)
+        bridge.jobProgress.connect(self.update_job)
+        bridge.jobFinished.connect(self.update_job)
+
+    def row(self, job: Job) -> JobRow | None:
+        return self.rows.get(job.id)
+
+    def update_job(self, job: Job) -> None:
+        """Add a row for a new job or refresh an existing one."""
+        row = self.rows.get(job.id)
+        if row is None:
+            row = JobRow(job)
+            self.rows[job.id] = row
+            self._list.insertWidget(0, row)
+            self._prune()
+        row.refresh()
+
+    def _prune(self) -> None:
+        finished = [r for r in self.rows.values() if r.job.state.finished]
+        for r in sorted(finished, key=lambda r: r.job.id)[:max(0, len(finished) - MAX_FINISHED_ROWS)]:
+            self.rows.pop(r.job.id)
+            r.setParent(None)
+            r.deleteLater()
