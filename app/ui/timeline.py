@@ -10,7 +10,7 @@ from typing import Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton,
                                QVBoxLayout, QWidget)
 
 from app.core.motion import Segment
@@ -18,6 +18,7 @@ from app.core.motion import Segment
 SEGMENT_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7")
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
 MARGIN = 10
+SP = QStyle.StandardPixmap
 RULER_H = 22
 
 
@@ -165,7 +166,7 @@ class Timeline(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.strip = TimelineStrip(self)
-        self.play_button = self._button("▶", "Play/pause (Space)", self.toggle_play)
+        self.play_button = self._button(SP.SP_MediaPlay, "Play/pause (Space)", self.toggle_play)
         self.loop_box = QCheckBox("Loop")
         self.loop_box.setChecked(True)
         self.speed_box = QComboBox()
@@ -179,11 +180,11 @@ class Timeline(QWidget):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        controls.addWidget(self._button("⏮", "First frame (Home)", self.go_home))
-        controls.addWidget(self._button("◀", "Previous frame (Left)", lambda: self.step(-1)))
+        controls.addWidget(self._button(SP.SP_MediaSkipBackward, "First frame (Home)", self.go_home))
+        controls.addWidget(self._button(SP.SP_MediaSeekBackward, "Previous frame (Left)", lambda: self.step(-1)))
         controls.addWidget(self.play_button)
-        controls.addWidget(self._button("▶|", "Next frame (Right)", lambda: self.step(1)))
-        controls.addWidget(self._button("⏭", "Last frame (End)", self.go_end))
+        controls.addWidget(self._button(SP.SP_MediaSeekForward, "Next frame (Right)", lambda: self.step(1)))
+        controls.addWidget(self._button(SP.SP_MediaSkipForward, "Last frame (End)", self.go_end))
         controls.addWidget(self.loop_box)
         controls.addWidget(QLabel("Speed"))
         controls.addWidget(self.speed_box)
@@ -206,9 +207,9 @@ class Timeline(QWidget):
         self._resume_after_scrub = False
         self._update_readout()
 
-    def _button(self, text: str, tip: str, slot) -> QToolButton:
+    def _button(self, icon: "QStyle.StandardPixmap", tip: str, slot) -> QToolButton:
         b = QToolButton(self)
-        b.setText(text)
+        b.setIcon(self.style().standardIcon(icon))
         b.setToolTip(tip)
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         b.clicked.connect(slot)
@@ -276,14 +277,14 @@ class Timeline(QWidget):
             self.strip.set_frame(0)
         self._anchor = (time.monotonic(), self.frame)
         self._timer.start()
-        self.play_button.setText("⏸")
+        self.play_button.setIcon(self.style().standardIcon(SP.SP_MediaPause))
         self.playingChanged.emit(True)
 
     def pause(self) -> None:
         if not self.playing:
             return
         self._timer.stop()
-        self.play_button.setText("▶")
+        self.play_button.setIcon(self.style().standardIcon(SP.SP_MediaPlay))
         self.playingChanged.emit(False)
 
     def toggle_play(self) -> None:

@@ -1,0 +1,166 @@
+"""File handling for the studio window: open, save, export, drag-and-drop, errors.
+
+All reading, writing and rendering runs as engine jobs; the GUI thread only shows
+dialogs and applies results. A failed open leaves the current clip untouched.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QMimeData
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from .studio_tasks import MOTION_SUFFIXES, load_clip_task, save_clip_task
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+OPEN_FILTER = "Motion files (*.bvh *.npz);;BVH (*.bvh);;npz (*.npz);;All files (*)"
+SAVE_FILTERS = {"Motion npz (*.npz)": (".npz", None), "BVH (*.bvh)": (".bvh", None),
+                "SMPL/AMASS npz (*.npz)": (".npz", "smpl")}
+VIDEO_FILTERS = {"MP4 video (*.mp4)": ".mp4", "Animated GIF (*.gif)": ".gif"}
+EXPORT_SIZE = (1280, 720)
+
+
+def is_motion_path(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in MOTION_SUFFIXES
+
+
+def motion_paths_from_mime(mime: QMimeData) -> list[str]:
+    """Local .bvh/.npz files among dropped URLs (others are ignored)."""
+    if not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and is_motion_path(u.toLocalFile())]
+
+
+def with_suffix(path: str, suffix: str) -> str:
+    return path if path.lower().endswith(suffix) else path + suffix
+
+
+class FileActions:
+    """The window's file operations (kept apart to keep the window module small)."""
+
+    def __init__(self, win: "MainWindow") -> None:
+        self.win = win
+        self.last_dir = str(Path.home())
+        self.error_box: QMessageBox | None = None
+        self.last_error: str | None = None
+
+    # --- errors ----------------------------------------------------------------
+    def show_error(self, message: str, title: str = "Action Studio") -> None:
+        """One line in the status bar and a non-blocking warning box; never a traceback."""
+        message = (message or "unknown error").strip().splitlines()[0]
+        self.last_error = message
+        log.warning("%s", message)
+        self.win.statusBar().showMessage(message, 15000)
+        if self.win.quiet_errors:
+            return
+        if self.error_box is not None:
+            self.error_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self.win)
+        box.setModal(False)
+        box.show()
+        self.error_box = box
+
+    # --- open ------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.win, "Open motion", self.last_dir, OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path, autoplay: bool = False):
+        """Load a motion file on the engine; the current clip stays until it succeeds."""
+        path = Path(path)
+        self.last_dir = str(path.parent)
+        self.win.statusBar().showMessage(f"Opening {path.name}…")
+
+        def done(loaded) -> None:
+            self.win.recent.add(path)
+            self.win.set_loaded(loaded, autoplay=autoplay)
+
+        def failed(msg: str) -> None:
+            if not path.exists():
+                self.win.recent.remove(path)
+            self.show_error(msg, "Could not open motion")
+
+        return self.win.bridge.run(f"Open {path.name}", load_clip_task, path, on_done=done, on_error=failed)
+
+    # --- drag and drop ------------------------------------------------------------
+    def accepts_drop(self, mime: QMimeData) -> bool:
+        return bool(motion_paths_from_mime(mime))
+
+    def drop(self, mime: QMimeData) -> bool:
+        paths = motion_paths_from_mime(mime)
+        if not paths:
+            return False
+        self.open_path(paths[0], autoplay=True)
+        return True
+
+    # --- save / export -----------------------------------------------------------------
+    def _clip_or_warn(self):
+        clip = self.win.clip
+        if clip is None:
+            self.show_error("there is no motion to save")
+        return clip
+
+    def save_as_dialog(self, only: str | None = None) -> None:
+        """Save dialog; `only` restricts to one filter (the Export menu's BVH/npz/SMPL npz)."""
+        clip = self._clip_or_warn()
+        if clip is None:
+            return
+        filters = [only] if only else list(SAVE_FILTERS)
+        start = str(Path(self.last_dir) / (clip.name or "motion"))
+        path, chosen = QFileDialog.getSaveFileName(self.win, "Save motion as", start, ";;".join(filters))
+        if not path:
+            return
+        suffix, flavor = SAVE_FILTERS.get(chosen, SAVE_FILTERS[filters[0]])
+        self.save_path(with_suffix(path, suffix), flavor)
+
+    def save_path(self, path: str | Path, flavor: str | None = None):
+        clip = self._clip_or_warn()
+        if clip is None:
+            return None
+        path = Path(path)
+        self.last_dir = str(path.parent)
+
+        def done(written) -> None:
+            self.win.statusBar().showMessage(f"Saved {Path(written).name}", 8000)
+            if flavor is None:
+                self.win.recent.add(written)
+
+        return self.win.bridge.run(f"Save {path.name}", save_clip_task, clip.copy(), path, flavor,
+                                   on_done=done, on_error=lambda m: self.show_error(m, "Could not save"))
+
+    def export_video_dialog(self) -> None:
+        clip = self._clip_or_warn()
+        if clip is None:
+            return
+        start = str(Path(self.last_dir) / ((clip.name or "motion") + ".mp4"))
+        path, chosen = QFileDialog.getSaveFileName(self.win, "Export video", start, ";;".join(VIDEO_FILTERS))
+        if path:
+            self.export_video(with_suffix(path, VIDEO_FILTERS.get(chosen, ".mp4")))
+
+    def export_video(self, path: str | Path, size: tuple[int, int] = EXPORT_SIZE):
+        """Render the clip offscreen on the engine (as the viewport shows it) into MP4/GIF."""
+        from app.engine.tasks.render_video import render_clip_video
+
+        clip = self._clip_or_warn()
+        if clip is None:
+            return None
+        path = Path(path)
+        win = self.win
+        camera = win.viewport.preset_name
+        kwargs = dict(width=size[0], height=size[1], camera=camera, body_name=win.body_name,
+                      show_skeleton=win.viewport.flags.get("skeleton", False))
+        if win.body is not None:
+            kwargs["body"] = win.body
+            if win.vertices is not None and len(win.vertices) == clip.num_frames:
+                kwargs["vertices"] = win.vertices
+        return win.bridge.run(
+            f"Export {path.name}", render_clip_video, clip.copy(), path, **kwargs,
+            on_done=lambda p: win.statusBar().showMessage(f"Exported {Path(p).name}", 8000),
+            on_error=lambda m: self.show_error(m, "Could not export video"))

@@ -1,0 +1,264 @@
+"""The studio's main window: viewport, timeline, body and jobs docks, menus."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from app.core.motion import MotionClip, rest_clip
+from app.engine.jobs import Engine, Job, JobState
+
+from .actions import build_actions, build_menus
+from .body_panel import BodyPanel
+from .bridge import EngineBridge
+from .file_actions import FileActions
+from .jobs_panel import JobsPanel
+from .recent_files import RecentFiles, RecentFilesMenu
+from .render_thread import RendererFactory
+from .studio_tasks import LoadedClip, SkinResult, clip_task, skin_task
+from .timeline import Timeline
+from .viewport import Viewport
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CLIP = REPO_ROOT / "assets" / "motions" / "default.npz"
+RESKIN_DEBOUNCE_MS = 250
+PREPARE_TEXT = "Preparing body model (one-time)…"
+
+
+def anny_prepared() -> bool:
+    try:
+        from app.engine.body.prepare import is_anny_prepared
+        return bool(is_anny_prepared())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+class MainWindow(QMainWindow):
+    """The studio window. Pass an Engine (a started one is reused) or let it create one."""
+
+    def __init__(self, engine: Engine | None = None, settings: QSettings | None = None,
+                 renderer_factory: RendererFactory | None = None, bodies: dict | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Action Studio")
+        self.resize(1600, 1000)
+        self.setAcceptDrops(True)
+        self.quiet_errors = False  # tests set this to skip the message box
+        self._own_engine = engine is None
+        self.engine = (engine or Engine()).start()
+        self.bridge = EngineBridge(self.engine, self)
+        self.recent = RecentFiles(settings)
+        self.files = FileActions(self)
+
+        self.clip: MotionClip | None = None
+        self.clip_path: Path | None = None
+        self.joints: np.ndarray | None = None
+        self.vertices: np.ndarray | None = None
+        self.faces: np.ndarray | None = None
+        self.body: Any = None
+        self.body_name = "anny"
+        self._clip_serial = 0
+        self._skin_job: Job | None = None
+        self._body_job: Job | None = None
+        self._autoplay_on_mesh = False
+
+        self.viewport = Viewport(renderer_factory)
+        self.timeline = Timeline()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.viewport, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+
+        self.body_panel = BodyPanel(bodies, self)
+        self.jobs_panel = JobsPanel(self.bridge, self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.body_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_panel)
+        self.resizeDocks([self.body_panel, self.jobs_panel], [280, 300], Qt.Orientation.Horizontal)
+
+        self.actions_ = build_actions(self)
+        self.recent_menu = RecentFilesMenu(self.recent, self.files.open_path, self)
+        _, view_menu = build_menus(self, self.actions_, self.recent_menu)
+        view_menu.addSeparator()
+        view_menu.addAction(self.body_panel.toggleViewAction())
+        view_menu.addAction(self.jobs_panel.toggleViewAction())
+        for key in ("skeleton", "grid", "shadow", "contacts"):
+            self.body_panel.add_toggle(key, getattr(self.actions_, key))
+
+        self.clip_label = QLabel("no motion")
+        self.stats_label = QLabel()
+        self.statusBar().addPermanentWidget(self.clip_label)
+        self.statusBar().addPermanentWidget(self.stats_label)
+
+        self._reskin_timer = QTimer(self)
+        self._reskin_timer.setSingleShot(True)
+        self._reskin_timer.setInterval(RESKIN_DEBOUNCE_MS)
+        self._reskin_timer.timeout.connect(self.request_skin)
+        self._connect()
+
+    # --- wiring ------------------------------------------------------------------
+    def _connect(self) -> None:
+        a, tl, vp = self.actions_, self.timeline, self.viewport
+        a.open.triggered.connect(self.files.open_dialog)
+        a.save_as.triggered.connect(lambda: self.files.save_as_dialog())
+        a.export_video.triggered.connect(self.files.export_video_dialog)
+        a.export_bvh.triggered.connect(lambda: self.files.save_as_dialog("BVH (*.bvh)"))
+        a.export_npz.triggered.connect(lambda: self.files.save_as_dialog("Motion npz (*.npz)"))
+        a.export_smpl.triggered.connect(lambda: self.files.save_as_dialog("SMPL/AMASS npz (*.npz)"))
+        a.quit.triggered.connect(self.close)
+        a.play.triggered.connect(tl.toggle_play)
+        a.step_back.triggered.connect(lambda: tl.step(-1))
+        a.step_forward.triggered.connect(lambda: tl.step(1))
+        a.step_back_10.triggered.connect(lambda: tl.step(-10))
+        a.step_forward_10.triggered.connect(lambda: tl.step(10))
+        a.home.triggered.connect(tl.go_home)
+        a.end.triggered.connect(tl.go_end)
+        a.loop.toggled.connect(tl.set_loop)
+        tl.loop_box.toggled.connect(a.loop.setChecked)
+        for key in ("skeleton", "grid", "shadow", "contacts"):
+            getattr(a, key).toggled.connect(lambda on, k=key: vp.set_flag(k, on))
+            vp.flags[key] = getattr(a, key).isChecked()
+        for name, act in a.cameras.items():
+            act.triggered.connect(lambda _=False, n=name: vp.set_preset(n))
+        tl.frameChanged.connect(vp.set_frame)
+        tl.playingChanged.connect(vp.set_playing)
+        vp.statsChanged.connect(self.stats_label.setText)
+        vp.renderFailed.connect(lambda m: self.statusBar().showMessage(m, 10000))
+        self.body_panel.phenotypeChanged.connect(lambda _: self._reskin_timer.start())
+        self.body_panel.bodyChanged.connect(self.start_body)
+        self.bridge.jobProgress.connect(self._job_progress)
+        self.bridge.jobStarted.connect(self._job_progress)
+
+    # --- startup -------------------------------------------------------------------
+    def start(self, path: str | Path | None = None, prepare_body: bool = True) -> None:
+        """Open `path` (or the default clip) and get the body model ready (prepared once)."""
+        if path:
+            self.files.open_path(path, autoplay=True)
+        else:
+            self.open_default_clip()
+        if prepare_body:
+            self.start_body(self.body_panel.current_body())
+
+    def open_default_clip(self) -> None:
+        if DEFAULT_CLIP.is_file():
+            self.files.open_path(DEFAULT_CLIP, autoplay=True)
+        else:
+            log.info("no %s; using a procedural rest clip", DEFAULT_CLIP)
+            clip = rest_clip(90)
+            clip.name = "rest pose"
+            self.bridge.run("Default clip", clip_task, clip,
+                            on_done=lambda lc: self.set_loaded(lc, autoplay=True), on_error=self.files.show_error)
+
+    # --- clip ------------------------------------------------------------------------
+    def set_loaded(self, loaded: LoadedClip, autoplay: bool = False) -> None:
+        """Show a clip prepared on the engine (joints precomputed) and re-skin the body for it."""
+        self.timeline.pause()
+        self.clip, self.clip_path, self.joints = loaded.clip, loaded.path, loaded.joints
+        self._clip_serial += 1
+        self.vertices = None
+        self.viewport.set_motion(loaded.joints, loaded.clip.skeleton.parents, loaded.contacts)
+        self.timeline.strip.frame = 0
+        self.timeline.set_clip(loaded.clip.num_frames, loaded.clip.fps, loaded.clip.segments)
+        name = loaded.clip.name or (loaded.path.name if loaded.path else "motion")
+        self.setWindowTitle(f"{name} — Action Studio")
+        self.clip_label.setText(f"{name}: {loaded.clip.num_frames} frames @ {loaded.clip.fps:g} fps, "
+                                f"{loaded.clip.duration:.1f} s")
+        self.statusBar().showMessage(f"Opened {name}", 5000)
+        self._autoplay_on_mesh = autoplay
+        if self.body is not None:
+            self.request_skin()
+        elif autoplay and (self._body_job is None or self._body_job.state.finished):
+            self.timeline.play()
+
+    # --- body --------------------------------------------------------------------------
+    def start_body(self, name: str) -> None:
+        """Load (and prepare once) a body model on the engine, then skin the clip."""
+        from app.engine.tasks.body_tasks import load_body
+
+        if self._body_job is not None and not self._body_job.state.finished:
+            self._body_job.cancel()
+        self.body_name = name
+        first_time = name == "anny" and not anny_prepared()
+        if first_time:
+            self.viewport.set_banner(PREPARE_TEXT, 0.0)
+        self._body_job = self.bridge.run(
+            "Prepare body model (one-time)" if first_time else f"Load body {name}", load_body, name,
+            on_done=self._body_ready, on_error=self._body_failed, on_cancel=lambda: self.viewport.set_banner(None))
+
+    def _body_ready(self, body: Any) -> None:
+        self.viewport.set_banner(None)
+        self.body = body
+        phenotype = getattr(body, "phenotype", None)
+        if isinstance(phenotype, dict) and phenotype:
+            if any(abs(phenotype.get(k, 0.5) - v) > 1e-6 for k, v in self.body_panel.phenotype().items()):
+                self.body_panel.set_phenotype(phenotype)
+        self.request_skin()
+
+    def _body_failed(self, message: str) -> None:
+        self.viewport.set_banner(None)
+        self.files.show_error(f"body model: {message}", "Body model unavailable")
+        if self._autoplay_on_mesh:
+            self._autoplay_on_mesh = False
+            self.timeline.play()
+
+    def request_skin(self) -> None:
+        """(Re)compute the body vertices of every frame in the background; the old mesh stays meanwhile."""
+        if self.body is None or self.clip is None:
+            return
+        if self._skin_job is not None and not self._skin_job.state.finished:
+            self._skin_job.cancel()
+        serial = self._clip_serial
+        self._skin_job = self.bridge.run(
+            "Pose body", skin_task, self.body, self.clip, self.body_panel.phenotype(), serial,
+            on_done=self._skin_done, on_error=lambda m: self.files.show_error(f"posing the body failed: {m}"))
+
+    def _skin_done(self, result: SkinResult) -> None:
+        if result.clip_serial != self._clip_serial:
+            return  # a newer clip was opened meanwhile
+        self.vertices, self.faces = result.vertices, result.faces
+        self.viewport.set_mesh(result.vertices, result.faces)
+        if self._autoplay_on_mesh:
+            self._autoplay_on_mesh = False
+            self.timeline.play()
+
+    def _job_progress(self, job: Job) -> None:
+        if job is self._body_job and self.viewport.banner:
+            self.viewport.set_banner(PREPARE_TEXT + (f"  {job.message}" if job.message else ""), job.fraction)
+
+    # --- drag and drop ------------------------------------------------------------------
+    def dragEnterEvent(self, ev: QDragEnterEvent) -> None:  # noqa: N802
+        if self.files.accepts_drop(ev.mimeData()):
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
+
+    def dragMoveEvent(self, ev: QDragMoveEvent) -> None:  # noqa: N802
+        self.dragEnterEvent(ev)
+
+    def dropEvent(self, ev: QDropEvent) -> None:  # noqa: N802
+        if self.files.drop(ev.mimeData()):
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
+
+    # --- shutdown -------------------------------------------------------------------------
+    def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802
+        self.timeline.pause()
+        self._reskin_timer.stop()
+        self.viewport.shutdown()
+        self.bridge.shutdown()
+        if self._own_engine:
+            self.engine.stop()
+        super().closeEvent(ev)
+
+    def job_states(self) -> dict[str, JobState]:
+        """name -> state of the engine's jobs (handy for tests and the screenshot script)."""
+        return {j.name: j.state for j in self.engine.jobs}

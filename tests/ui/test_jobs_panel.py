@@ -1,0 +1,66 @@
+"""Jobs panel rows: progress, messages, cancel and final states."""
+from __future__ import annotations
+
+from app.engine.jobs import Job, JobState
+from app.ui.jobs_panel import JobsPanel
+
+
+def _noop():
+    yield 0.0
+
+
+def test_progress_cancel_and_finish(qtbot):
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    job = Job("Render video", _noop, id=7, state=JobState.RUNNING, fraction=0.4, message="frame 40/100")
+    panel.update_job(job)
+    row = panel.row(job)
+    assert row is not None
+    assert row.progress.value() == 400
+    assert row.message_label.text() == "frame 40/100"
+    assert row.state_label.text() == "running"
+    row.cancel_button.click()
+    assert job.cancel_requested
+    assert not row.cancel_button.isEnabled()
+    job.state, job.message = JobState.CANCELLED, "cancelled"
+    panel.update_job(job)
+    assert row.state_label.text() == "cancelled" and row.cancel_button.isHidden()
+
+
+def test_failed_job_shows_one_line_error(qtbot):
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    job = Job("Open x.bvh", _noop, id=1, state=JobState.FAILED, error="x.bvh: no HIERARCHY section")
+    panel.update_job(job)
+    row = panel.row(job)
+    assert row.state_label.text() == "failed"
+    assert row.message_label.text() == "x.bvh: no HIERARCHY section"
+    done = Job("Pose body", _noop, id=2, state=JobState.DONE)
+    panel.update_job(done)
+    assert panel.row(done).state_label.text() == "done" and panel.row(done).progress.value() == 1000
+    assert list(panel.rows) == [1, 2]
+
+
+def test_unknown_fraction_is_busy(qtbot):
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    job = Job("Prepare", _noop, id=3, state=JobState.RUNNING, fraction=None)
+    panel.update_job(job)
+    assert panel.row(job).progress.maximum() == 0
+
+
+def test_panel_follows_bridge(qtbot, engine):
+    from app.ui.bridge import EngineBridge
+
+    bridge = EngineBridge(engine)
+    panel = JobsPanel(bridge)
+    qtbot.addWidget(panel)
+
+    def task():
+        yield 0.5, "half way"
+        return 1
+
+    with qtbot.waitSignal(bridge.jobFinished, timeout=5000):
+        job = bridge.run("Half", task)
+    assert panel.row(job).state_label.text() == "done"
+    bridge.shutdown()

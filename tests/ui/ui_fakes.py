@@ -1,0 +1,41 @@
+"""Small stand-ins for the body model used by the window tests."""
+from __future__ import annotations
+
+import numpy as np
+
+from app.core.motion import MotionClip, Segment
+
+
+class FakeBody:
+    """A 'body' of one triangle per joint triple; height scales it so re-skins are visible."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self._phenotype = {k: 0.5 for k in ("gender", "age", "muscle", "weight", "height", "proportions")}
+        self.faces = np.array([[0, 1, 2], [0, 2, 3]], dtype=np.int32)
+        self.pose_calls = 0
+
+    @property
+    def phenotype(self) -> dict[str, float]:
+        return dict(self._phenotype)
+
+    def set_phenotype(self, **values: float) -> None:
+        self._phenotype.update(values)
+
+    def pose(self, clip: MotionClip, frames=None) -> np.ndarray:
+        self.pose_calls += 1
+        idx = np.arange(clip.num_frames)[frames] if isinstance(frames, slice) else np.asarray(list(frames))
+        j = clip.joints()[idx]
+        scale = 0.5 + self._phenotype["height"]
+        return (j[:, [0, 15, 20, 21]] * scale).astype(np.float32)
+
+
+def make_clip(frames: int = 40, fps: float = 30.0, name: str = "wave") -> MotionClip:
+    """A small moving clip with two labelled segments."""
+    t = np.arange(frames) / fps
+    rots = np.zeros((frames, 22, 3))
+    rots[:, 18, 2] = 0.8 * np.sin(2 * np.pi * t)  # left elbow waves
+    trans = np.stack([0.3 * t, np.full(frames, 0.95), np.zeros(frames)], axis=1)
+    segs = [Segment(0.0, frames / fps / 2, "raise arm", "raise"), Segment(frames / fps / 2, frames / fps, "wave", "wave")]
+    return MotionClip(fps, trans, rots, segments=segs, name=name)
