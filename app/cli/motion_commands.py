@@ -69,7 +69,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         if not (0 < args.fps <= 1000):
             raise InvalidInputError(f"--fps must be in (0, 1000], got {args.fps}")
         clip = clip.resample(args.fps)
-    save_motion(clip, out, flavor="smpl" if args.smpl else None)
+    save_motion(clip, out, flavor="smpl" if args.smpl else "studio")
     print(f"wrote {out} ({clip.num_frames} frames at {clip.fps:g} fps)")
     return 0
 

@@ -243,7 +243,7 @@ def _retarget(bvh: BvhData, units: str | float | None, bones: str = "source") ->
         else:
             glob[:, j] = glob[:, SMPL22_PARENTS[j]]
     local = global_to_local(glob, SMPL22_PARENTS)
-    offsets = _bone_offsets(mapping, rest, align if bones == "source" else None)
+    offsets = _bone_offsets(mapping, rest, align, smpl_dirs=bones == "smpl")
     skel = Skeleton(SMPL22_NAMES, SMPL22_PARENTS, offsets)
     trans = gpos[:, mapping["pelvis"]]
     log.info("%s: retargeted %d frames, %d/22 joints mapped, %.4f m/unit", bvh.path, n_frames, len(mapping), scale)
@@ -254,9 +254,10 @@ def _smpl_index(name: str) -> int:
     return SMPL22_NAMES.index(name)
 
 
-def _mapped_ancestor(name: str, mapping: dict[str, int]) -> str | None:
+def _mapped_ancestor(name: str, mapped) -> str | None:
+    """Nearest SMPL ancestor of ``name`` that is in ``mapped`` (a mapping or a set of names)."""
     p = SMPL22_PARENTS[_smpl_index(name)]
-    while p >= 0 and SMPL22_NAMES[p] not in mapping:
+    while p >= 0 and SMPL22_NAMES[p] not in mapped:
         p = SMPL22_PARENTS[p]
     return SMPL22_NAMES[p] if p >= 0 else None
 
@@ -357,67 +358,40 @@ def _rest_is_tpose(mapping: dict[str, int], smpl: np.ndarray, rest: np.ndarray,
     return True
 
 
-def _bone_offsets(mapping: dict[str, int], rest: np.ndarray,
-                 align: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """SMPL-22 rest offsets: SMPL's directions scaled to the source's bone lengths, or with
-    ``align`` the source's rest bone vectors in SMPL orientation (A_parent^T @ d_src).
+def _bone_offsets(mapping: dict[str, int], rest: np.ndarray, align: dict[str, np.ndarray],
+                 smpl_dirs: bool = False) -> np.ndarray:
+    """SMPL-22 rest offsets from the source rest pose.
 
-    Degenerate source bones (shorter than 15 % of the size-scaled SMPL bone, e.g. CMU's
-    zero-length lowerback) and unmapped joints share the next anchored bone: its vector
-    is split between the pieces in proportion to SMPL's bone lengths.
+    Each anchored bone (from the nearest anchored ancestor a to joint j) gets the source
+    vector in SMPL orientation, A_a^T @ (P_j - P_a), or with ``smpl_dirs`` SMPL's
+    direction with the source length. Unmapped joints and degenerate source bones
+    (shorter than 15 % of the size-scaled SMPL bone, e.g. CMU's zero-length lowerback)
+    are not anchors: the anchored vector is split between the pieces in proportion to
+    SMPL's bone lengths. Joints with no anchored descendant keep SMPL's scaled offset.
     """
     smpl = SMPL22_REST_POSITIONS
     size = lambda pos, idx: np.linalg.norm(pos[idx("left_hip")] - pos[idx("left_ankle")])  # noqa: E731
     ratio = size(rest, lambda n: mapping[n]) / size(smpl, _smpl_index)
-    k = np.full(22, np.nan)
     anchor = {"pelvis"}
-    for j, name in enumerate(SMPL22_NAMES[1:], start=1):
-        if name not in mapping:
-            continue
-        a = _anchor_ancestor(name, anchor)
-        if a is None:
-            continue
-        src_len = np.linalg.norm(rest[mapping[name]] - rest[mapping[a]])
-        smpl_len = np.linalg.norm(smpl[j] - smpl[_smpl_index(a)])
-        if smpl_len > 1e-9 and src_len >= 0.15 * ratio * smpl_len:
-            anchor.add(name)
-            k[j] = src_len / smpl_len
-    if align is not None:
-        return _source_offsets(mapping, rest, align, anchor, ratio)
-    # joints between an anchor and its anchored ancestor share the descendant's factor
-    for j in range(21, 0, -1):
-        name = SMPL22_NAMES[j]
-        if np.isnan(k[j]):
-            c = CHAIN_CHILD.get(name)
-            while c is not None and np.isnan(k[_smpl_index(c)]):
-                c = CHAIN_CHILD.get(c)
-            k[j] = k[_smpl_index(c)] if c is not None else np.nan
-    for j in range(1, 22):
-        if np.isnan(k[j]):
-            p = SMPL22_PARENTS[j]
-            k[j] = k[p] if p > 0 and not np.isnan(k[p]) else ratio
-    offs = np.zeros((22, 3))
-    offs[0] = smpl[0] * ratio
-    for j in range(1, 22):
-        offs[j] = (smpl[j] - smpl[SMPL22_PARENTS[j]]) * k[j]
-    return offs
-
-
-def _source_offsets(mapping: dict[str, int], rest: np.ndarray, align: dict[str, np.ndarray],
-                    anchor: set[str], ratio: float) -> np.ndarray:
-    smpl = SMPL22_REST_POSITIONS
     offs = np.full((22, 3), np.nan)
     offs[0] = smpl[0] * ratio
     for j, name in enumerate(SMPL22_NAMES[1:], start=1):
-        if name not in anchor:
+        a = _mapped_ancestor(name, anchor)
+        if name not in mapping or a is None:
             continue
-        a = _anchor_ancestor(name, anchor)
-        a_rot = align[a]
+        d_src = rest[mapping[name]] - rest[mapping[a]]
+        d_smpl = smpl[j] - smpl[_smpl_index(a)]
+        if np.linalg.norm(d_src) < 0.15 * ratio * np.linalg.norm(d_smpl):
+            continue
+        anchor.add(name)
         chain = [j]
         while SMPL22_PARENTS[chain[-1]] != _smpl_index(a):
             chain.append(SMPL22_PARENTS[chain[-1]])
         chain = chain[::-1]  # intermediates first, j last
-        vec = a_rot.T @ (rest[mapping[name]] - rest[mapping[a]])
+        if smpl_dirs:
+            vec = d_smpl / np.linalg.norm(d_smpl) * np.linalg.norm(d_src)
+        else:
+            vec = align[a].T @ d_src
         lengths = np.array([np.linalg.norm(smpl[c] - smpl[SMPL22_PARENTS[c]]) for c in chain])
         w = lengths / max(lengths.sum(), 1e-9)
         for c, wc in zip(chain[:-1], w[:-1]):
@@ -428,10 +402,3 @@ def _source_offsets(mapping: dict[str, int], rest: np.ndarray, align: dict[str, 
         if np.isnan(offs[j, 0]):
             offs[j] = (smpl[j] - smpl[SMPL22_PARENTS[j]]) * ratio
     return offs
-
-
-def _anchor_ancestor(name: str, anchor: set[str]) -> str | None:
-    p = SMPL22_PARENTS[_smpl_index(name)]
-    while p >= 0 and SMPL22_NAMES[p] not in anchor:
-        p = SMPL22_PARENTS[p]
-    return SMPL22_NAMES[p] if p >= 0 else None

@@ -55,6 +55,7 @@ class Viewport(QWidget):
         self.banner: str | None = None
         self.banner_fraction: float | None = None
         self._serial = 0
+        self._frames_since_adapt = 0
         self._drag: tuple[QPointF, Qt.MouseButton, bool] | None = None
         self._shown_times: list[float] = []
         self.thread = RenderThread(factory or default_renderer_factory)
@@ -157,14 +158,21 @@ class Viewport(QWidget):
                                + (f"  {fps} fps" if fps else ""))
 
     def _adapt_scale(self) -> None:
-        ms = self.thread.avg_ms
-        if self.playing and ms > TARGET_MS and self.render_scale > MIN_SCALE:
-            self.render_scale = max(MIN_SCALE, self.render_scale * 0.85)
-        elif ms < TARGET_MS * 0.5 and self.render_scale < MAX_SCALE:
-            self.render_scale = min(MAX_SCALE, self.render_scale * 1.1)
-        elif not self.playing and self.render_scale < MAX_SCALE:
-            self.render_scale = MAX_SCALE  # full resolution when paused
-            self.request_render()
+        """While playing, size the render so one frame takes about TARGET_MS; full size when paused."""
+        if not self.playing:
+            if self.render_scale < MAX_SCALE:
+                self.render_scale = MAX_SCALE
+                self.request_render()
+            return
+        self._frames_since_adapt += 1
+        if self._frames_since_adapt < 6:
+            return
+        self._frames_since_adapt = 0
+        ms = max(1.0, self.thread.avg_ms)
+        # render time grows roughly with the pixel count, i.e. with scale squared
+        wanted = float(np.clip(self.render_scale * np.sqrt(TARGET_MS * 0.8 / ms), MIN_SCALE, MAX_SCALE))
+        if abs(wanted - self.render_scale) >= 0.05:
+            self.render_scale = round(wanted / 0.05) * 0.05
 
     def _render_failed(self, message: str) -> None:
         log.warning("%s", message)

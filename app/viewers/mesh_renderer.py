@@ -249,13 +249,14 @@ class MeshRenderer:
             prim = pyrender.Primitive(positions=geom.positions, color_0=geom.colors, indices=geom.indices,
                                       material=material)
             self._add("shadow", None, pyrender.Mesh([prim], name="shadow"))
-        pts = scene.vertices if scene.has_body() else scene.joints
-        pts = np.asarray(pts, np.float32)
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        height = max(float(lo[1]), 0.0)
+        pts = np.asarray(scene.vertices if scene.has_body() else scene.joints, np.float32)
+        bottom = float(pts[:, 1].min())
+        low = pts[pts[:, 1] < bottom + 0.6]  # footprint of the lower body (ignores outstretched arms)
+        lo, hi = low.min(axis=0), low.max(axis=0)
+        height = max(bottom, 0.0)
         fade = float(np.clip(1.0 - height / 1.5, 0.25, 1.0))
-        sx = 0.5 * (hi[0] - lo[0]) + 0.25 + 0.3 * height
-        sz = 0.5 * (hi[2] - lo[2]) + 0.25 + 0.3 * height
+        sx = 0.5 * (hi[0] - lo[0]) + 0.22 + 0.3 * height
+        sz = 0.5 * (hi[2] - lo[2]) + 0.22 + 0.3 * height
         pose = np.diag([sx, 1.0, sz, 1.0])
         pose[0, 3], pose[1, 3], pose[2, 3] = (lo[0] + hi[0]) / 2, overlays.GROUND_EPS, (lo[2] + hi[2]) / 2
         node = self._nodes["shadow"]

@@ -2,9 +2,10 @@
 
 On Mesa llvmpipe the fragment shader dominates the frame time (a dense body mesh
 makes many tiny triangles, each shaded in 4x4-pixel blocks), so the viewport
-uses wrapped-Lambert diffuse + Blinn-Phong specular with a sky/ground ambient
-instead of pyrender's Cook-Torrance loop, and a vertex shader without a per-vertex
-matrix inverse. It reads the same uniforms and attribute layout pyrender sets
+lights per vertex (Gouraud; the body has 13.7k vertices for triangles of a few
+pixels, so it looks the same as per-pixel lighting) with wrapped-Lambert diffuse,
+Blinn-Phong specular and a sky/ground ambient, instead of pyrender's per-pixel
+Cook-Torrance loop, and without pyrender's per-vertex matrix inverse. It reads the same uniforms and attribute layout pyrender sets
 (``material.base_color_factor``, ``material.emissive_factor``,
 ``directional_lights[i]``, ``ambient_light``, ``cam_pos``, ``M``, ``V``, ``P``);
 pyrender silently skips uniforms a shader does not declare.
@@ -20,6 +21,8 @@ import re
 from pyrender.shader_program import ShaderProgram, ShaderProgramCache
 
 STUDIO_VERT = """#version 330 core
+struct DirectionalLight { vec3 color; float intensity; vec3 direction; };
+struct Material { vec3 emissive_factor; vec4 base_color_factor; float roughness_factor; };
 layout(location = 0) in vec3 position;
 #ifdef NORMAL_LOC
 layout(location = NORMAL_LOC) in vec3 normal;
@@ -31,58 +34,27 @@ layout(location = INST_M_LOC) in mat4 inst_m;
 uniform mat4 M;
 uniform mat4 V;
 uniform mat4 P;
-out vec3 frag_position;
-#ifdef NORMAL_LOC
-out vec3 frag_normal;
-#endif
-#ifdef COLOR_0_LOC
-out vec4 color_multiplier;
-#endif
-void main()
-{
-    mat4 model = M * inst_m;
-    vec4 world = model * vec4(position, 1.0);
-    frag_position = world.xyz;
-    gl_Position = P * (V * world);
-#ifdef NORMAL_LOC
-    frag_normal = mat3(model) * normal;  // rigid or uniformly scaled models only
-#endif
-#ifdef COLOR_0_LOC
-    color_multiplier = color_0;
-#endif
-}
-"""
-
-STUDIO_FRAG = """#version 330 core
-struct DirectionalLight { vec3 color; float intensity; vec3 direction; };
-struct Material { vec3 emissive_factor; vec4 base_color_factor; float roughness_factor; };
 uniform Material material;
 uniform DirectionalLight directional_lights[MAX_DIRECTIONAL_LIGHTS];
 uniform int n_directional_lights;
 uniform vec3 cam_pos;
 uniform vec3 ambient_light;
-in vec3 frag_position;
-#ifdef NORMAL_LOC
-in vec3 frag_normal;
-#endif
-#ifdef COLOR_0_LOC
-in vec4 color_multiplier;
-#endif
-out vec4 frag_color;
+out vec4 shade;
 void main()
 {
+    mat4 model = M * inst_m;
+    vec4 world = model * vec4(position, 1.0);
+    gl_Position = P * (V * world);
     vec4 base = material.base_color_factor;
-    vec3 v = normalize(cam_pos - frag_position);
+    vec3 v = normalize(cam_pos - world.xyz);
 #ifdef NORMAL_LOC
-    vec3 n = normalize(frag_normal);
-    if (!gl_FrontFacing) n = -n;
+    vec3 n = normalize(mat3(model) * normal);  // rigid or uniformly scaled models only
 #else
     vec3 n = v;
 #endif
     float shininess = mix(64.0, 8.0, material.roughness_factor);
     float spec_strength = 0.25 * (1.0 - material.roughness_factor);
-    // sky/ground hemisphere ambient
-    vec3 color = base.rgb * ambient_light * mix(0.55, 1.15, 0.5 + 0.5 * n.y);
+    vec3 color = base.rgb * ambient_light * mix(0.55, 1.15, 0.5 + 0.5 * n.y);  // sky/ground ambient
     for (int i = 0; i < n_directional_lights; i++) {
         vec3 l = -directional_lights[i].direction;
         vec3 radiance = directional_lights[i].color * directional_lights[i].intensity;
@@ -95,10 +67,19 @@ void main()
     color += material.emissive_factor;
     float alpha = base.a;
 #ifdef COLOR_0_LOC
-    color *= color_multiplier.rgb;
-    alpha *= color_multiplier.a;
+    color *= color_0.rgb;
+    alpha *= color_0.a;
 #endif
-    frag_color = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / 2.2)), alpha);
+    shade = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / 2.2)), alpha);
+}
+"""
+
+STUDIO_FRAG = """#version 330 core
+in vec4 shade;
+out vec4 frag_color;
+void main()
+{
+    frag_color = shade;
 }
 """
 

@@ -9,9 +9,9 @@ import pytest
 from app.core.motion import MotionClip, rest_clip
 from app.core.skeleton import SMPL22_NAMES, SMPL22_PARENTS, SMPL22_REST_POSITIONS, rest_floor_height
 from app.engine.body import available_bodies, get_body, is_anny_prepared, prepare_anny
-from app.engine.body.prepare import resolve_anny_cache_dir
+from app.engine.body.prepare import _estimate, resolve_anny_cache_dir
 from app.engine.body.smpl_body import NOT_FOUND, SmplBody, smpl_available
-from app.engine.jobs import Progress
+from app.engine.jobs import Engine, JobState, Progress
 
 J = {n: i for i, n in enumerate(SMPL22_NAMES)}
 LIMBS = [(f"{s}_{a}", f"{s}_{b}") for s in ("left", "right")
@@ -80,6 +80,10 @@ def test_prepare_reports_progress_and_caches(prepared, tmp_path):
             next(gen)
     assert stop.value.value.model is body.model  # one model per process
     assert time.monotonic() - start < 2.0
+    job = Engine(synchronous=True).submit("prepare body", prepare_anny)
+    assert job.state == JobState.DONE and job.result.model is body.model
+    estimates = [_estimate(t, 60.0) for t in (0.0, 30.0, 60.0, 120.0, 600.0)]
+    assert estimates == sorted(estimates) and estimates[-1] < 1.0
 
 
 @pytest.mark.anny

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
-_FIRST_BUILD_S = 60.0   # rough duration of the first instantiation on 2 CPU cores
+_FIRST_BUILD_S = 75.0   # rough duration of the first instantiation on 2 CPU cores
 _CACHED_LOAD_S = 3.0    # loading cached data + compiling the skinning kernel
 
 
@@ -77,6 +77,16 @@ def _configure_environment(folder: Path) -> None:
     os.environ.setdefault("WARP_CACHE_PATH", str(app_cache_root() / "warp"))
 
 
+def _quiet_warp() -> None:
+    """Keep Warp's init banner and kernel-load lines out of the app's output."""
+    try:
+        import warp
+
+        warp.config.log_level = warp.LOG_WARNING
+    except (ImportError, AttributeError):  # pragma: no cover - warp comes with anny
+        log.debug("could not quiet warp", exc_info=True)
+
+
 def torch_device() -> str:
     import torch
 
@@ -94,6 +104,7 @@ def load_anny_model(cache_dir: str | Path | None = None) -> Any:
         _configure_environment(folder)
         import torch
 
+        _quiet_warp()
         import anny
         import anny.paths
 
@@ -130,7 +141,7 @@ def prepare_anny(cache_dir: str | Path | None = None) -> Generator[Any, None, "A
         return AnnyBody(model)
     first = not is_anny_prepared(folder)
     expected = _FIRST_BUILD_S if first else _CACHED_LOAD_S
-    message = ("Preparing body model (one-time, about a minute)..." if first
+    message = ("Preparing body model (one-time, a minute or two)..." if first
                else "Loading body model...")
     yield Progress(0.0, message)
     result: dict[str, Any] = {}

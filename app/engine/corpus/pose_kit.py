@@ -227,6 +227,29 @@ class Body:
             self.foot[s][:] = np.array([x, ANKLE_H[s], z]) + to_world(off, yaw)
             self.foot_yaw[s][:] = yaw
 
+    def idle(self, rng: np.random.Generator, amount: float = 1.0) -> None:
+        """Subtle breathing and weight shift so a standing body is never frozen."""
+        ph = rng.uniform(0, 2 * np.pi, 3)
+        t = self.t
+        self.spine[:, 0] += amount * 0.015 * np.sin(2 * np.pi * 0.25 * t + ph[0])
+        self.pos[:, 0] += amount * 0.012 * np.sin(2 * np.pi * 0.13 * t + ph[1]) * np.cos(ph[2])
+        self.pos[:, 2] += amount * 0.008 * np.sin(2 * np.pi * 0.11 * t + ph[2])
+        self.head[:, 1] += amount * 0.05 * np.sin(2 * np.pi * 0.09 * t + ph[0])
+        for s in SIDES:
+            self.collar[s][:, 0] += amount * 0.02 * np.sin(2 * np.pi * 0.25 * t + ph[0])
+
+    def stand(self, rng: np.random.Generator | None = None, idle: float = 1.0) -> "Body":
+        """Planted feet at the origin plus idle motion (call before layering an action)."""
+        self.plant_feet()
+        if rng is not None and idle > 0:
+            self.idle(rng, idle)
+        return self
+
+    def finish(self, name: str, sigma: float = 1.0) -> MotionClip:
+        """Cap the pelvis by leg reach (supporting feet) and export."""
+        self.limit_height_smooth(None, sigma)
+        return self.to_clip(name)
+
     def root_rot(self) -> np.ndarray:
         return euler(self.pelvis[:, 0], self.yaw + self.pelvis[:, 1], self.pelvis[:, 2])
 
@@ -236,6 +259,12 @@ class Body:
     def toe_pivot(self, s: str, toe: np.ndarray) -> np.ndarray:
         """Ankle positions that keep the toe joint at `toe` for the current foot rotation."""
         return toe - np.einsum("tij,j->ti", self.foot_rot(s), OFF[LEG[s][3]])
+
+    def rise_on_toes(self, s: str, pitch) -> None:
+        """Add foot pitch about the (fixed) toe joint of the current, flat foot targets."""
+        toe = self.toe_pos(s)
+        self.foot_pitch[s] = self.foot_pitch[s] + np.broadcast_to(np.asarray(pitch, dtype=np.float64), (self.n,))
+        self.foot[s] = self.toe_pivot(s, toe)
 
     def toe_pos(self, s: str) -> np.ndarray:
         return self.foot[s] + np.einsum("tij,j->ti", self.foot_rot(s), OFF[LEG[s][3]])
