@@ -181,12 +181,15 @@ def bvh_to_motion(bvh: BvhData, fps: float | None = None, units: str | float | N
     geometry in SMPL orientation (chain bones have SMPL's directions with the source's
     lengths, branch bones such as pelvis->hip keep the source's direction, so joints
     track the source exactly and feet do not slide); 'smpl' uses SMPL directions for
-    every bone with the source's lengths.
+    every bone with the source's lengths. A BVH that already has the SMPL-22 joints is read
+    as it is (no facing or ground normalisation), so our own BVH files round-trip losslessly.
     """
     if bones not in ("source", "smpl"):
         raise ValueError("bones must be 'source' or 'smpl'")
     if sorted(bvh.joint_names) == sorted(SMPL22_NAMES):
+        # already our skeleton (e.g. written by write_bvh): read it as it is, so round trips are lossless
         clip = _smpl_direct(bvh, units)
+        face_forward = on_ground = False
     else:
         clip = _retarget(bvh, units, bones)
     clip.name = Path(bvh.path).stem if bvh.path != "<memory>" else ""
