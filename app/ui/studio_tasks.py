@@ -80,7 +80,10 @@ def save_clip_task(clip: MotionClip, path: str | Path, flavor: str | None = None
     yield Progress(0.1, f"writing {path.name}")
     from app.core.motion_io import save_motion
 
-    save_motion(clip, path, flavor=flavor)
+    if flavor:
+        save_motion(clip, path, flavor=flavor)
+    else:
+        save_motion(clip, path)
     return path
 
 

@@ -135,7 +135,9 @@ class TimelineStrip(QWidget):
         while t <= duration + 1e-9:
             x = self.x_for_time(t)
             p.drawLine(int(x), RULER_H - 7, int(x), RULER_H)
-            p.drawText(QRectF(x + 2, 0, 60, RULER_H - 6), Qt.AlignmentFlag.AlignLeft, f"{t:g}s")
+            label = f"{t:g}s"
+            if x + 2 + p.fontMetrics().horizontalAdvance(label) <= w:
+                p.drawText(QRectF(x + 2, 0, 60, RULER_H - 6), Qt.AlignmentFlag.AlignLeft, label)
             t += step
         p.drawLine(int(x0), RULER_H, int(x1), RULER_H)
         # segments

@@ -225,3 +225,16 @@ def test_smpl_body_with_synthetic_model(tmp_path):
     assert bone_cosines(joints, clip.joints(), LIMBS).min() > 0.999
     smpl.set_phenotype(beta_0=1.0)
     assert smpl.phenotype["beta_0"] == 1.0
+
+
+@pytest.mark.anny
+def test_tracks_real_mocap_walk(body, shared_dir):
+    path = shared_dir / "data" / "motion" / "cmu" / "przestr" / "02_01.bvh"
+    if not path.is_file():
+        pytest.skip("CMU walk 02_01.bvh is not in ../shared")
+    from app.core.motion_io import load_motion
+
+    clip = load_motion(path, max_frames=90)
+    verts, joints = body.pose_with_joints(clip)
+    assert bone_cosines(joints, clip.joints(), LIMBS).min() > 0.95
+    assert verts[..., 1].min() > -0.05 and verts[..., 1].min(axis=1).max() < 0.5  # walking on the ground
