@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -150,6 +152,9 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--anny", action="store_true", help="also time the real Anny mesh (needs torch + anny)")
     ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--also-osmesa", action="store_true",
+                    help="also time the synthetic mesh under OSMesa (in a subprocess: one GL platform per process)")
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # subprocess mode: rows as JSON
     args = ap.parse_args()
 
     meshes = [synthetic_body()]
@@ -166,11 +171,24 @@ def main() -> None:
             for skeleton in (False, True):
                 r = bench_size(renderer, v0, f, args.frames, skeleton)
                 scene = "body+grid+shadow+contacts" + (" +skeleton" if skeleton else "")
-                rows.append((label, f"{w}x{h}", scene, r))
+                rows.append((info["platform"], label, f"{w}x{h}", scene, r))
                 print(f"{label:45s} {w}x{h:<5d} {scene:36s} normals {r['normals_ms']:5.2f} ms  "
                       f"render+readback {r['render_ms']:6.2f} ms  total {r['total_ms']:6.2f} ms  "
                       f"{r['fps']:6.1f} fps (mean {r['fps_mean']:.1f})")
     renderer.close()
+    if args.json:
+        print("JSON" + json.dumps(rows))
+        return
+    if args.also_osmesa and info["platform"] != "osmesa":
+        env = dict(os.environ, ACTION_STUDIO_GL="osmesa", PYOPENGL_PLATFORM="osmesa")
+        out = subprocess.run([sys.executable, __file__, "--frames", str(args.frames), "--json"], env=env,
+                             capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            if line.startswith("JSON"):
+                rows += [tuple(row) for row in json.loads(line[4:])]
+                for _, label, size, scene, r in rows[-4:]:
+                    print(f"osmesa {label:38s} {size:9s} {scene:36s} total {r['total_ms']:6.2f} ms  "
+                          f"{r['fps']:6.1f} fps")
     stock = {size: bench_stock_pyrender(meshes[0][0], meshes[0][1], *size, max(10, args.frames // 6))
              for size in SIZES}
     for (w, h), ms in stock.items():
@@ -178,16 +196,17 @@ def main() -> None:
 
     lines = [
         f"`bench/bench_viewport.py`, {datetime.date.today().isoformat()}: {machine()}, "
-        f"GL platform **{info['platform']}**, {info['renderer']}, OpenGL {info['version']}. "
+        f"GL platform **{info['platform']}** (EGL tried first, OSMesa fallback; rows say which), "
+        f"{info['renderer']}, OpenGL {info['version']}. "
         f"Median over {args.frames} frames; every frame deforms the mesh, recomputes normals (numpy), "
         "re-uploads positions+normals in place, draws and reads back RGB. "
         "Other processes shared the 2 cores, so numbers are indicative.",
         "",
-        "| mesh | size | scene | normals ms | render+readback ms | total ms | fps (median) | fps (mean) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| GL | mesh | size | scene | normals ms | render+readback ms | total ms | fps (median) | fps (mean) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, size, scene, r in rows:
-        lines.append(f"| {label} | {size} | {scene} | {r['normals_ms']:.2f} | {r['render_ms']:.2f} | "
+    for plat, label, size, scene, r in rows:
+        lines.append(f"| {plat} | {label} | {size} | {scene} | {r['normals_ms']:.2f} | {r['render_ms']:.2f} | "
                      f"{r['total_ms']:.2f} | {r['fps']:.0f} | {r['fps_mean']:.0f} |")
     lines += [
         "",

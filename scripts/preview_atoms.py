@@ -10,10 +10,7 @@ import logging
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,41 +22,50 @@ LEFT = {1, 4, 7, 10, 13, 16, 18, 20}
 RIGHT = {2, 5, 8, 11, 14, 17, 19, 21}
 
 
-def _draw(ax, pts: np.ndarray, a: int, b: int, dx: float, alpha: float) -> None:
+COL = {"L": (200, 90, 20), "R": (30, 30, 210), "C": (30, 30, 30)}  # BGR: left blue, right red
+SCALE = 110  # pixels per metre
+CELL = 150
+
+
+def _draw(img: np.ndarray, pts2: np.ndarray, ox: int, oy: int) -> None:
+    def px(p):
+        return int(ox + p[0] * SCALE), int(oy - p[1] * SCALE)
     for j, p in enumerate(SMPL22_PARENTS):
         if p < 0:
             continue
-        c = "tab:blue" if j in LEFT else "tab:red" if j in RIGHT else "k"
-        ax.plot([pts[p, a] + dx, pts[j, a] + dx], [pts[p, b], pts[j, b]], color=c, lw=1.6, alpha=alpha)
-    ax.plot(pts[15, a] + dx, pts[15, b], "o", color="k", ms=4, alpha=alpha)
+        c = COL["L"] if j in LEFT else COL["R"] if j in RIGHT else COL["C"]
+        cv2.line(img, px(pts2[p]), px(pts2[j]), c, 2, cv2.LINE_AA)
+    cv2.circle(img, px(pts2[15]), 5, COL["C"], 1, cv2.LINE_AA)
 
 
 def sheet(clip, path: str, frames: int = 8) -> None:
-    """Side view (Z right, body-local) and front view (X) of `frames` evenly spaced frames."""
+    """Rows: side view (+Z to the right) and front view (body's left on screen right), root-centred;
+    a third row shows the top view of the feet and root path."""
     j = clip.joints()
     idx = np.linspace(0, clip.num_frames - 1, frames).round().astype(int)
-    fig, axes = plt.subplots(2, 1, figsize=(frames * 1.5, 6.5))
-    travel = j[:, 0, [0, 2]]
-    for row, (a, name) in enumerate(((2, "side (Z ->)"), (0, "front (X <- left)"))):
-        ax = axes[row]
-        for k, i in enumerate(idx):
-            pts = j[i].copy()
-            pts[:, [0, 2]] -= travel[i][None] * [1, 1]
-            if a == 0:
-                pts[:, 0] = -pts[:, 0]  # viewer faces the body: its left on screen right
-            _draw(ax, pts, a, 1, k * 1.3, 1.0)
-            ax.text(k * 1.3, -0.12, f"{i / clip.fps:.2f}s", ha="center", fontsize=7)
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_aspect("equal")
-        ax.set_ylim(-0.2, 2.3)
-        ax.set_xlim(-0.8, (frames - 1) * 1.3 + 0.8)
-        ax.set_title(f"{name}", fontsize=8, loc="left")
-        ax.axis("off")
-    # top view of the root path and feet
-    fig.suptitle(f"{clip.name}: {clip.text}"[:150], fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    h = 2 * 270 + 200 + 40
+    img = np.full((h, frames * CELL + 20, 3), 255, np.uint8)
+    yaw0 = clip.facing_angle(0)
+    c, s = np.cos(-yaw0), np.sin(-yaw0)
+    for k, i in enumerate(idx):
+        pts = j[i] - [j[i, 0, 0], 0.0, j[i, 0, 2]]
+        pts = pts @ np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])  # undo the initial heading
+        ox = 10 + k * CELL + CELL // 2
+        _draw(img, pts[:, [2, 1]], ox, 40 + 250)
+        _draw(img, pts[:, [0, 1]] * [-1, 1], ox, 40 + 520)
+        cv2.putText(img, f"{i / clip.fps:.2f}s", (ox - 20, 40 + 270), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
+    for y in (40 + 250, 40 + 520):
+        cv2.line(img, (0, y), (img.shape[1], y), (160, 160, 160), 1)
+    # top view: root path (grey) and ankles (blue/red), X to the right = body's right at frame 0 mirrored
+    top = j[:, [0, 7, 8]][..., [0, 2]]
+    lo, hi = top.reshape(-1, 2).min(0) - 0.2, top.reshape(-1, 2).max(0) + 0.2
+    sc = min(180 / max(hi[1] - lo[1], 1e-3), (img.shape[1] - 20) / max(hi[0] - lo[0], 1e-3), 120)
+    for k, col in ((0, (120, 120, 120)), (1, COL["L"]), (2, COL["R"])):
+        p = top[:, k]
+        q = np.stack([10 + (hi[0] - p[:, 0]) * sc, h - 10 - (p[:, 1] - lo[1]) * sc], -1).astype(np.int32)
+        cv2.polylines(img, [q], False, col, 1, cv2.LINE_AA)
+    cv2.putText(img, f"{clip.name}: {clip.text}"[:110], (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+    cv2.imwrite(path, img)
 
 
 def main(argv: list[str] | None = None) -> int:

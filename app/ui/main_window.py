@@ -20,7 +20,7 @@ from .file_actions import FileActions
 from .jobs_panel import JobsPanel
 from .recent_files import RecentFiles, RecentFilesMenu
 from .render_thread import RendererFactory
-from .studio_tasks import LoadedClip, SkinResult, clip_task, skin_task
+from .studio_tasks import LoadedClip, SkinResult, clip_task, shape_preview_task, skin_task
 from .timeline import Timeline
 from .viewport import Viewport
 
@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.body_name = "anny"
         self._clip_serial = 0
         self._skin_job: Job | None = None
+        self._preview_job: Job | None = None
         self._body_job: Job | None = None
         self._autoplay_on_mesh = False
 
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self._reskin_timer = QTimer(self)
         self._reskin_timer.setSingleShot(True)
         self._reskin_timer.setInterval(RESKIN_DEBOUNCE_MS)
-        self._reskin_timer.timeout.connect(self.request_skin)
+        self._reskin_timer.timeout.connect(lambda: self.request_skin(preview=True))
         self._connect()
 
     # --- wiring ------------------------------------------------------------------
@@ -209,16 +210,29 @@ class MainWindow(QMainWindow):
             self._autoplay_on_mesh = False
             self.timeline.play()
 
-    def request_skin(self) -> None:
-        """(Re)compute the body vertices of every frame in the background; the old mesh stays meanwhile."""
+    def request_skin(self, preview: bool = False) -> None:
+        """(Re)compute the body vertices of every frame in the background; the old mesh stays meanwhile.
+
+        preview: first re-shape only the shown frame, so slider changes show at once.
+        """
         if self.body is None or self.clip is None:
             return
-        if self._skin_job is not None and not self._skin_job.state.finished:
-            self._skin_job.cancel()
-        serial = self._clip_serial
+        for job in (self._skin_job, self._preview_job):
+            if job is not None and not job.state.finished:
+                job.cancel()
+        serial, phenotype = self._clip_serial, self.body_panel.phenotype()
+        if preview:
+            self._preview_job = self.bridge.run(
+                "Shape preview", shape_preview_task, self.body, self.clip, phenotype, self.timeline.frame, serial,
+                on_done=self._preview_done)
         self._skin_job = self.bridge.run(
-            "Pose body", skin_task, self.body, self.clip, self.body_panel.phenotype(), serial,
+            "Pose body", skin_task, self.body, self.clip, phenotype, serial,
             on_done=self._skin_done, on_error=lambda m: self.files.show_error(f"posing the body failed: {m}"))
+
+    def _preview_done(self, result: tuple[int, int, np.ndarray]) -> None:
+        serial, frame, verts = result
+        if serial == self._clip_serial and self.vertices is not None:
+            self.viewport.set_preview(frame, verts)
 
     def _skin_done(self, result: SkinResult) -> None:
         if result.clip_serial != self._clip_serial:

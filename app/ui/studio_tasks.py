@@ -98,3 +98,13 @@ def skin_task(body: Any, clip: MotionClip, phenotype: dict[str, float] | None,
     vertices = yield from skin_clip(body, clip)
     faces = np.asarray(body.faces)
     return SkinResult(vertices, faces, dict(getattr(body, "phenotype", phenotype or {})), clip_serial)
+
+
+def shape_preview_task(body: Any, clip: MotionClip, phenotype: dict[str, float], frame: int,
+                       clip_serial: int = 0) -> Generator[Any, None, tuple[int, int, np.ndarray]]:
+    """The body at one frame with a new phenotype (instant feedback before the whole clip is re-posed)."""
+    yield Progress(0.0, "shaping body")
+    body.set_phenotype(**phenotype)
+    frame = int(min(max(frame, 0), clip.num_frames - 1))
+    verts = np.asarray(body.pose(clip, range(frame, frame + 1))[0], dtype=np.float32)
+    return clip_serial, frame, verts

@@ -44,6 +44,7 @@ class Viewport(QWidget):
         self.contacts: np.ndarray | None = None  # [T, 4]
         self.vertices: np.ndarray | None = None  # [T, V, 3]
         self.faces: np.ndarray | None = None
+        self.preview: tuple[int, np.ndarray] | None = None  # (frame, [V, 3]) re-shaped ahead of the clip
         self.frame = 0
         self.flags = {"skeleton": False, "grid": True, "shadow": True, "contacts": False}
         self.preset_name = "follow"
@@ -71,7 +72,7 @@ class Viewport(QWidget):
                    reset_camera: bool = True) -> None:
         """A new clip's joints [T, J, 3]; the mesh is cleared until `set_mesh`."""
         self.joints, self.parents, self.contacts = joints, tuple(parents), contacts
-        self.vertices = None
+        self.vertices, self.preview = None, None
         self.frame = min(self.frame, len(joints) - 1)
         if reset_camera:
             self.set_preset(self.preset_name)
@@ -81,6 +82,12 @@ class Viewport(QWidget):
     def set_mesh(self, vertices: np.ndarray | None, faces: np.ndarray | None) -> None:
         """Per-frame vertices [T, V, 3] (or None for the skeleton only)."""
         self.vertices, self.faces = vertices, faces
+        self.preview = None
+        self.request_render()
+
+    def set_preview(self, frame: int, vertices: np.ndarray) -> None:
+        """Vertices of one frame with a new body shape, shown until the next `set_mesh`."""
+        self.preview = (int(frame), vertices)
         self.request_render()
 
     def set_frame(self, frame: int) -> None:
@@ -136,6 +143,8 @@ class Viewport(QWidget):
         verts = None
         if self.vertices is not None and len(self.vertices) == n and n:
             verts = self.vertices[fi]
+            if self.preview is not None and self.preview[0] == fi:
+                verts = self.preview[1]
         return RenderRequest(
             frame=f, width=w, height=h, camera=self.camera_for_frame(f), vertices=verts, faces=self.faces,
             joints=None if not n else self.joints[fi], parents=self.parents,

@@ -11,14 +11,14 @@ from app.viewers.camera import Camera, OrbitCamera, follow, preset
 from app.viewers.scene import FrameScene, compute_vertex_normals, foot_contacts
 
 __all__ = ["Camera", "OrbitCamera", "preset", "follow", "FrameScene", "compute_vertex_normals",
-           "foot_contacts", "MeshRenderer", "GLUnavailableError", "write_video"]
+           "foot_contacts", "MeshRenderer", "GLUnavailableError", "VideoWriter", "write_video"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("MeshRenderer", "GLUnavailableError"):
         from app.viewers import mesh_renderer
         return getattr(mesh_renderer, name)
-    if name == "write_video":
-        from app.viewers.video import write_video
-        return write_video
+    if name in ("write_video", "VideoWriter"):
+        from app.viewers import video
+        return getattr(video, name)
     raise AttributeError(f"module 'app.viewers' has no attribute {name!r}")

@@ -14,12 +14,17 @@ Import this module only after :func:`app.viewers.gl_platform.configure`.
 from __future__ import annotations
 
 import numpy as np
-import pyrender
-from OpenGL import GL as gl
-from pyrender.constants import RenderFlags
 
-from app.viewers.overlays import Geometry
-from app.viewers.shaders import StudioShaderCache
+from app.viewers import gl_platform
+
+gl_platform.configure()  # before the first OpenGL import
+
+import pyrender  # noqa: E402
+from OpenGL import GL as gl  # noqa: E402
+from pyrender.constants import RenderFlags  # noqa: E402
+
+from app.viewers.overlays import Geometry  # noqa: E402
+from app.viewers.shaders import StudioShaderCache  # noqa: E402
 
 
 class FastRenderer(pyrender.Renderer):
@@ -27,7 +32,9 @@ class FastRenderer(pyrender.Renderer):
 
     ``draw_order`` maps mesh nodes to an integer (lower draws first);
     ``overlay_primitives`` holds ids of primitives drawn "on top" (depth test
-    always passes and they do not write depth).
+    always passes and they do not write depth); ``decal_primitives`` holds ids of
+    primitives that are depth-tested but write no depth (ground decals), so the
+    depth image shows only solid geometry.
     """
 
     def __init__(self, width: int, height: int, samples: int = 0) -> None:
@@ -37,6 +44,7 @@ class FastRenderer(pyrender.Renderer):
         self.read_depth = False
         self.draw_order: dict = {}
         self.overlay_primitives: set[int] = set()
+        self.decal_primitives: set[int] = set()
         self._color: np.ndarray | None = None
         self._depth: np.ndarray | None = None
 
@@ -46,12 +54,15 @@ class FastRenderer(pyrender.Renderer):
 
     def _bind_and_draw_primitive(self, primitive, pose, program, flags):
         overlay = id(primitive) in self.overlay_primitives
+        no_depth_write = overlay or id(primitive) in self.decal_primitives
         if overlay:
             gl.glDepthFunc(gl.GL_ALWAYS)
+        if no_depth_write:
             gl.glDepthMask(gl.GL_FALSE)
         super()._bind_and_draw_primitive(primitive, pose, program, flags)
         if overlay:
             gl.glDepthFunc(gl.GL_LESS)
+        if no_depth_write:
             gl.glDepthMask(gl.GL_TRUE)
 
     # -- framebuffers ----------------------------------------------------------------------

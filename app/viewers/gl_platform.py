@@ -92,7 +92,11 @@ def configure() -> str | None:
     current = os.environ.get("PYOPENGL_PLATFORM", "").strip().lower()
     if "OpenGL" in sys.modules and current:
         _chosen = current  # too late to change: PyOpenGL already bound its platform
-    elif override in _SUPPORTED:
+        return _chosen
+    if "OpenGL.platform" in sys.modules:
+        log.warning("PyOpenGL was imported before app.viewers.gl_platform.configure(); "
+                    "offscreen rendering may use the wrong GL platform")
+    if override in _SUPPORTED:
         _chosen = override
     elif current:
         _chosen = current

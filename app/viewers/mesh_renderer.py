@@ -103,7 +103,8 @@ class MeshRenderer:
     def render_with_depth(self, scene: FrameScene, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
         """(RGB [H, W, 3] uint8, depth [H, W] float32 metres along the view axis, 0 = background).
 
-        Depth covers everything drawn except x-ray overlays (the skeleton on top).
+        Depth holds solid geometry only: the body (and the skeleton when it is not
+        drawn on top); the grid, shadow and contact discs write no depth.
         """
         return self._render(scene, camera, read_depth=True)
 
@@ -172,13 +173,14 @@ class MeshRenderer:
             self._scene.set_pose(node, light_pose)
 
     def _add(self, name: str, dyn: DynamicMesh | None, mesh: pyrender.Mesh | None = None,
-             overlay: bool = False) -> pyrender.Node:
+             overlay: bool = False, decal: bool = False) -> pyrender.Node:
         old = self._nodes.pop(name, None)
         if old is not None:
             self._scene.remove_node(old)
             self._renderer.draw_order.pop(old, None)
             for prim in old.mesh.primitives:
                 self._renderer.overlay_primitives.discard(id(prim))
+                self._renderer.decal_primitives.discard(id(prim))
         mesh = dyn.mesh if dyn is not None else mesh
         node = self._scene.add(mesh, name=name)
         self._nodes[name] = node
@@ -187,6 +189,8 @@ class MeshRenderer:
             self._dyn[name] = dyn
         if overlay:
             self._renderer.overlay_primitives.add(id(mesh.primitives[0]))
+        if decal:
+            self._renderer.decal_primitives.add(id(mesh.primitives[0]))
         return node
 
     def _visible(self, name: str, on: bool) -> bool:
@@ -229,7 +233,7 @@ class MeshRenderer:
                 roughnessFactor=1.0, alphaMode="BLEND", doubleSided=True)
             prim = pyrender.Primitive(positions=geom.positions, color_0=geom.colors, indices=geom.indices,
                                       material=material, mode=pyrender.GLTF.LINES)
-            self._add("grid", None, pyrender.Mesh([prim], name="grid"))
+            self._add("grid", None, pyrender.Mesh([prim], name="grid"), decal=True)
             self._grid_key = key
         anchor = scene.ground_anchor()
         pose = np.eye(4)
@@ -248,7 +252,7 @@ class MeshRenderer:
                 alphaMode="BLEND", doubleSided=True)
             prim = pyrender.Primitive(positions=geom.positions, color_0=geom.colors, indices=geom.indices,
                                       material=material)
-            self._add("shadow", None, pyrender.Mesh([prim], name="shadow"))
+            self._add("shadow", None, pyrender.Mesh([prim], name="shadow"), decal=True)
         pts = np.asarray(scene.vertices if scene.has_body() else scene.joints, np.float32)
         bottom = float(pts[:, 1].min())
         low = pts[pts[:, 1] < bottom + 0.6]  # footprint of the lower body (ignores outstretched arms)
@@ -274,7 +278,7 @@ class MeshRenderer:
             material = pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=[0.0, 0.0, 0.0, 1.0], metallicFactor=0.0, roughnessFactor=1.0,
                 emissiveFactor=list(_srgb_to_linear(scene.contact_color)), doubleSided=True)
-            self._add("contacts", DynamicMesh(geom, material, name="contacts"))
+            self._add("contacts", DynamicMesh(geom, material, name="contacts"), decal=True)
         else:
             dyn.update(geom.positions)
             dyn.primitive.material.emissiveFactor = _srgb_to_linear(scene.contact_color)

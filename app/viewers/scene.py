@@ -8,7 +8,7 @@ for overlays live in :mod:`app.viewers.overlays`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,7 +55,6 @@ class FrameScene:
     contacts: np.ndarray | None = None          # [4] bool, FOOT_JOINTS order
     contact_color: Color = CONTACT_COLOR
     background: Color = BACKGROUND
-    extra: dict = field(default_factory=dict)   # free-form tags for callers
 
     def has_body(self) -> bool:
         return self.show_body and self.vertices is not None and self.faces is not None

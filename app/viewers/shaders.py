@@ -18,7 +18,11 @@ from __future__ import annotations
 import os
 import re
 
-from pyrender.shader_program import ShaderProgram, ShaderProgramCache
+from app.viewers import gl_platform
+
+gl_platform.configure()  # before the first OpenGL import
+
+from pyrender.shader_program import ShaderProgram, ShaderProgramCache  # noqa: E402
 
 STUDIO_VERT = """#version 330 core
 struct DirectionalLight { vec3 color; float intensity; vec3 direction; };

@@ -126,6 +126,7 @@ def test_phenotype_change_reskins_in_background(qtbot, win):
     assert win.vertices is not None and np.allclose(win.vertices, first)
     qtbot.waitUntil(lambda: not np.allclose(win.vertices, first), timeout=5000)
     assert body.phenotype["height"] == 1.0
+    assert win.job_states()["Shape preview"].value == "done"  # the shown frame was re-shaped first
     assert np.allclose(win.vertices, first / 1.0 * 1.5, atol=1e-5)
 
 

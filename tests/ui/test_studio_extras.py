@@ -119,3 +119,23 @@ def test_viewport_mouse_camera(qtbot):
     qtbot.waitUntil(lambda: vp.thread.frames_rendered > n and vp.shown_frame == 5, timeout=5000)
     vp.shutdown()
     assert not vp.thread.is_alive()
+
+
+def test_viewport_preview_frame_overrides_stale_mesh(qtbot):
+    vp = Viewport(painter_renderer_factory)
+    qtbot.addWidget(vp)
+    lc = prepare_clip(make_clip(6))
+    vp.set_motion(lc.joints, lc.clip.skeleton.parents, lc.contacts, reset_camera=False)
+    body = FakeBody()
+    mesh = body.pose(lc.clip, range(6))
+    vp.set_mesh(mesh, body.faces)
+    vp.set_frame(2)
+    assert vp.make_request().vertices is mesh[2]
+    shaped = mesh[2] * 1.1
+    vp.set_preview(2, shaped)
+    assert vp.make_request().vertices is shaped
+    vp.set_frame(3)
+    assert vp.make_request().vertices is mesh[3]
+    vp.set_mesh(mesh, body.faces)
+    assert vp.preview is None
+    vp.shutdown()

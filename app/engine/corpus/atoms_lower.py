@@ -79,7 +79,7 @@ def kick(p, rng):
         ext = np.array([base[0] - SGN[s] * 0.02, min(p["height"], hip_y + 0.15), 0.72])
         kt += [t0 + 0.3 * per, t0 + 0.45 * per, t0 + 0.68 * per, t0 + per]
         kv += [chamber, ext, chamber, base]
-    tgt = keys(b.t, kt, np.array(kv))
+    tgt = keys(b.t, kt, np.array(kv), np.zeros((len(kt), 3)))
     b.foot[s] = tgt
     up = np.clip((tgt[:, 1] - base[1]) / 0.3, 0, 1)
     b.foot_pitch[s] = 0.6 * up
@@ -123,10 +123,9 @@ def _kneel_body(p, rng, hold: float) -> Body:
     ks = smooth(np.clip((k - 0.2) / 0.8, 0, 1))
     base = b.foot[s][0]
     down = np.array([base[0], 0.135, base[2] - 0.36])
-    mid = base + np.array([0.0, 0.08, -0.2])
-    b.foot[s] = keys(k, [0.0, 0.45, 1.0], np.array([base, mid, down]))
+    mid = base + np.array([0.0, 0.13, -0.06])
+    b.foot[s] = keys(k, [0.0, 0.45, 0.8, 1.0], np.array([base, mid, down + [0.0, 0.05, 0.0], down]))
     b.foot_pitch[s] = 0.85 * smooth(np.clip(k * 1.6, 0, 1))
-    b.foot[o] = b.foot[o] + np.array([0.0, 0.0, 0.12]) * ks[:, None]
     b.pos[:, 1] = STAND_Y - 0.38 * ks
     b.pos[:, 2] -= 0.05 * ks
     b.spine[:, 0] += 0.15 * bump(k, 0.0, 1.0) + 0.05 * ks
@@ -146,8 +145,6 @@ def _sit_body(p, rng) -> Body:
     sf = speed_factor(p)
     t1, t2, t3 = 0.3, 0.3 + 1.2 * sf, 0.3 + 2.2 * sf
     b = Body(t3 + 0.6, p["fps"]).stand(rng, 0.2)
-    for s in SIDES:
-        b.foot[s] = b.foot[s] + np.array([0.0, 0.0, 0.1]) * ramp(b.t, t2, t3)[:, None]
     y = keys(b.t, [t1, t2, t3, t3 + 0.4], [STAND_Y, 0.5, 0.17, 0.17])
     z = keys(b.t, [t1, t2, t3, t3 + 0.4], [0.0, -0.12, -0.45, -0.45])
     b.pos[:, 1], b.pos[:, 2] = y, z
@@ -206,13 +203,14 @@ def step_up(p, rng):
         base = b.foot[foot][0].copy()
         ti = [T[a], T[c], T[a + 4] - 0.6 * sf if foot == s else T[5], T[6] if foot == s else T[7]]
         ti = sorted(ti)
-        m1 = ramp(b.t, ti[0], ti[1])
-        m2 = ramp(b.t, ti[2], ti[3])
+        m1 = ramp(b.t, ti[0], ti[1] - 0.25 * (ti[1] - ti[0]))
+        m2 = ramp(b.t, ti[2] + 0.25 * (ti[3] - ti[2]), ti[3])
         b.foot[foot] = base + up * (m1 - m2)[:, None]
         b.foot[foot][:, 1] += 0.1 * (bump(b.t, ti[0], ti[1]) + bump(b.t, ti[2], ti[3]))
     mid = (b.foot["left"] + b.foot["right"]) / 2
     b.pos[:, 2] = gauss(mid[:, 2] + 0.055, 3)
-    b.pos[:, 1] = STAND_Y + gauss(np.minimum(b.foot["left"][:, 1] - ANKLE_H["left"], b.foot["right"][:, 1] - ANKLE_H["right"]) * 0.3 + (mid[:, 1] - 0.05) * 0.7, 3)
+    hl, hr = b.foot["left"][:, 1] - ANKLE_H["left"], b.foot["right"][:, 1] - ANKLE_H["right"]
+    b.pos[:, 1] = STAND_Y + gauss(0.95 * np.minimum(hl, hr) + 0.08 * np.abs(hl - hr), 3)
     b.spine[:, 0] += 0.1 * bump(b.t, T[0], T[3])
     return b.finish("step_up")
 

@@ -264,12 +264,11 @@ def hands_on_hips(p, rng):
 @atom("scratch_head", "upper", params=dict(side=SIDE, reps=Param(3, 2, 6)))
 def scratch_head(p, rng):
     s = p["side"]
-    t2 = 1.0 + 0.3 * p["reps"]
+    t2 = 1.0 + 0.45 * p["reps"]
     b = _base(p, rng, t2 + 0.9)
     w = _win(b.t, 0.2, 1.0, t2, t2 + 0.7)
     osc = np.sin(2 * np.pi * cycles(b.t, 1.0, t2, p["reps"]))
-    tgt = np.stack([np.full(b.n, -0.1), 0.27 + 0.02 * osc, 0.0 + 0.03 * osc], -1)
-    _reach(b, s, tgt, [1.0, -0.3, 0.3], w)
+    b.set_arm(s, 0.9, 1.45, 2.5, -1.5 + 0.12 * osc, weight=w)
     b.head[:, 0] += 0.15 * w
     b.head[:, 2] += 0.1 * w * SGN[s]
     return b.finish("scratch_head")

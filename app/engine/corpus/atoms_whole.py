@@ -37,8 +37,6 @@ def dance(p, rng):
     for i in range(p["reps"]):
         lead = SIDES[i % 2]
         trail = "right" if lead == "left" else "left"
-        c = np.array([SGN[lead] * w * 0.5 if i % 2 == 0 else 0.0, 0.0])
-        c = np.array([SGN[lead] * w * 0.5 * (i % 2 == 0) - 0.0, 0.0]) if False else c
         t0 = 0.4 + 2 * i * per
         cx = np.array([SGN[lead] * w * 0.5, 0.0])
         steps.append(Step(lead, t0, t0 + 0.75 * per, footprint(cx, 0.0, lead, w * 0.6), 0.0))
@@ -58,7 +56,7 @@ def dance(p, rng):
     return b.to_clip("dance")
 
 
-@atom("stumble", "whole", params=dict(speed=Param(1.2, 0.9, 1.5)))
+@atom("stumble", "whole", airborne=True, params=dict(speed=Param(1.2, 0.9, 1.5)))
 def stumble(p, rng):
     """Walking, the foot catches, the body pitches forward, quick catch steps, recovery."""
     v = p["speed"]

@@ -87,7 +87,7 @@ def apply_feet(body: Body, steps: list[Step], style: GaitStyle) -> dict[str, np.
             a = toe - rot("Y", yaw) @ rot("X", style.toe_off) @ _toe_off(s)
             m = t >= st.t_lift
             u = np.clip((t[m] - st.t_lift) / (st.t_land - st.t_lift), 0, 1)
-            sh = smooth(u)
+            sh = u * u * (3 - 2 * u)  # cubic ease: peak foot speed 1.5x the mean
             dyaw = (st.yaw - yaw + np.pi) % (2 * np.pi) - np.pi
             foot[m] = a + (st.pos - a) * sh[:, None]
             foot[m, 1] += style.clearance * _lift_profile(u)
@@ -142,7 +142,11 @@ def solve_root(body: Body, weights: dict[str, np.ndarray], style: GaitStyle, per
     body.head[:, 0] = -0.8 * (body.pelvis[:, 0] + body.spine[:, 0])
     body.head[:, 1] = -(body.pelvis[:, 1] + body.spine[:, 1]) + 1.5 * gauss_smooth(np.gradient(yaw, 1 / fps), sig) * 0.25
     body.head[:, 2] = -0.8 * (body.pelvis[:, 2] + body.spine[:, 2])
-    y = STAND_Y + 0.02 - style.crouch - style.dip * loaded + style.bounce * (1 - loaded)
+    moving = np.flatnonzero((wl < 0.99) | (wr < 0.99))
+    t = body.t
+    env = np.zeros(n) if len(moving) == 0 else (ramp(t, t[moving[0]] - 0.4, t[moving[0]] + 0.1)
+                                               * (1 - ramp(t, t[moving[-1]] - 0.1, t[moving[-1]] + 0.45)))
+    y = STAND_Y + 0.02 - style.crouch * env - style.dip * loaded + style.bounce * (1 - loaded)
     body.pos[:, 1] = y
     body.limit_height_smooth(weights, max(1.0, 0.15 * period * fps))
     # arms swing opposite to the legs
@@ -150,7 +154,7 @@ def solve_root(body: Body, weights: dict[str, np.ndarray], style: GaitStyle, per
         swing = -SGN[s] * style.arm_swing * sep
         swing = np.concatenate([swing[:1].repeat(2), swing[:-2]])  # arms lag slightly
         el = style.elbow + 0.25 * np.clip(swing, 0, None) + 0.1 * style.elbow * np.abs(swing)
-        body.set_arm(s, 0.04 + swing, 0.12 + 0.05 * np.abs(fwd) / 3, el, 0.15 * style.elbow)
+        body.set_arm(s, 0.04 + swing, 0.12 + 0.05 * np.abs(fwd) / 3, el, 0.15 * style.elbow, weight=env)
 
 
 def settle_weight(n: int, fps: float, t0: float, t1: float) -> np.ndarray:

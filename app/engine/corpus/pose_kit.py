@@ -29,8 +29,9 @@ ARM_LEN = {s: (float(np.linalg.norm(OFF[ARM[s][2]])), float(np.linalg.norm(OFF[A
 # rest layout: ankle position relative to the pelvis (heading frame), feet flat
 REST = SKEL.rest_positions()
 FOOT_REST = {s: np.array([REST[LEG[s][2], 0] - REST[0, 0], 0.0, REST[LEG[s][2], 2] - REST[0, 2]]) for s in SIDES}
-STAND_Y = 0.915  # pelvis height of a relaxed stance (knees slightly soft)
+STAND_Y = 0.91  # pelvis height of a relaxed stance (knees slightly soft)
 G = 9.81
+NEUTRAL_ARM = (0.06, 0.12, 0.25, 0.0)  # flex, abduct, elbow, twist of relaxed hanging arms
 
 
 # ---------------------------------------------------------------- rotations
@@ -204,7 +205,7 @@ class Body:
         self.foot_pitch = {s: np.zeros(n) for s in SIDES}
         self.knee_out = {s: np.full(n, 0.08) for s in SIDES}
         self.foot_world = True
-        w, p = arm_pose("left", 0.06, 0.12, 0.25, 0.0)
+        w, p = arm_pose("left", *NEUTRAL_ARM)
         self.wrist = {s: np.repeat((w * [SGN[s], 1, 1])[None], n, 0) for s in SIDES}
         self.pole = {s: np.repeat((p * [SGN[s], 1, 1])[None], n, 0) for s in SIDES}
         self.wrist_world = {s: False for s in SIDES}
@@ -212,13 +213,22 @@ class Body:
 
     # --- convenience -------------------------------------------------
     def set_arm(self, side: str, flex, abduct, elbow, twist=0.0, weight=None) -> None:
-        """Blend the arm toward an angle-specified pose (weight [n] in [0,1], default 1)."""
-        w, p = arm_pose(side, flex, abduct, elbow, twist)
-        w = np.broadcast_to(w, (self.n, 3))
-        p = np.broadcast_to(p, (self.n, 3))
-        a = np.ones(self.n) if weight is None else np.asarray(weight, dtype=np.float64)
-        self.wrist[side] = self.wrist[side] * (1 - a[:, None]) + w * a[:, None]
-        self.pole[side] = _norm(self.pole[side] * (1 - a[:, None]) + p * a[:, None])
+        """Move the arm toward an angle-specified pose.
+
+        Without weight the pose replaces the arm layer; with weight [n] in [0, 1] the angles are
+        interpolated from the neutral arm and the change is added to the current layer.
+        """
+        if weight is None:
+            w, p = arm_pose(side, flex, abduct, elbow, twist)
+            self.wrist[side] = np.broadcast_to(w, (self.n, 3)).copy()
+            self.pole[side] = np.broadcast_to(p, (self.n, 3)).copy()
+            return
+        a = np.asarray(weight, dtype=np.float64)
+        ang = [n0 + a * (np.asarray(v, dtype=np.float64) - n0) for n0, v in zip(NEUTRAL_ARM, (flex, abduct, elbow, twist))]
+        w, p = arm_pose(side, *ang)
+        w0, p0 = arm_pose(side, *NEUTRAL_ARM)
+        self.wrist[side] = self.wrist[side] + np.broadcast_to(w - w0, (self.n, 3))
+        self.pole[side] = _norm(self.pole[side] + np.broadcast_to(p - p0, (self.n, 3)))
 
     def plant_feet(self, x: float = 0.0, z: float = 0.0, yaw: float = 0.0, width: float = 0.0) -> None:
         """Both feet flat at the standing layout around (x, z) with heading yaw."""
@@ -247,7 +257,7 @@ class Body:
 
     def finish(self, name: str, sigma: float = 1.0) -> MotionClip:
         """Cap the pelvis by leg reach (supporting feet) and export."""
-        self.limit_height_smooth(None, sigma)
+        self.limit_height_smooth(None, sigma, margin=0.99)
         return self.to_clip(name)
 
     def root_rot(self) -> np.ndarray:
@@ -290,7 +300,7 @@ class Body:
 
     def limit_height_smooth(self, masks: dict | None = None, sigma: float = 2.0, margin: float = 0.975) -> None:
         """Cap the pelvis height by leg reach, then smooth without re-introducing violations."""
-        lim = self.limit_height(margin, masks, 0.02)
+        lim = self.limit_height(margin, masks, 0.01)
         y = gauss_smooth(self.pos[:, 1], sigma)
         r = int(np.ceil(2 * sigma))
         viol = np.maximum(y - lim + 0.003, 0.0)
