@@ -70,3 +70,23 @@ def test_main_py_subprocess_help_and_bad_command():
     assert ok.returncode == 0 and "info" in ok.stdout
     bad = subprocess.run([sys.executable, str(REPO / "main.py"), "info"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.anny
+@pytest.mark.gl
+def test_render_writes_video_of_the_body(npz_file: Path, tmp_path: Path):
+    """`render` poses the Anny body offscreen and writes an MP4 whose frames show the body."""
+    import imageio.v3 as iio
+
+    from app.viewers.mesh_renderer import GLUnavailableError  # noqa: F401 - GL must import
+
+    out = tmp_path / "clip.mp4"
+    assert cli_main(["render", str(npz_file), "--out", str(out), "--width", "160", "--height", "120",
+                     "--camera", "front"]) == 0
+    frames = iio.imread(out)
+    assert frames.shape == (12, 120, 160, 3)
+    centre = frames[0, 30:90, 60:100].astype(float)
+    corner = frames[0, :10, :10].astype(float)
+    # the light body differs clearly from the dark background
+    assert centre.max() - corner.mean() > 60
+    assert not (tmp_path / "clip.mp4.tmp").exists()

@@ -89,6 +89,7 @@ _PHRASES: dict[str, Clause] = {
     "glissade derriere": ("glide backward", "do a glissade to the back", "slide a step back"),
     "retire derriere": ("draw a foot up to the knee", "do a retire", "lift a foot to the knee"),
     "sideways steps": ("step sideways", "take steps to the side", "side-step"),
+    "kick ball": ("kick a ball", "kick a soccer ball", "boot a ball"),
 }
 _CONTEXT = {"playground": ("on a playground", "on playground equipment"),
             "dance": ("while dancing", "in a dance"),
@@ -128,7 +129,8 @@ COUNTABLE = {"backflip": "backflips", "cartwheel": "cartwheels", "dance_spin": "
              "spinkick": "spinning kicks"}
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
 SUBJECTS = ("a person", "someone", "the person", "a human", "an individual")
-_DOUBLE = {"run", "hop", "jog", "step", "skip", "sit", "get", "stop", "drop", "grab", "spin", "swim"}
+_DOUBLE = {"run", "hop", "jog", "step", "skip", "sit", "get", "stop", "drop", "grab", "spin", "swim", "let", "put",
+           "set", "cut", "hit", "begin", "shop", "trip", "flip", "tap"}
 _VERBS_S = {"do": "does", "go": "goes", "have": "has"}
 
 
@@ -231,6 +233,7 @@ def texts_for(clauses: list[Clause], context: tuple[str, str] = ("", ""), key: s
               n_paraphrases: int = 3) -> list[str]:
     """The canonical sentence followed by ``n_paraphrases`` distinct deterministic paraphrases."""
     texts = [render(clauses, context)]
+    bodies = {render(clauses, context, subject="")}
     rng = _rng(key or texts[0])
     for attempt in range(12 * n_paraphrases):
         if len(texts) > n_paraphrases:
@@ -238,9 +241,13 @@ def texts_for(clauses: list[Clause], context: tuple[str, str] = ("", ""), key: s
         variant = 1 + (len(texts) - 1 + attempt) % 3
         subject = SUBJECTS[int(rng.integers(len(SUBJECTS)))]
         choice = [int(rng.integers(len(c))) for c in clauses]
-        text = render(clauses, context, variant, subject, choice)
-        if text not in texts:
-            texts.append(text)
+        body = render(clauses, context, variant, "", choice)
+        # prefer paraphrases that differ in more than the subject; accept those late
+        if body not in bodies or attempt >= 8 * n_paraphrases:
+            text = render(clauses, context, variant, subject, choice)
+            if text not in texts:
+                texts.append(text)
+                bodies.add(body)
     return texts
 
 
