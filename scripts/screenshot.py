@@ -36,7 +36,11 @@ def main() -> int:
     parser.add_argument("motion", nargs="?", help="motion file to show (default: the studio's default clip)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for the body mesh")
+    parser.add_argument("--first-start", metavar="EMPTY_DIR",
+                        help="use this empty cache folder, so the one-time body preparation shows (about a minute)")
     args = parser.parse_args()
+    if args.first_start:
+        os.environ["ACTION_STUDIO_CACHE"] = os.environ["ANNY_CACHE_DIR"] = str(Path(args.first_start).resolve())
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +81,7 @@ def main() -> int:
         QTimer.singleShot(delay, lambda: (shoot(name), next_shot()))
 
     def opening() -> None:
-        shoot("studio_opening")
+        shoot("studio_first_start" if args.first_start else "studio_opening")
         wait_for_mesh()
 
     def wait_for_mesh() -> None:
@@ -93,7 +97,7 @@ def main() -> int:
             win.timeline.play()
         next_shot()
 
-    QTimer.singleShot(1500, opening)
+    QTimer.singleShot(12000 if args.first_start else 1500, opening)
     app.exec()
     return status["code"]
 

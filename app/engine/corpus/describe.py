@@ -7,6 +7,8 @@ speed adverb, {dir} turn/step direction, {deg} angle words.
 """
 from __future__ import annotations
 
+from typing import Collection
+
 import numpy as np
 
 SUBJECTS = ("a person", "someone", "a man", "a woman", "the person", "a figure", "somebody", "the man", "the woman")
@@ -153,15 +155,31 @@ def _fields(name: str, p: dict, rng: np.random.Generator) -> dict:
                 turns="around once" if n == 1 else f"around {NUM.get(n, n)} times")
 
 
-def phrase(name: str, params: dict, rng: np.random.Generator | None = None) -> str:
-    """A third-person verb phrase for one atom with its parameters."""
-    rng = rng or np.random.default_rng()
+def template_ids(name: str, params: dict) -> list[int]:
+    """Indices into ``T[name]`` of the templates that fit these parameters (what `phrase` draws from)."""
     tpl = T.get(name, [name.replace("_", " ") + "s"])
     n = int(params.get("reps", params.get("steps", params.get("sips", 2))))
-    pool = [x for x in tpl if "{n}" not in x] if n == 1 else tpl
+    ids = [i for i, x in enumerate(tpl) if "{n}" not in x] if n == 1 else list(range(len(tpl)))
     if params.get("side") == "both":
-        pool = [x for x in pool if "{side}" not in x] or pool
-    text = str(rng.choice(pool or tpl)).format(**_fields(name, params, rng))
+        ids = [i for i in ids if "{side}" not in tpl[i]] or ids
+    return ids or list(range(len(tpl)))
+
+
+def phrase(name: str, params: dict, rng: np.random.Generator | None = None,
+           only: Collection[int] | None = None) -> str:
+    """A third-person verb phrase for one atom with its parameters.
+
+    only: restrict the draw to these template indices of ``T[name]`` (e.g. held-out phrasings);
+    if none of them fits the parameters, the first of them is used anyway.
+    """
+    rng = rng or np.random.default_rng()
+    tpl = T.get(name, [name.replace("_", " ") + "s"])
+    ids = template_ids(name, params)
+    if only is not None:
+        allowed = [i for i in only if 0 <= i < len(tpl)]
+        ids = [i for i in ids if i in allowed] or allowed[:1] or ids
+    pool = [tpl[i] for i in ids]
+    text = str(rng.choice(pool)).format(**_fields(name, params, rng))
     if name == "side_step" and "left" not in text and "right" not in text:
         text += f" to the {params.get('side', 'left')}"
     return " ".join(text.split())
