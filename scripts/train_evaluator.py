@@ -105,13 +105,17 @@ def main() -> int:
     step = 0
     while elapsed < budget:
         order = rng.permutation(np.concatenate([np.arange(len(train))] + [np.array(real_idx, int)] * 2))
+        batches = []  # length buckets: sort chunks of 16 batches by length, then shuffle the batches
+        for c in range(0, len(order), args.batch * 16):
+            chunk = sorted(order[c:c + args.batch * 16], key=lambda i: len(tr_norm[i]))
+            batches += [np.array(chunk[b:b + args.batch]) for b in range(0, len(chunk) - args.batch + 1, args.batch)]
         model.train()
         losses = []
-        for b in range(0, len(order) - args.batch + 1, args.batch):
+        for bi in rng.permutation(len(batches)):
             if elapsed >= budget:
                 break
             s0 = time.perf_counter()
-            idx = order[b:b + args.batch]
+            idx = batches[bi]
             crops = []
             for i in idx:
                 f = tr_norm[i]

@@ -27,15 +27,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _register_all(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Namespace], int]]:
-    from app.cli import motion_commands
+    from app.cli import eval_commands, motion_commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (motion_commands,):
+    for module in (motion_commands, eval_commands):
         handlers.update(module.register(sub))
     return handlers
 
 
-SUBCOMMANDS = ("info", "convert", "render", "prepare-body")
+SUBCOMMANDS = ("info", "convert", "render", "prepare-body", "eval-motion")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:

@@ -238,14 +238,15 @@ class MainWindow(QMainWindow):
         if result.clip_serial != self._clip_serial:
             return  # a newer clip was opened meanwhile
         self.vertices, self.faces = result.vertices, result.faces
-        self.viewport.set_mesh(result.vertices, result.faces)
+        self.viewport.set_mesh(result.vertices, result.faces, result.joints, result.contacts)
         if self._autoplay_on_mesh:
             self._autoplay_on_mesh = False
             self.timeline.play()
 
     def _job_progress(self, job: Job) -> None:
         if job is self._body_job and self.viewport.banner:
-            self.viewport.set_banner(PREPARE_TEXT + (f"  {job.message}" if job.message else ""), job.fraction)
+            percent = "" if job.fraction is None else f"  {int(round(100 * job.fraction))}%"
+            self.viewport.set_banner(PREPARE_TEXT + percent, job.fraction)
 
     # --- drag and drop ------------------------------------------------------------------
     def dragEnterEvent(self, ev: QDragEnterEvent) -> None:  # noqa: N802

@@ -31,6 +31,8 @@ class SkinResult:
     faces: np.ndarray
     phenotype: dict[str, float]
     clip_serial: int
+    joints: np.ndarray | None = None  # [T, 22, 3] the body's own joints, when it has them
+    contacts: np.ndarray | None = None  # [T, 4] from those joints
 
 
 def _contacts(joints: np.ndarray, fps: float) -> np.ndarray | None:
@@ -89,15 +91,35 @@ def save_clip_task(clip: MotionClip, path: str | Path, flavor: str | None = None
 
 def skin_task(body: Any, clip: MotionClip, phenotype: dict[str, float] | None,
               clip_serial: int = 0) -> Generator[Any, None, SkinResult]:
-    """Set the body's phenotype and pose it for every frame of the clip (chunked, cancellable)."""
-    from app.engine.tasks.body_tasks import skin_clip
+    """Set the body's phenotype and pose it for every frame of the clip (chunked, cancellable).
+
+    Bodies with ``pose_with_joints`` also give their own SMPL-22 joints, so the skeleton
+    overlay, shadow and contact markers line up with the mesh.
+    """
+    from app.engine.tasks.body_tasks import SKIN_CHUNK, skin_clip
 
     if phenotype:
         yield Progress(0.0, "shaping body")
         body.set_phenotype(**phenotype)
-    vertices = yield from skin_clip(body, clip)
+    joints = contacts = None
+    if hasattr(body, "pose_with_joints"):
+        clip.validate()
+        n = clip.num_frames
+        vertices = None
+        for start in range(0, n, SKIN_CHUNK):
+            stop = min(n, start + SKIN_CHUNK)
+            v, j = body.pose_with_joints(clip, range(start, stop))
+            if vertices is None:
+                vertices = np.empty((n,) + v.shape[1:], np.float32)
+                joints = np.empty((n,) + j.shape[1:], np.float32)
+            vertices[start:stop], joints[start:stop] = v, j
+            yield Progress(stop / n, f"posing body {stop}/{n}")
+        contacts = _contacts(joints, clip.fps)
+    else:
+        vertices = yield from skin_clip(body, clip)
     faces = np.asarray(body.faces)
-    return SkinResult(vertices, faces, dict(getattr(body, "phenotype", phenotype or {})), clip_serial)
+    return SkinResult(vertices, faces, dict(getattr(body, "phenotype", phenotype or {})), clip_serial,
+                      joints, contacts)
 
 
 def shape_preview_task(body: Any, clip: MotionClip, phenotype: dict[str, float], frame: int,

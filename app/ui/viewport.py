@@ -45,6 +45,8 @@ class Viewport(QWidget):
         self.vertices: np.ndarray | None = None  # [T, V, 3]
         self.faces: np.ndarray | None = None
         self.preview: tuple[int, np.ndarray] | None = None  # (frame, [V, 3]) re-shaped ahead of the clip
+        self.mesh_joints: np.ndarray | None = None  # the body's joints [T, J, 3] matching `vertices`
+        self.mesh_contacts: np.ndarray | None = None
         self.frame = 0
         self.flags = {"skeleton": False, "grid": True, "shadow": True, "contacts": False}
         self.preset_name = "follow"
@@ -72,16 +74,19 @@ class Viewport(QWidget):
                    reset_camera: bool = True) -> None:
         """A new clip's joints [T, J, 3]; the mesh is cleared until `set_mesh`."""
         self.joints, self.parents, self.contacts = joints, tuple(parents), contacts
-        self.vertices, self.preview = None, None
+        self.vertices, self.preview, self.mesh_joints, self.mesh_contacts = None, None, None, None
         self.frame = min(self.frame, len(joints) - 1)
         if reset_camera:
             self.set_preset(self.preset_name)
         else:
             self.request_render()
 
-    def set_mesh(self, vertices: np.ndarray | None, faces: np.ndarray | None) -> None:
-        """Per-frame vertices [T, V, 3] (or None for the skeleton only)."""
+    def set_mesh(self, vertices: np.ndarray | None, faces: np.ndarray | None,
+                 joints: np.ndarray | None = None, contacts: np.ndarray | None = None) -> None:
+        """Per-frame vertices [T, V, 3] (or None for the skeleton only), with the body's own
+        joints [T, J, 3] and contacts [T, 4] if known (overlays then line up with the mesh)."""
         self.vertices, self.faces = vertices, faces
+        self.mesh_joints, self.mesh_contacts = joints, contacts
         self.preview = None
         self.request_render()
 
@@ -122,9 +127,12 @@ class Viewport(QWidget):
     def camera_for_frame(self, frame: int):
         """The Camera used to draw `frame` (the follow preset tracks the pelvis over the ground)."""
         orbit = self.orbit
-        if self.preset_name == "follow" and self.joints is not None and len(self.joints):
-            f = int(np.clip(frame, 0, len(self.joints) - 1))
-            delta = np.asarray(self.joints[f, 0] - self.joints[0, 0], dtype=float)
+        joints = self.joints
+        if self.mesh_joints is not None and joints is not None and len(self.mesh_joints) == len(joints):
+            joints = self.mesh_joints  # the body's pelvis (its stride follows its own leg length)
+        if self.preset_name == "follow" and joints is not None and len(joints):
+            f = int(np.clip(frame, 0, len(joints) - 1))
+            delta = np.asarray(joints[f, 0] - joints[0, 0], dtype=float)
             delta[1] = 0.0
             orbit = replace(orbit, target=tuple(float(x) for x in np.asarray(orbit.target) + delta))
         return orbit.to_camera()
@@ -140,15 +148,17 @@ class Viewport(QWidget):
         self._serial += 1
         n = 0 if self.joints is None else len(self.joints)
         fi = int(np.clip(f, 0, max(0, n - 1)))
-        verts = None
+        verts, joints, contacts = None, self.joints, self.contacts
         if self.vertices is not None and len(self.vertices) == n and n:
             verts = self.vertices[fi]
             if self.preview is not None and self.preview[0] == fi:
                 verts = self.preview[1]
+            if self.mesh_joints is not None and len(self.mesh_joints) == n:
+                joints, contacts = self.mesh_joints, self.mesh_contacts
         return RenderRequest(
             frame=f, width=w, height=h, camera=self.camera_for_frame(f), vertices=verts, faces=self.faces,
-            joints=None if not n else self.joints[fi], parents=self.parents,
-            contacts=None if self.contacts is None or not n else self.contacts[fi],
+            joints=None if not n else joints[fi], parents=self.parents,
+            contacts=None if contacts is None or not n else contacts[fi],
             flags=dict(self.flags), serial=self._serial)
 
     def request_render(self) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -130,12 +131,32 @@ def test_viewport_preview_frame_overrides_stale_mesh(qtbot):
     mesh = body.pose(lc.clip, range(6))
     vp.set_mesh(mesh, body.faces)
     vp.set_frame(2)
-    assert vp.make_request().vertices is mesh[2]
+    assert np.array_equal(vp.make_request().vertices, mesh[2])
     shaped = mesh[2] * 1.1
     vp.set_preview(2, shaped)
     assert vp.make_request().vertices is shaped
     vp.set_frame(3)
-    assert vp.make_request().vertices is mesh[3]
+    assert np.array_equal(vp.make_request().vertices, mesh[3])
     vp.set_mesh(mesh, body.faces)
     assert vp.preview is None
+    vp.shutdown()
+
+
+def test_skin_task_uses_body_joints_for_overlays(qtbot):
+    from app.engine.jobs import run_task
+    from app.ui.studio_tasks import skin_task
+    from ui_fakes import FakeJointBody
+
+    clip = make_clip(70)  # more than one chunk
+    res = run_task(skin_task, FakeJointBody(), clip, {"height": 0.5}, 3)
+    assert res.vertices.shape == (70, 4, 3) and res.joints.shape == (70, 22, 3)
+    assert res.contacts is not None and res.contacts.shape == (70, 4) and res.clip_serial == 3
+    vp = Viewport(painter_renderer_factory)
+    qtbot.addWidget(vp)
+    lc = prepare_clip(clip)
+    vp.set_motion(lc.joints, clip.skeleton.parents, lc.contacts, reset_camera=False)
+    vp.set_frame(10)
+    assert np.allclose(vp.make_request().joints, lc.joints[10])
+    vp.set_mesh(res.vertices, res.faces, res.joints, res.contacts)
+    assert np.allclose(vp.make_request().joints, res.joints[10])  # overlays follow the body
     vp.shutdown()

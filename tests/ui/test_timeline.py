@@ -78,7 +78,8 @@ def test_play_follows_real_time_and_space_toggles(qtbot, timeline):
     elapsed = time.monotonic() - t0
     frame = timeline.frame
     assert timeline.playing
-    assert abs(frame - elapsed * 25 * 2) <= 6  # 50 frames per second of wall time
+    # 50 frames per second of wall time (a late timer tick may lag, it never runs ahead)
+    assert (elapsed - 0.2) * 50 - 2 <= frame <= elapsed * 50 + 2
     qtbot.keyClick(timeline, Qt.Key.Key_Space)
     assert not timeline.playing
     timeline.set_speed(1.0)

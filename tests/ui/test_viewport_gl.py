@@ -80,7 +80,9 @@ def test_export_video_offscreen(qtbot, gl_ok, engine, settings, tmp_path):
     body = FakeBody()
     win.body = body
     win.vertices = body.pose(win.clip, range(8))
-    with qtbot.waitSignal(win.bridge.jobFinished, timeout=60000):
-        job = win.files.export_video(tmp_path / "clip.mp4", size=(160, 120))
-    assert job.error is None and (tmp_path / "clip.mp4").stat().st_size > 0
+    for name in ("clip.mp4", "clip.gif"):
+        with qtbot.waitSignal(win.bridge.jobFinished, timeout=60000):
+            job = win.files.export_video(tmp_path / name, size=(160, 120))
+        assert job.error is None and (tmp_path / name).stat().st_size > 0
+    assert not win.isVisible()
     win.close()

@@ -39,3 +39,12 @@ def make_clip(frames: int = 40, fps: float = 30.0, name: str = "wave") -> Motion
     trans = np.stack([0.3 * t, np.full(frames, 0.95), np.zeros(frames)], axis=1)
     segs = [Segment(0.0, frames / fps / 2, "raise arm", "raise"), Segment(frames / fps / 2, frames / fps, "wave", "wave")]
     return MotionClip(fps, trans, rots, segments=segs, name=name)
+
+
+class FakeJointBody(FakeBody):
+    """A fake body that also reports its own joints (like AnnyBody.pose_with_joints)."""
+
+    def pose_with_joints(self, clip: MotionClip, frames=None):
+        v = self.pose(clip, frames)
+        idx = np.asarray(list(frames))
+        return v, (clip.joints()[idx] * 2.0).astype(np.float32)

@@ -59,8 +59,8 @@ class MotionEncoder(nn.Module):
     def __init__(self, cfg: EvaluatorConfig) -> None:
         super().__init__()
         w = cfg.width
-        self.conv = nn.Sequential(nn.Conv1d(cfg.feature_dim, w, 4, 2, 1), nn.GELU(),
-                                  nn.Conv1d(w, w, 4, 2, 1), nn.GELU())
+        self.conv1 = nn.Sequential(nn.Conv1d(cfg.feature_dim, w, 4, 2, 1), nn.GELU())
+        self.conv2 = nn.Sequential(nn.Conv1d(w, w, 4, 2, 1), nn.GELU())
         self.pos = nn.Parameter(torch.zeros(1, cfg.max_tokens, w))
         nn.init.normal_(self.pos, std=0.02)
         layer = nn.TransformerEncoderLayer(w, cfg.heads, cfg.ff, dropout=0.0, activation="gelu",
@@ -70,7 +70,9 @@ class MotionEncoder(nn.Module):
         self.out = nn.Linear(w, cfg.embed_dim)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        h = self.conv(x.transpose(1, 2)).transpose(1, 2)          # [B, N, w]
+        h = self.conv1(x.transpose(1, 2))                          # [B, w, T/2]
+        valid = torch.arange(h.shape[-1], device=x.device)[None] < (lengths // 2)[:, None]
+        h = self.conv2(h * valid[:, None].to(h.dtype)).transpose(1, 2)  # [B, N, w]; padding stays out
         n = h.shape[1]
         tl = token_lengths(lengths).clamp(max=n)
         mask = torch.arange(n, device=x.device)[None] >= tl[:, None]  # True = padding
@@ -158,6 +160,7 @@ class Evaluator(nn.Module):
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, str(d / WEIGHTS))
+        (d / WEIGHTS).chmod(0o644)
         (d / CONFIG).write_text(json.dumps(dict(asdict(self.cfg), **(extra or {})), indent=1, sort_keys=True))
         if self.normalizer is not None:
             self.normalizer.save(Normalizer.path_beside(d / WEIGHTS))

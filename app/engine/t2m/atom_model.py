@@ -1,0 +1,153 @@
+"""ATOM (Zhai et al., ACM MM 2023): a text-conditioned CVAE whose decoder composes motion from a
+learned codebook of atomic actions.
+
+Encoder: the frozen MiniLM sentence embedding is projected into two distribution tokens
+(mu, sigma) placed before the (partly masked) motion tokens; a transformer encoder reads them
+and its outputs at those two positions are mu and log-variance of z.
+Decoder: frame queries = z + a text bias, repeated over the T frames, plus sinusoidal positions
+(so the duration is the number of queries); each layer self-attends over frames and
+cross-attends to the codebook (K x d, the memory; K/V projected once and broadcast); a linear
+head returns the 263-dim HumanML3D features.  The attention maps [B, T, K] are returned.
+Losses: masked L2 on (normalised) features, joint positions recovered from the denormalised
+features, KL to N(0, I), attention sparsity (- mean over frames of max over the codebook),
+codebook orthogonality ||C^ C^T - I||_F on row-normalised C.
+Curriculum masked motion modelling: the share of masked input frames follows
+:func:`mask_ratio` and the whole sequence is reconstructed.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from app.engine.repr import humanml3d_torch
+
+from .config import AtomConfig
+from .layers import (CodebookDecoderLayer, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
+                     padding_mask)
+
+SCHEDULES = ("constant", "linear", "square", "exponential")
+
+
+def mask_ratio(progress: float, max_ratio: float = 0.5, schedule: str = "linear", end: float = 0.75) -> float:
+    """Share of masked input frames at training progress in [0, 1] (reaches max_ratio at `end`)."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown mask schedule {schedule!r}; use one of {SCHEDULES}")
+    p = min(max(progress / end, 0.0), 1.0) if end > 0 else 1.0
+    if schedule == "constant":
+        f = 1.0
+    elif schedule == "linear":
+        f = p
+    elif schedule == "square":
+        f = p * p
+    else:  # exponential: (e^{4p} - 1) / (e^4 - 1)
+        f = (math.exp(4.0 * p) - 1.0) / (math.exp(4.0) - 1.0)
+    return float(max_ratio * f)
+
+
+class ATOM(nn.Module):
+    """The ATOM CVAE.  Inputs are normalised features; normaliser stats live in buffers."""
+
+    def __init__(self, cfg: AtomConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.motion_in = nn.Linear(cfg.feature_dim, d)
+        self.text_mu = nn.Linear(cfg.text_dim, d)
+        self.text_sigma = nn.Linear(cfg.text_dim, d)
+        self.mu_query = nn.Parameter(torch.randn(d) * 0.02)
+        self.sigma_query = nn.Parameter(torch.randn(d) * 0.02)
+        self.mask_token = nn.Parameter(torch.randn(d) * 0.02)
+        self.pos = PositionalEncoding(d, max(512, cfg.max_frames))
+        self.encoder = nn.TransformerEncoder(encoder_layer(d, cfg.heads, cfg.ff, cfg.dropout), cfg.enc_layers,
+                                             norm=nn.LayerNorm(d), enable_nested_tensor=False)
+        self.text_bias = nn.Linear(cfg.text_dim, d)
+        self.codebook = nn.Parameter(torch.randn(cfg.codebook_size, d) / math.sqrt(d))
+        self.decoder = nn.ModuleList(CodebookDecoderLayer(d, cfg.heads, cfg.ff, cfg.dropout)
+                                     for _ in range(cfg.dec_layers))
+        self.dec_norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, cfg.feature_dim)
+        self.register_buffer("feat_mean", torch.zeros(cfg.feature_dim))
+        self.register_buffer("feat_std", torch.ones(cfg.feature_dim))
+
+    # --- normaliser --------------------------------------------------
+    def set_normalizer(self, mean, std) -> None:
+        self.feat_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.feat_std.copy_(torch.as_tensor(std, dtype=torch.float32))
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.feat_std + self.feat_mean
+
+    # --- encoder / decoder -------------------------------------------
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor,
+               frame_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """mu, logvar [B, d] from normalised features x [B, T, 263]; frame_mask True = masked frame."""
+        h = self.motion_in(x)
+        if frame_mask is not None:
+            h = torch.where(frame_mask[..., None], self.mask_token.to(h.dtype), h)
+        h = self.pos(h)
+        mu_tok = (self.text_mu(text) + self.mu_query)[:, None]
+        sig_tok = (self.text_sigma(text) + self.sigma_query)[:, None]
+        seq = torch.cat([mu_tok, sig_tok, h], dim=1)
+        pad = padding_mask(lengths, x.shape[1])
+        pad = torch.cat([torch.zeros_like(pad[:, :2]), pad], dim=1)
+        out = self.encoder(seq, src_key_padding_mask=pad)
+        return out[:, 0], out[:, 1]
+
+    def decode(self, z: torch.Tensor, text: torch.Tensor, lengths: torch.Tensor,
+               num_frames: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Normalised features [B, T, 263] and per-layer codebook attention [B, T, K]."""
+        t = int(num_frames if num_frames is not None else lengths.max())
+        q = (z + self.text_bias(text))[:, None].expand(-1, t, -1)
+        h = self.pos(q)
+        pad = padding_mask(lengths, t)
+        pad = pad if bool(pad.any()) else None
+        maps = []
+        for layer in self.decoder:
+            h, att = layer(h, self.codebook, pad)
+            maps.append(att)
+        return self.head(self.dec_norm(h)), maps
+
+    # --- training ----------------------------------------------------
+    def loss(self, batch: dict[str, torch.Tensor], progress: float,
+             generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+        """Total loss and its parts for one batch (x normalised [B,T,263], lengths [B], text [B,384])."""
+        cfg = self.cfg
+        x, lengths, text = batch["x"], batch["lengths"], batch["text"]
+        valid = ~padding_mask(lengths, x.shape[1])
+        ratio = mask_ratio(progress, cfg.mask_max, cfg.mask_schedule, cfg.curriculum_end)
+        frame_mask = None
+        if ratio > 0:
+            u = torch.rand(x.shape[:2], generator=generator, device=x.device)
+            frame_mask = (u < ratio) & valid
+        mu, logvar = self.encode(x, lengths, text, frame_mask)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        pred, maps = self.decode(z, text, lengths, x.shape[1])
+        rec = masked_mse(pred, x, valid)
+        joint = pred.new_zeros(())
+        if cfg.w_joint > 0:
+            jp = humanml3d_torch.features_to_joints(self.denormalize(pred.float()))
+            jg = humanml3d_torch.features_to_joints(self.denormalize(x.float()))
+            joint = masked_mse(jp, jg, valid)
+        kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean()
+        sparse = torch.stack([-masked_mean(a.max(dim=-1).values[..., None], valid) for a in maps]).mean()
+        cb = nn.functional.normalize(self.codebook, dim=-1)
+        ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
+        total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl + cfg.w_sparse * sparse
+                 + cfg.w_ortho * ortho)
+        logs = {"loss": float(total), "rec": float(rec), "joint": float(joint), "kl": float(kl),
+                "sparse": float(sparse), "ortho": float(ortho), "mask": ratio}
+        return total, logs
+
+    # --- inference ---------------------------------------------------
+    @torch.no_grad()
+    def sample(self, text: torch.Tensor, num_frames: int, generator: torch.Generator | None = None,
+               temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """One decoder pass from z ~ N(0, I): normalised features [B, T, 263], last-layer attention [B, T, K]."""
+        b = text.shape[0]
+        z = torch.randn((b, self.cfg.d_model), generator=generator, device=text.device) * temperature
+        lengths = torch.full((b,), num_frames, device=text.device, dtype=torch.long)
+        feats, maps = self.decode(z, text, lengths, num_frames)
+        return feats, maps[-1]

@@ -1,0 +1,102 @@
+"""Configurations of the text-to-motion models (ATOM CVAE and the MDM-style diffusion baseline).
+
+``*_CPU`` presets train in about an hour on 2 CPU cores; ``*_GPU`` follow the paper's scale
+(d=256, 8 layers, 512 atomic actions) for a GPU.  Configs round-trip through ``config.json``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+FPS = 20.0
+MAX_SECONDS = 120.0        # longest motion the pipeline generates (multi-span)
+MODEL_MAX_FRAMES = 200     # one model pass covers at most 10 s at 20 fps
+
+
+@dataclass
+class AtomConfig:
+    model_type: str = "atom"
+    feature_dim: int = 263
+    text_dim: int = 384
+    d_model: int = 160
+    enc_layers: int = 4
+    dec_layers: int = 4
+    heads: int = 4
+    ff: int = 512
+    codebook_size: int = 256
+    dropout: float = 0.0
+    max_frames: int = MODEL_MAX_FRAMES
+    fps: float = FPS
+    # losses (ATOM: 1e-2 each for KL, sparsity and orthogonality)
+    w_rec: float = 1.0
+    w_joint: float = 1.0
+    w_kl: float = 1e-2
+    w_sparse: float = 1e-2
+    w_ortho: float = 1e-2
+    # curriculum masked motion modelling
+    mask_max: float = 0.5
+    mask_schedule: str = "linear"   # constant | linear | square | exponential
+    curriculum_end: float = 0.75    # fraction of training where the ratio reaches mask_max; LR x0.1 there
+
+
+@dataclass
+class MDMConfig:
+    model_type: str = "mdm"
+    feature_dim: int = 263
+    text_dim: int = 384
+    d_model: int = 160
+    layers: int = 6
+    heads: int = 4
+    ff: int = 512
+    dropout: float = 0.0
+    max_frames: int = MODEL_MAX_FRAMES
+    fps: float = FPS
+    diffusion_steps: int = 1000     # training steps, cosine schedule, x0 prediction
+    sampling_steps: int = 50        # DDIM (eta = 0) steps at inference
+    cond_drop: float = 0.1          # classifier-free guidance training
+    guidance: float = 2.5
+    w_joint: float = 0.0            # MDM uses no geometric loss on HumanML3D
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 3000
+    batch_size: int = 48
+    lr: float = 4e-4
+    weight_decay: float = 0.0
+    warmup: int = 100
+    lr_drop_at: float = 0.75        # LR x0.1 at this fraction of training (ATOM)
+    grad_clip: float = 1.0
+    log_every: int = 25
+    ckpt_every_s: float = 180.0
+    threads: int = 2
+    seed: int = 0
+    bf16: bool = False
+    max_minutes: float = 0.0        # 0 = no wall-clock limit; else stop (and export) after this
+    extra: dict = field(default_factory=dict)
+
+
+ATOM_CPU = AtomConfig()
+ATOM_GPU = AtomConfig(d_model=256, enc_layers=8, dec_layers=8, heads=4, ff=1024, codebook_size=512, dropout=0.1)
+MDM_CPU = MDMConfig()
+MDM_GPU = MDMConfig(d_model=512, layers=8, heads=4, ff=1024, dropout=0.1)
+TRAIN_CPU = TrainConfig()
+TRAIN_GPU = TrainConfig(steps=50000, batch_size=128, lr=1e-4, threads=8, bf16=True)
+
+
+def config_from_dict(d: dict) -> AtomConfig | MDMConfig:
+    """AtomConfig or MDMConfig from a dict (unknown keys ignored)."""
+    cls = {"atom": AtomConfig, "mdm": MDMConfig}.get(d.get("model_type", "atom"))
+    if cls is None:
+        raise ValueError(f"unknown model_type {d.get('model_type')!r}")
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def save_config(cfg: AtomConfig | MDMConfig, path: str | Path, **extra) -> None:
+    Path(path).write_text(json.dumps(dict(asdict(cfg), **extra), indent=1))
+
+
+def load_config(path: str | Path) -> AtomConfig | MDMConfig:
+    return config_from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,142 @@
+"""Training data for text-to-motion: features + cached text embeddings of one corpus split.
+
+Source, in order of preference:
+1. ``data/corpus/corpus.npz`` (:func:`app.engine.corpus.dataset.load_corpus`) when it exists;
+2. otherwise the same samples regenerated on the fly: procedural sample ``i`` is
+   :func:`~app.engine.corpus.dataset.make_sample` ``(i, seed)`` (bit-identical to the built
+   corpus with that seed) and its split is :func:`~app.engine.corpus.splits.procedural_split`;
+   real windows take :func:`~app.engine.corpus.splits.group_split` of their group.
+Either way an item lands in exactly the split the corpus assigns, so test items never train.
+
+The cache (``.npz``, no pickles) holds the 263-dim features of every item (concatenated with
+offsets), the frozen MiniLM embedding of each of its texts, the texts and ids.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.engine.repr.humanml3d import FEATURE_DIM
+from app.engine.repr.normalizer import Normalizer
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[3]
+CACHE_DIR = ROOT / ".cache" / "t2m"
+CORPUS_FILE = ROOT / "data" / "corpus" / "corpus.npz"
+
+
+@dataclass
+class T2MItem:
+    id: str
+    features: np.ndarray  # [T, 263]
+    texts: list[str]
+
+
+def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real: bool = True,
+               prefer_corpus: bool = True):
+    """Yield (id, features [T-1, 263], texts) of one split (see module doc for the source)."""
+    from app.engine.corpus import splits as S
+    from app.engine.repr.humanml3d import clip_to_features
+
+    if prefer_corpus and CORPUS_FILE.is_file():
+        from app.engine.corpus.dataset import load_corpus
+        log.info("using the built corpus %s (%s split)", CORPUS_FILE, split)
+        for it in load_corpus(CORPUS_FILE.parent, split=split, include_real=include_real):
+            if it.clip.num_frames >= 3:
+                yield it.id, it.features, list(it.texts)
+        return
+    from app.engine.corpus.dataset import make_sample
+    for i in range(n_procedural):
+        if S.procedural_split(i, seed) != split:
+            continue
+        clip, texts, sp, _ = make_sample(i, seed)
+        assert sp == split
+        yield f"proc_{i:05d}", clip_to_features(clip), list(texts)
+    if include_real:
+        from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
+        if not DEFAULT_PATH.is_file():
+            return
+        for w in load_real_corpus(DEFAULT_PATH):
+            if S.group_split(w.meta.get("group", w.clip.name), seed) == split and w.clip.num_frames >= 3:
+                yield w.clip.name, clip_to_features(w.clip), list(w.texts)
+
+
+def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000, seed: int = 0,
+                include_real: bool = True) -> Path:
+    """Compute features and text embeddings of a split and write them to ``path`` (.npz)."""
+    from app.engine.text_encoder import TextEncoder
+
+    ids, feats, texts = [], [], []
+    for k, (id_, f, tx) in enumerate(iter_items(split, n_procedural, seed, include_real)):
+        ids.append(id_)
+        feats.append(f.astype(np.float32))
+        texts.append(tx)
+        if k % 500 == 0:
+            log.info("cache %s: %d items", split, k)
+    flat = [t for tx in texts for t in tx]
+    emb = TextEncoder.get().encode(flat)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        np.savez(fh, features=np.concatenate(feats), offsets=np.cumsum([0] + [len(f) for f in feats]),
+                 text_emb=emb.astype(np.float32), text_offsets=np.cumsum([0] + [len(t) for t in texts]),
+                 texts=np.array(json.dumps(texts)), ids=np.array(json.dumps(ids)), split=np.array(split),
+                 source=np.array("corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"))
+    log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))
+    return path
+
+
+class T2MDataset:
+    """Items of one split with a length-bucketed random batch sampler."""
+
+    def __init__(self, features: list[np.ndarray], text_emb: list[np.ndarray], texts: list[list[str]],
+                 ids: list[str], max_frames: int = 200) -> None:
+        if not features:
+            raise ValueError("empty dataset")
+        self.features = [f[:max_frames] for f in features]
+        self.text_emb = text_emb
+        self.texts = texts
+        self.ids = ids
+        self.max_frames = max_frames
+        self.lengths = np.array([len(f) for f in self.features])
+        self._order = np.argsort(self.lengths, kind="stable")
+
+    @classmethod
+    def load(cls, path: str | Path, max_frames: int = 200) -> "T2MDataset":
+        with np.load(path, allow_pickle=False) as d:
+            off, toff = d["offsets"], d["text_offsets"]
+            feats = [d["features"][off[i]:off[i + 1]] for i in range(len(off) - 1)]
+            emb = [d["text_emb"][toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
+            texts, ids = json.loads(str(d["texts"])), json.loads(str(d["ids"]))
+        return cls(feats, emb, texts, ids, max_frames)
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def fit_normalizer(self) -> Normalizer:
+        return Normalizer.fit(self.features, grouping="humanml3d")
+
+    def batch(self, rng: np.random.Generator, size: int, normalizer: Normalizer | None = None,
+              bucket: int = 4) -> dict[str, np.ndarray]:
+        """A random batch of items of similar length (a window of ``size*bucket`` in length order).
+
+        Returns x [B, Tmax, 263] (normalised when a normaliser is given, zero padded),
+        lengths [B], text [B, 384] (one random text per item), index [B].
+        """
+        n = len(self)
+        win = min(n, size * bucket)
+        start = int(rng.integers(0, n - win + 1))
+        idx = self._order[start + rng.choice(win, size=min(size, win), replace=win < size)]
+        lengths = self.lengths[idx]
+        x = np.zeros((len(idx), int(lengths.max()), FEATURE_DIM), np.float32)
+        text = np.empty((len(idx), self.text_emb[0].shape[-1]), np.float32)
+        for k, i in enumerate(idx):
+            f = self.features[i]
+            x[k, :len(f)] = normalizer.normalize(f) if normalizer is not None else f
+            text[k] = self.text_emb[i][int(rng.integers(len(self.text_emb[i])))]
+        return {"x": x, "lengths": lengths, "text": text, "index": idx}

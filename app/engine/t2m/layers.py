@@ -1,0 +1,104 @@
+"""Shared transformer pieces: sinusoidal positions, codebook cross-attention, ATOM decoder layer."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def sinusoid(n: int, d: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """[n, d] sinusoidal position (or timestep) encoding (Vaswani et al.)."""
+    pos = torch.arange(n, device=device, dtype=torch.float32)[:, None]
+    div = torch.exp(torch.arange(0, d, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / d))
+    pe = torch.zeros(n, d, device=device)
+    pe[:, 0::2] = torch.sin(pos * div)
+    pe[:, 1::2] = torch.cos(pos * div[: d // 2])
+    return pe.to(dtype)
+
+
+class PositionalEncoding(nn.Module):
+    """Adds sinusoidal positions to [B, T, d]; grows its table for longer sequences."""
+
+    def __init__(self, d: int, max_len: int = 512) -> None:
+        super().__init__()
+        self.d = d
+        self.register_buffer("pe", sinusoid(max_len, d), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = x.shape[1]
+        if t > self.pe.shape[0]:
+            self.pe = sinusoid(max(t, 2 * self.pe.shape[0]), self.d, self.pe.device)
+        return x + self.pe[:t].to(x.dtype)
+
+
+def encoder_layer(d: int, heads: int, ff: int, dropout: float) -> nn.TransformerEncoderLayer:
+    """Pre-norm GELU encoder layer, batch first."""
+    return nn.TransformerEncoderLayer(d, heads, ff, dropout, activation="gelu", batch_first=True, norm_first=True)
+
+
+def padding_mask(lengths: torch.Tensor, t: int) -> torch.Tensor:
+    """[B, t] bool, True at padded positions (PyTorch's key_padding_mask convention)."""
+    return torch.arange(t, device=lengths.device)[None] >= lengths[:, None]
+
+
+class CodebookAttention(nn.Module):
+    """Multi-head cross-attention from frame queries to a shared memory (the atomic-action codebook).
+
+    K/V are projected once from the [K, d] codebook and broadcast over the batch (never expanded
+    to [B, K, d] first).  Returns the output and the head-averaged attention [B, T, K].
+    """
+
+    def __init__(self, d: int, heads: int) -> None:
+        super().__init__()
+        if d % heads:
+            raise ValueError("d_model must be divisible by heads")
+        self.heads, self.dh = heads, d // heads
+        self.q = nn.Linear(d, d)
+        self.kv = nn.Linear(d, 2 * d)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, t, d = x.shape
+        k_n = memory.shape[0]
+        q = self.q(x).view(b, t, self.heads, self.dh).transpose(1, 2)            # B h T dh
+        k, v = self.kv(memory).view(k_n, 2, self.heads, self.dh).permute(1, 2, 0, 3)  # h K dh each
+        att = torch.softmax((q @ k.transpose(-1, -2)) * (self.dh ** -0.5), dim=-1)  # B h T K
+        y = (att @ v).transpose(1, 2).reshape(b, t, d)
+        return self.out(y), att.mean(1)
+
+
+class CodebookDecoderLayer(nn.Module):
+    """Pre-norm decoder layer: self-attention over frames, cross-attention to the codebook, FF."""
+
+    def __init__(self, d: int, heads: int, ff: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
+        self.self_attn = nn.MultiheadAttention(d, heads, dropout=dropout, batch_first=True)
+        self.cross = CodebookAttention(d, heads)
+        self.ff = nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff, d))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, pad: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.norm1(x)
+        x = x + self.drop(self.self_attn(h, h, h, key_padding_mask=pad, need_weights=False)[0])
+        y, att = self.cross(self.norm2(x), memory)
+        x = x + self.drop(y)
+        x = x + self.drop(self.ff(self.norm3(x)))
+        return x, att
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of x [B, T, ...] over valid frames (mask [B, T] True = valid) and trailing dims."""
+    m = mask.to(x.dtype).view(mask.shape + (1,) * (x.dim() - 2))
+    per = x.numel() // (x.shape[0] * x.shape[1])
+    return (x * m).sum() / (m.sum() * per).clamp(min=1.0)
+
+
+def masked_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return masked_mean((a - b) ** 2, mask)
+
+
+__all__ = ["sinusoid", "PositionalEncoding", "encoder_layer", "padding_mask", "CodebookAttention",
+           "CodebookDecoderLayer", "masked_mean", "masked_mse", "F"]

@@ -1,0 +1,154 @@
+"""Shared training loop for ATOM and the MDM baseline: resumable, checkpointed, logged.
+
+``out_dir`` receives ``train_state.pt`` (model + optimiser + step + elapsed time + RNG states,
+rewritten every ``ckpt_every_s`` seconds and at the end), ``train_log.jsonl`` (one line per
+``log_every`` steps) and, on completion, the exported model (:func:`export_model`):
+``model.safetensors``, ``config.json`` and ``normalizer.npz``.
+
+Progress (which drives ATOM's masking curriculum and the LR drop x0.1 at ``lr_drop_at``) is
+``step / steps``, or elapsed / ``max_minutes`` when that is larger, so a run on a busy machine
+still completes its curriculum within its time budget.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from app.engine.repr.normalizer import Normalizer
+
+from .atom_model import ATOM
+from .config import AtomConfig, MDMConfig, TrainConfig, save_config
+from .data import T2MDataset
+from .mdm_baseline import MDM
+
+log = logging.getLogger(__name__)
+
+
+def build_model(cfg: AtomConfig | MDMConfig) -> torch.nn.Module:
+    return ATOM(cfg) if cfg.model_type == "atom" else MDM(cfg)
+
+
+def lr_at(progress: float, step: int, tcfg: TrainConfig) -> float:
+    warm = min(1.0, (step + 1) / max(1, tcfg.warmup))
+    return tcfg.lr * warm * (0.1 if progress >= tcfg.lr_drop_at else 1.0)
+
+
+def export_model(model: torch.nn.Module, normalizer: Normalizer, out_dir: str | Path, **meta) -> Path:
+    """Write model.safetensors + config.json + normalizer.npz (what the pipeline loads)."""
+    from safetensors.torch import save_file
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(out_dir / "model.safetensors"))
+    save_config(model.cfg, out_dir / "config.json", **meta)
+    normalizer.save(out_dir / "normalizer.npz")
+    return out_dir
+
+
+def _to_torch(b: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    return {"x": torch.from_numpy(b["x"]).to(device), "lengths": torch.from_numpy(b["lengths"]).long().to(device),
+            "text": torch.from_numpy(b["text"]).to(device)}
+
+
+def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, out_dir: str | Path,
+          val: T2MDataset | None = None, device: str | None = None, resume: bool = True) -> dict:
+    """Train (or resume) a model; returns a summary with the final losses and timings."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if dev.type == "cpu":
+        torch.set_num_threads(tcfg.threads)
+    torch.manual_seed(tcfg.seed)
+    model = build_model(cfg).to(dev)
+    norm_path = out_dir / "normalizer.npz"
+    normalizer = Normalizer.load(norm_path) if (resume and norm_path.is_file()) else dataset.fit_normalizer()
+    normalizer.save(norm_path)
+    model.set_normalizer(normalizer.mean, normalizer.std)
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    rng = np.random.default_rng(tcfg.seed)
+    gen = torch.Generator(device=dev).manual_seed(tcfg.seed)
+    step, elapsed = 0, 0.0
+    state_path = out_dir / "train_state.pt"
+    if resume and state_path.is_file():
+        st = torch.load(state_path, map_location=dev, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed = int(st["step"]), float(st["elapsed"])
+        rng.bit_generator.state = st["np_rng"]
+        gen.set_state(st["torch_gen"].cpu() if dev.type == "cpu" else st["torch_gen"])
+        log.info("resumed from step %d (%.1f min)", step, elapsed / 60)
+
+    def save_state() -> None:
+        tmp = state_path.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
+                    "np_rng": rng.bit_generator.state, "torch_gen": gen.get_state(),
+                    "cfg": asdict(cfg), "tcfg": asdict(tcfg)}, tmp)
+        tmp.replace(state_path)
+
+    def progress() -> float:
+        p = step / tcfg.steps
+        if tcfg.max_minutes > 0:
+            p = max(p, elapsed / (tcfg.max_minutes * 60))
+        return min(p, 1.0)
+
+    logf = open(out_dir / "train_log.jsonl", "a")
+    last_ckpt = time.perf_counter()
+    acc: dict[str, list[float]] = {}
+    model.train()
+    try:
+        while progress() < 1.0:
+            t0 = time.perf_counter()
+            p = progress()
+            for group in opt.param_groups:
+                group["lr"] = lr_at(p, step, tcfg)
+            batch = _to_torch(dataset.batch(rng, tcfg.batch_size, normalizer), dev)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
+                loss, logs = model.loss(batch, p, gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+            opt.step()
+            step += 1
+            elapsed += time.perf_counter() - t0
+            logs["gnorm"] = float(gnorm)
+            for k, v in logs.items():
+                acc.setdefault(k, []).append(v)
+            if step % tcfg.log_every == 0:
+                row = {"step": step, "progress": round(progress(), 4), "lr": opt.param_groups[0]["lr"],
+                       "minutes": round(elapsed / 60, 2), **{k: round(float(np.mean(v)), 5) for k, v in acc.items()}}
+                if val is not None and step % (tcfg.log_every * 8) == 0:
+                    row["val_loss"] = round(evaluate_loss(model, val, normalizer, p, dev), 5)
+                    model.train()
+                logf.write(json.dumps(row) + "\n")
+                logf.flush()
+                log.info("%s", row)
+                acc = {}
+            if time.perf_counter() - last_ckpt > tcfg.ckpt_every_s:
+                save_state()
+                last_ckpt = time.perf_counter()
+    finally:
+        save_state()
+        logf.close()
+    model.eval()
+    export_model(model, normalizer, out_dir, train_steps=step, train_minutes=round(elapsed / 60, 1),
+                 train_batch=tcfg.batch_size, train_items=len(dataset))
+    return {"steps": step, "minutes": elapsed / 60, "final": {k: float(np.mean(v)) for k, v in acc.items()}}
+
+
+@torch.no_grad()
+def evaluate_loss(model: torch.nn.Module, data: T2MDataset, normalizer: Normalizer, progress: float,
+                  device: torch.device, batches: int = 4, batch_size: int = 32) -> float:
+    """Mean training loss on a few fixed batches of `data` (a held-out split)."""
+    model.eval()
+    rng = np.random.default_rng(1234)
+    gen = torch.Generator(device=device).manual_seed(1234)
+    out = [float(model.loss(_to_torch(data.batch(rng, batch_size, normalizer), device), progress, gen)[0])
+           for _ in range(batches)]
+    return float(np.mean(out))
