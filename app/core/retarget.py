@@ -253,6 +253,12 @@ def _retarget(bvh: BvhData, units: str | float | None, bones: str = "source") ->
     return MotionClip(bvh.fps, trans, matrix_to_axis_angle(local), skel)
 
 
+# Joints whose rest alignment is their parent's: rigs place spine, neck and head joints differently
+# (SMPL's head joint sits 38 degrees forward of its neck, most mocap rigs' straight above), so matching
+# those bone directions would tilt a neutral head or chest. Positions are unaffected with bones="source".
+_NEUTRAL_CHAIN = frozenset({"spine1", "spine2", "neck", "head"})
+
+
 def _smpl_index(name: str) -> int:
     return SMPL22_NAMES.index(name)
 
@@ -320,13 +326,13 @@ def _fit_frames(mapping: dict[str, int], smpl: np.ndarray, pos: np.ndarray, rot:
         else:
             g_par = fitted[anc] if anc else np.broadcast_to(np.eye(3), r_src.shape)
             d_src = pos[:, mapping[child]] - pos[:, mapping[name]] if child else None
-            if child is None or np.linalg.norm(d_src, axis=-1).min() < 1e-6:
-                g = g_par.copy()  # leaf: keep the parent's frame
+            if child is None or name in _NEUTRAL_CHAIN or np.linalg.norm(d_src, axis=-1).min() < 1e-6:
+                g = g_par.copy()  # leaf or torso chain: keep the parent's frame
             else:
                 d_smpl = smpl[_smpl_index(child)] - smpl[_smpl_index(name)]
                 g = rotation_between(np.einsum("tij,j->ti", g_par, d_smpl), d_src) @ g_par
         a = _mean_rotation(np.swapaxes(r_src, -1, -2) @ g)
-        if rest is not None and child and name not in ("pelvis", "spine3"):
+        if rest is not None and child and name not in ("pelvis", "spine3") and name not in _NEUTRAL_CHAIN:
             rest_dir = rest[mapping[child]] - rest[mapping[name]]
             if np.linalg.norm(rest_dir) > 1e-9:
                 d_smpl = smpl[_smpl_index(child)] - smpl[_smpl_index(name)]

@@ -153,3 +153,18 @@ def test_real_cmu_rigs_track_source(rel, tol, shared_dir):
     height = j[0, 15, 1] - j[0, [7, 8, 10, 11], 1].min()
     assert 1.0 < height < 2.0
     assert clip.num_frames == min(200, bvh.total_frames) and clip.fps == 30.0
+
+
+@pytest.mark.parametrize("rel", ["przestr/02_01.bvh", "przestr/16_01.bvh", "aclstm/salsa_01.bvh"])
+def test_source_rest_pose_gives_neutral_torso_and_head(rel, shared_dir):
+    """The source's zero pose (upright, T-pose) must map to SMPL's neutral spine, neck and head,
+    whatever the rig's joint placement (SMPL's head joint sits far forward of its neck)."""
+    path = shared_dir / "data" / "motion" / "cmu" / rel
+    if not path.exists():
+        pytest.skip(f"{rel} not in ../shared")
+    bvh = read_bvh(path, max_frames=3)
+    bvh.motion[:] = 0.0  # every channel zero: the rig's rest pose, standing at the origin
+    clip = bvh_to_motion(bvh, face_forward=False, on_ground=False)
+    for name in ("spine1", "spine2", "spine3", "neck", "head"):
+        angle = np.degrees(np.linalg.norm(clip.rotations[0, SMPL22_NAMES.index(name)]))
+        assert angle < 12.0, f"{name} is rotated {angle:.1f} degrees in the rig's neutral pose"
