@@ -27,6 +27,7 @@ lint: venv
 
 bench: setup
 	$(PY) bench/bench_viewport.py
+	xvfb-run -a -s "-screen 0 1920x1200x24" $(PY) bench/bench_playback.py
 
 screenshots: setup
 	bash scripts/screenshot.sh
