@@ -133,7 +133,7 @@ def main() -> int:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
             elapsed += time.perf_counter() - s0
         epoch += 1

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.core.motion import MotionClip, rest_clip
 from app.engine.jobs import Engine, Job, JobState
@@ -104,6 +104,28 @@ class MainWindow(QMainWindow):
         self._reskin_timer.setInterval(RESKIN_DEBOUNCE_MS)
         self._reskin_timer.timeout.connect(lambda: self.request_skin(preview=True))
         self._connect()
+
+        from .forensics_tab import ForensicsTab
+        self.forensics_tab = ForensicsTab(self.bridge, self)
+        self.add_tab("Forensics", self.forensics_tab)
+        from .tab_2p5d import Tab2p5d
+        from .tab_multiview import TabMultiview
+        self.tab_2p5d, self.tab_multiview = Tab2p5d(self), TabMultiview(self)
+        self.add_tab("2.5D", self.tab_2p5d)
+        self.add_tab("Multi-view", self.tab_multiview)
+        for tab in (self.tab_2p5d, self.tab_multiview):
+            self.timeline.frameChanged.connect(tab.set_frame)
+
+    def add_tab(self, title: str, widget: QWidget) -> int:
+        """Add a top-level tab; the first call turns the central area into tabs ('Studio' first)."""
+        tabs = self.centralWidget()
+        if not isinstance(tabs, QTabWidget):
+            studio = self.takeCentralWidget()
+            tabs = QTabWidget()
+            tabs.setDocumentMode(True)
+            tabs.addTab(studio, "Studio")
+            self.setCentralWidget(tabs)
+        return tabs.addTab(widget, title)
 
     # --- wiring ------------------------------------------------------------------
     def _connect(self) -> None:

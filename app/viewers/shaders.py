@@ -12,6 +12,9 @@ pyrender silently skips uniforms a shader does not declare.
 
 Colour semantics: ``(lighting(base) + emissive) * vertex_rgb``, alpha
 ``base.a * vertex_a``, output gamma-encoded (so inputs are linear colours).
+With a base-colour texture (``HAS_BASE_COLOR_TEX``, used by
+:mod:`app.viewers.textured`) the vertex stage passes the diffuse and specular
+light sums and the fragment stage multiplies the (sRGB-decoded) texel in.
 """
 from __future__ import annotations
 
@@ -26,13 +29,24 @@ from pyrender.shader_program import ShaderProgram, ShaderProgramCache  # noqa: E
 
 STUDIO_VERT = """#version 330 core
 struct DirectionalLight { vec3 color; float intensity; vec3 direction; };
-struct Material { vec3 emissive_factor; vec4 base_color_factor; float roughness_factor; };
+struct Material {
+    vec3 emissive_factor; vec4 base_color_factor; float roughness_factor;
+#ifdef HAS_BASE_COLOR_TEX
+    sampler2D base_color_texture;
+#endif
+};
 layout(location = 0) in vec3 position;
 #ifdef NORMAL_LOC
 layout(location = NORMAL_LOC) in vec3 normal;
 #endif
 #ifdef COLOR_0_LOC
 layout(location = COLOR_0_LOC) in vec4 color_0;
+#endif
+#ifdef HAS_BASE_COLOR_TEX
+layout(location = TEXCOORD_0_LOC) in vec2 texcoord_0;
+out vec2 uv_0;
+out vec3 lit;       // multiplies base * texture in the fragment shader
+out vec3 lit_add;   // specular + emissive
 #endif
 layout(location = INST_M_LOC) in mat4 inst_m;
 uniform mat4 M;
@@ -59,6 +73,10 @@ void main()
     float shininess = mix(64.0, 8.0, material.roughness_factor);
     float spec_strength = 0.25 * (1.0 - material.roughness_factor);
     vec3 color = base.rgb * ambient_light * mix(0.55, 1.15, 0.5 + 0.5 * n.y);  // sky/ground ambient
+#ifdef HAS_BASE_COLOR_TEX
+    vec3 diffuse_sum = ambient_light * mix(0.55, 1.15, 0.5 + 0.5 * n.y);
+    vec3 spec_sum = vec3(0.0);
+#endif
     for (int i = 0; i < n_directional_lights; i++) {
         vec3 l = -directional_lights[i].direction;
         vec3 radiance = directional_lights[i].color * directional_lights[i].intensity;
@@ -67,6 +85,10 @@ void main()
         vec3 h = normalize(l + v);
         float spec = ndl > 0.0 ? spec_strength * pow(max(dot(n, h), 0.0), shininess) : 0.0;
         color += radiance * (base.rgb * diffuse * 0.3183 + spec);
+#ifdef HAS_BASE_COLOR_TEX
+        diffuse_sum += radiance * diffuse * 0.3183;
+        spec_sum += radiance * spec;
+#endif
     }
     color += material.emissive_factor;
     float alpha = base.a;
@@ -75,15 +97,39 @@ void main()
     alpha *= color_0.a;
 #endif
     shade = vec4(pow(clamp(color, 0.0, 1.0), vec3(1.0 / 2.2)), alpha);
+#ifdef HAS_BASE_COLOR_TEX
+    uv_0 = texcoord_0;
+    lit = diffuse_sum;
+    lit_add = spec_sum + material.emissive_factor;
+#ifdef COLOR_0_LOC
+    lit *= color_0.rgb;
+    lit_add *= color_0.rgb;
+#endif
+#endif
 }
 """
 
 STUDIO_FRAG = """#version 330 core
 in vec4 shade;
+#ifdef HAS_BASE_COLOR_TEX
+struct Material {
+    vec3 emissive_factor; vec4 base_color_factor; float roughness_factor;
+    sampler2D base_color_texture;
+};
+uniform Material material;
+in vec2 uv_0;
+in vec3 lit;
+in vec3 lit_add;
+#endif
 out vec4 frag_color;
 void main()
 {
+#ifdef HAS_BASE_COLOR_TEX
+    vec3 albedo = material.base_color_factor.rgb * pow(texture(material.base_color_texture, uv_0).rgb, vec3(2.2));
+    frag_color = vec4(pow(clamp(albedo * lit + lit_add, 0.0, 1.0), vec3(1.0 / 2.2)), shade.a);
+#else
     frag_color = shade;
+#endif
 }
 """
 

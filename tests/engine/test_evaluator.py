@@ -139,17 +139,22 @@ def test_cli_bad_input(tmp_path: Path, capsys) -> None:
 @needs_committed
 def test_cli_scores_a_prediction_folder(tmp_path: Path) -> None:
     from app.core.npz_io import save_npz
-    from app.engine.corpus.dataset import load_corpus
+    from app.engine.corpus.dataset import build_corpus, load_corpus
 
+    corpus = tmp_path / "corpus"  # a tiny corpus keeps the ground-truth side fast
+    build_corpus(corpus, n=40, seed=3, real_path=tmp_path / "no_real.npz")
     pred = tmp_path / "pred"
     pred.mkdir()
-    for it in load_corpus(CORPUS, "test")[:6]:
+    items = load_corpus(corpus, "train", include_real=False)[:6]
+    for k, it in enumerate(items):
         clip = it.clip.copy()
-        clip.text = ""  # the CLI falls back to the sample's canonical text
+        clip.text = "" if k else it.texts[1]  # empty: the CLI falls back to the sample's canonical text
         save_npz(clip, pred / f"{it.id}.npz")
     out = tmp_path / "row.json"
-    assert cli_main(["eval-motion", str(pred), "--split", "test", "--json", str(out)]) == 0
+    args = ["eval-motion", str(pred), "--split", "train", "--corpus", str(corpus), "--json", str(out)]
+    assert cli_main(args) == 0
     row = json.loads(out.read_text())["pred"]
     assert row["count"] == 6 and 0.0 <= row["R@1"] <= row["R@3"] <= 1.0 and row["FID"] >= 0
+    assert row["MultiModality"] is None and row["Penetration"] < 0.01
     (pred / "stray.npz").write_bytes(b"not an npz")
-    assert cli_main(["eval-motion", str(pred)]) == 2
+    assert cli_main(args[:2] + args[4:6]) == 2

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 FPS = 20.0
 MIN_FRAMES, MAX_FRAMES = 30, 200           # 1.5-10 s at 20 fps
 ROT_STEP, TRANS_STEP = 5e-4, 1e-4          # rad, m
-FORMAT_NAME, FORMAT_VERSION = "action-studio-corpus", 1
+FORMAT_NAME, FORMAT_VERSION = "action-studio-corpus", 2
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DIR = ROOT / "data" / "corpus"
 N_TEXTS = 3
@@ -204,26 +204,33 @@ def build_corpus(out_dir: str | Path = DEFAULT_DIR, n: int = 8000, seed: int = 0
     for i, clip, texts, split, meta in rows:
         segs = [[int(round(s.start * FPS)), int(round(s.end * FPS)), s.label] for s in clip.segments]
         records.append({"id": f"proc_{i:05d}", "split": split, "texts": texts, "segments": segs, "meta": meta})
-    lengths = np.array([c.num_frames for c in clips], dtype=np.int64)
-    rot = np.concatenate([c.rotations for c in clips])
-    trans = np.concatenate([c.trans for c in clips])
-    skel = clips[0].skeleton
-    path = out_dir / "corpus.npz"
-    with open(path, "wb") as fh:
-        np.savez(fh, format=np.array(FORMAT_NAME), format_version=np.array(FORMAT_VERSION), fps=np.array(FPS),
-                 seed=np.array(seed), offsets=np.concatenate([[0], np.cumsum(lengths)]),
-                 rotations_lzma=_encode(rot, ROT_STEP), trans_lzma=_encode(trans, TRANS_STEP),
-                 rot_step=np.array(ROT_STEP), trans_step=np.array(TRANS_STEP),
-                 skeleton_offsets=skel.offsets.astype(np.float64), items=np.array(json.dumps(records)))
+    write_corpus_file(out_dir / "corpus.npz", clips, records, seed)
     real = _real_records(real_path, seed)
     splits = {"policy": S.SplitPolicy(seed).to_dict(),
               "procedural": {s: [r["id"] for r in records if r["split"] == s] for s in S.SPLITS},
               "real_groups": {s: sorted({r["group"] for r in real if r["split"] == s}) for s in S.SPLITS},
               "real_windows": {s: [r["id"] for r in real if r["split"] == s] for s in S.SPLITS}}
     (out_dir / "splits.json").write_text(json.dumps(splits, indent=1, sort_keys=True))
-    stats = corpus_stats(records, lengths, real)
+    stats = corpus_stats(records, np.array([c.num_frames for c in clips]), real)
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
     return stats
+
+
+def write_corpus_file(path: Path, clips: list[MotionClip], records: list[dict], seed: int) -> None:
+    """corpus.npz: per split, offsets and LZMA blobs of the quantised motion; records as JSON."""
+    arrays: dict[str, np.ndarray] = {}
+    for split in S.SPLITS:
+        sel = [c for c, r in zip(clips, records) if r["split"] == split]
+        lengths = np.array([c.num_frames for c in sel], dtype=np.int64)
+        arrays[f"offsets_{split}"] = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        if sel:
+            arrays[f"rotations_lzma_{split}"] = _encode(np.concatenate([c.rotations for c in sel]), ROT_STEP)
+            arrays[f"trans_lzma_{split}"] = _encode(np.concatenate([c.trans for c in sel]), TRANS_STEP)
+    with open(path, "wb") as fh:
+        np.savez(fh, format=np.array(FORMAT_NAME), format_version=np.array(FORMAT_VERSION), fps=np.array(FPS),
+                 seed=np.array(seed), rot_step=np.array(ROT_STEP), trans_step=np.array(TRANS_STEP),
+                 skeleton_offsets=clips[0].skeleton.offsets.astype(np.float64), items=np.array(json.dumps(records)),
+                 **arrays)
 
 
 def _real_records(real_path: str | Path | None, seed: int) -> list[dict]:
@@ -280,24 +287,28 @@ def load_corpus(path: str | Path = DEFAULT_DIR, split: str | None = None, includ
 
 
 def _load(file: Path, split: str | None, include_real: bool, real_path) -> list[CorpusItem]:
+    items = []
     with np.load(file, allow_pickle=False) as data:
-        if str(data["format"]) != FORMAT_NAME:
-            raise ValueError(f"{file}: not a corpus file")
-        offsets, fps, seed = data["offsets"], float(data["fps"]), int(data["seed"])
-        frames = int(offsets[-1])
-        rot = _decode(data["rotations_lzma"], frames, float(data["rot_step"])).reshape(frames, 22, 3)
-        trans = _decode(data["trans_lzma"], frames, float(data["trans_step"])).reshape(frames, 3)
+        if str(data["format"]) != FORMAT_NAME or int(data["format_version"]) != FORMAT_VERSION:
+            raise ValueError(f"{file}: not a corpus file of version {FORMAT_VERSION}")
+        fps, seed = float(data["fps"]), int(data["seed"])
         skel = Skeleton(SMPL22_NAMES, SMPL22_PARENTS, data["skeleton_offsets"])
         records = json.loads(str(data["items"]))
-    items = []
-    for k, r in enumerate(records):
-        if split is not None and r["split"] != split:
-            continue
-        a, b = int(offsets[k]), int(offsets[k + 1])
-        segs = [Segment(s0 / fps, s1 / fps, lab, lab) for s0, s1, lab in r["segments"]]
-        clip = MotionClip(fps, trans[a:b].copy(), rot[a:b].copy(), skel, segments=segs, name=r["id"],
-                          text=r["texts"][0])
-        items.append(CorpusItem(r["id"], clip, r["texts"], r["split"], "procedural", r["meta"]))
+        for sp in (S.SPLITS if split is None else (split,)):
+            offsets = data[f"offsets_{sp}"]
+            frames = int(offsets[-1])
+            if frames == 0:
+                continue
+            rot = _decode(data[f"rotations_lzma_{sp}"], frames, float(data["rot_step"])).reshape(frames, 22, 3)
+            trans = _decode(data[f"trans_lzma_{sp}"], frames, float(data["trans_step"])).reshape(frames, 3)
+            for k, r in enumerate([r for r in records if r["split"] == sp]):
+                a, b = int(offsets[k]), int(offsets[k + 1])
+                segs = [Segment(s0 / fps, s1 / fps, lab, lab) for s0, s1, lab in r["segments"]]
+                clip = MotionClip(fps, trans[a:b].copy(), rot[a:b].copy(), skel, segments=segs, name=r["id"],
+                                  text=r["texts"][0])
+                items.append(CorpusItem(r["id"], clip, r["texts"], r["split"], "procedural", r["meta"]))
+    order = {r["id"]: i for i, r in enumerate(records)}
+    items.sort(key=lambda it: order[it.id])
     if include_real:
         for w in _load_real(real_path):
             sp = S.group_split(w.meta.get("group", w.clip.name), seed)

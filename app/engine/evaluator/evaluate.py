@@ -35,6 +35,7 @@ FPS = 20.0
 COLUMNS = ("FID", "R@1", "R@2", "R@3", "MM-Dist", "Diversity", "MultiModality", "FootSkate", "Jitter",
            "Penetration")
 _EVALUATORS: dict[str, Evaluator] = {}
+_GT_EMB: dict[tuple, np.ndarray] = {}  # ground-truth embeddings per (evaluator, corpus, split)
 
 
 def get_evaluator(directory: str | Path = MODEL_DIR) -> Evaluator:
@@ -79,8 +80,10 @@ def evaluate_motions(pred: list[MotionClip], split: str = "test", evaluator: Eva
     clips = [_at_fps(c) for c in pred]
     motion_emb = embed_clips(clips, ev)
     text_emb = ev.embed_texts([c.text for c in clips])
-    gt = load_corpus(corpus, split)
-    gt_emb = _item_embeddings(gt, ev)
+    key = (id(ev), str(corpus), split)
+    if key not in _GT_EMB:
+        _GT_EMB[key] = _item_embeddings(load_corpus(corpus, split), ev)
+    gt_emb = _GT_EMB[key]
     row = {"FID": M.fid(gt_emb, motion_emb) if len(pred) >= 2 else float("nan")}
     row.update(_row(text_emb, motion_emb, [c.joints() for c in clips], seed))
     groups: dict[str, list[int]] = defaultdict(list)

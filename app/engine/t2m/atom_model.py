@@ -137,17 +137,21 @@ class ATOM(nn.Module):
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho)
-        logs = {"loss": float(total), "rec": float(rec), "joint": float(joint), "kl": float(kl),
-                "sparse": float(sparse), "ortho": float(ortho), "mask": ratio}
+        logs = {"loss": float(total.detach()), "rec": float(rec.detach()), "joint": float(joint.detach()), "kl": float(kl.detach()),
+                "sparse": float(sparse.detach()), "ortho": float(ortho.detach()), "mask": ratio}
         return total, logs
 
     # --- inference ---------------------------------------------------
     @torch.no_grad()
     def sample(self, text: torch.Tensor, num_frames: int, generator: torch.Generator | None = None,
-               temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """One decoder pass from z ~ N(0, I): normalised features [B, T, 263], last-layer attention [B, T, K]."""
+               temperature: float = 1.0, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One decoder pass from z ~ N(0, I): normalised features [B, T, 263], last-layer attention [B, T, K].
+
+        lengths [B] (optional, <= num_frames) masks padded frames when a batch mixes durations.
+        """
         b = text.shape[0]
         z = torch.randn((b, self.cfg.d_model), generator=generator, device=text.device) * temperature
-        lengths = torch.full((b,), num_frames, device=text.device, dtype=torch.long)
+        if lengths is None:
+            lengths = torch.full((b,), num_frames, device=text.device, dtype=torch.long)
         feats, maps = self.decode(z, text, lengths, num_frames)
         return feats, maps[-1]

@@ -19,7 +19,7 @@ class AtomConfig:
     model_type: str = "atom"
     feature_dim: int = 263
     text_dim: int = 384
-    d_model: int = 160
+    d_model: int = 128
     enc_layers: int = 4
     dec_layers: int = 4
     heads: int = 4
@@ -30,7 +30,7 @@ class AtomConfig:
     fps: float = FPS
     # losses (ATOM: 1e-2 each for KL, sparsity and orthogonality)
     w_rec: float = 1.0
-    w_joint: float = 1.0
+    w_joint: float = 0.1            # joint MSE in m^2 over global 10 s paths: scaled to match w_rec
     w_kl: float = 1e-2
     w_sparse: float = 1e-2
     w_ortho: float = 1e-2
@@ -45,8 +45,8 @@ class MDMConfig:
     model_type: str = "mdm"
     feature_dim: int = 263
     text_dim: int = 384
-    d_model: int = 160
-    layers: int = 6
+    d_model: int = 128
+    layers: int = 8
     heads: int = 4
     ff: int = 512
     dropout: float = 0.0
@@ -62,7 +62,7 @@ class MDMConfig:
 @dataclass
 class TrainConfig:
     steps: int = 3000
-    batch_size: int = 48
+    batch_size: int = 32
     lr: float = 4e-4
     weight_decay: float = 0.0
     warmup: int = 100
@@ -70,7 +70,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     log_every: int = 25
     ckpt_every_s: float = 180.0
-    threads: int = 2
+    threads: int = 1
     seed: int = 0
     bf16: bool = False
     max_minutes: float = 0.0        # 0 = no wall-clock limit; else stop (and export) after this

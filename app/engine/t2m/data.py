@@ -109,9 +109,9 @@ class T2MDataset:
     @classmethod
     def load(cls, path: str | Path, max_frames: int = 200) -> "T2MDataset":
         with np.load(path, allow_pickle=False) as d:
-            off, toff = d["offsets"], d["text_offsets"]
-            feats = [d["features"][off[i]:off[i + 1]] for i in range(len(off) - 1)]
-            emb = [d["text_emb"][toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
+            off, toff, allf, alle = d["offsets"], d["text_offsets"], d["features"], d["text_emb"]
+            feats = [allf[off[i]:off[i + 1]] for i in range(len(off) - 1)]
+            emb = [alle[toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
             texts, ids = json.loads(str(d["texts"])), json.loads(str(d["ids"]))
         return cls(feats, emb, texts, ids, max_frames)
 

@@ -78,16 +78,18 @@ class MDM(nn.Module):
             joint = masked_mse(humanml3d_torch.features_to_joints(self.denormalize(pred)),
                                humanml3d_torch.features_to_joints(self.denormalize(x0)), valid)
             total = total + self.cfg.w_joint * joint
-        return total, {"loss": float(total), "rec": float(rec), "joint": float(joint)}
+        return total, {"loss": float(total.detach()), "rec": float(rec.detach()), "joint": float(joint.detach())}
 
     @torch.no_grad()
     def sample(self, text: torch.Tensor, num_frames: int, generator: torch.Generator | None = None,
-               steps: int | None = None, guidance: float | None = None) -> tuple[torch.Tensor, None]:
+               steps: int | None = None, guidance: float | None = None, lengths: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, None]:
         """DDIM (eta 0) sampling with classifier-free guidance: normalised features [B, T, 263]."""
         steps = int(steps or self.cfg.sampling_steps)
         g = self.cfg.guidance if guidance is None else guidance
         b = text.shape[0]
-        lengths = torch.full((b,), num_frames, device=text.device, dtype=torch.long)
+        if lengths is None:
+            lengths = torch.full((b,), num_frames, device=text.device, dtype=torch.long)
         x = torch.randn((b, num_frames, self.cfg.feature_dim), generator=generator, device=text.device)
         ts = np.linspace(self.cfg.diffusion_steps - 1, 0, steps).round().astype(int)
         both_text = torch.cat([text, torch.zeros_like(text)]) if g != 1.0 else text

@@ -52,6 +52,21 @@ def export_model(model: torch.nn.Module, normalizer: Normalizer, out_dir: str | 
     return out_dir
 
 
+def _install_stop_handler() -> list:  # [flag list, restore()]
+    """SIGTERM/SIGINT -> a truthy list: the loop stops, saves its state and exports (main thread only)."""
+    import signal
+    import threading
+    flag: list = []
+    if threading.current_thread() is threading.main_thread():
+        def handler(signum, frame):  # noqa: ARG001
+            log.warning("signal %d: stopping after this step", signum)
+            flag.append(signum)
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+        flag_restore = lambda: [signal.signal(k, v) for k, v in old.items()]  # noqa: E731
+        return [flag, flag_restore]
+    return [flag, lambda: None]
+
+
 def _to_torch(b: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
     return {"x": torch.from_numpy(b["x"]).to(device), "lengths": torch.from_numpy(b["lengths"]).long().to(device),
             "text": torch.from_numpy(b["text"]).to(device)}
@@ -100,10 +115,11 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
 
     logf = open(out_dir / "train_log.jsonl", "a")
     last_ckpt = time.perf_counter()
+    stop, restore_signals = _install_stop_handler()
     acc: dict[str, list[float]] = {}
     model.train()
     try:
-        while progress() < 1.0:
+        while progress() < 1.0 and not stop:
             t0 = time.perf_counter()
             p = progress()
             for group in opt.param_groups:
@@ -136,6 +152,7 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
     finally:
         save_state()
         logf.close()
+        restore_signals()
     model.eval()
     export_model(model, normalizer, out_dir, train_steps=step, train_minutes=round(elapsed / 60, 1),
                  train_batch=tcfg.batch_size, train_items=len(dataset))
@@ -152,3 +169,59 @@ def evaluate_loss(model: torch.nn.Module, data: T2MDataset, normalizer: Normaliz
     out = [float(model.loss(_to_torch(data.batch(rng, batch_size, normalizer), device), progress, gen)[0])
            for _ in range(batches)]
     return float(np.mean(out))
+
+
+def script_main(model_type: str, argv: list[str] | None = None) -> int:
+    """Command line of scripts/train_atom.py and scripts/train_mdm.py."""
+    import argparse
+    from dataclasses import replace
+
+    from .config import ATOM_CPU, ATOM_GPU, MDM_CPU, MDM_GPU, TRAIN_CPU, TRAIN_GPU
+    from .data import CACHE_DIR, build_cache
+
+    ap = argparse.ArgumentParser(description=f"train the {model_type} text-to-motion model")
+    ap.add_argument("--out", default=f"models/{model_type}")
+    ap.add_argument("--preset", choices=["cpu", "gpu"], default="cpu")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--threads", type=int)
+    ap.add_argument("--max-minutes", type=float, help="wall-clock budget (curriculum follows it)")
+    ap.add_argument("--n-procedural", type=int, default=4000, help="procedural indices when regenerating")
+    ap.add_argument("--cache", default=str(CACHE_DIR / "train.npz"))
+    ap.add_argument("--val-cache", default=str(CACHE_DIR / "val.npz"))
+    ap.add_argument("--set", action="append", default=[], help="model config override KEY=VALUE")
+    ap.add_argument("--no-resume", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    gpu = args.preset == "gpu"
+    cfg = (ATOM_GPU if gpu else ATOM_CPU) if model_type == "atom" else (MDM_GPU if gpu else MDM_CPU)
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        cfg = replace(cfg, **{k: type(getattr(cfg, k))(v)})
+    tcfg = TRAIN_GPU if gpu else TRAIN_CPU
+    over = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr, "threads": args.threads,
+            "max_minutes": args.max_minutes}
+    tcfg = replace(tcfg, **{k: v for k, v in over.items() if v is not None})
+    if not Path(args.cache).is_file():
+        build_cache(args.cache, "train", args.n_procedural)
+    if not Path(args.val_cache).is_file():
+        build_cache(args.val_cache, "val", args.n_procedural)
+    data = T2MDataset.load(args.cache, cfg.max_frames)
+    val = T2MDataset.load(args.val_cache, cfg.max_frames)
+    log.info("%s: %d train items, %d val items; %s; %s", model_type, len(data), len(val), cfg, tcfg)
+    summary = train(cfg, tcfg, data, args.out, val=val, resume=not args.no_resume)
+    log.info("done: %s", summary)
+    return 0
+
+
+def export_from_state(run_dir: str | Path, out_dir: str | Path) -> Path:
+    """Export the model of a (possibly running) run's ``train_state.pt`` to ``out_dir``."""
+    from .config import config_from_dict
+
+    run_dir = Path(run_dir)
+    st = torch.load(run_dir / "train_state.pt", map_location="cpu", weights_only=False)
+    model = build_model(config_from_dict(st["cfg"]))
+    model.load_state_dict(st["model"])
+    return export_model(model, Normalizer.load(run_dir / "normalizer.npz"), out_dir, train_steps=int(st["step"]),
+                        train_minutes=round(float(st["elapsed"]) / 60, 1))

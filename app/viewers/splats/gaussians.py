@@ -73,16 +73,23 @@ def quat_to_rotmat(quats: torch.Tensor) -> torch.Tensor:
 
 
 def rotmat_to_quat(m: torch.Tensor) -> torch.Tensor:
-    """[..., 3, 3] rotation -> [..., 4] wxyz (w >= 0), robust branch-free form."""
-    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
-    w = 0.5 * torch.sqrt(torch.clamp(1 + m00 + m11 + m22, min=1e-12))
-    x = 0.5 * torch.sqrt(torch.clamp(1 + m00 - m11 - m22, min=1e-12))
-    y = 0.5 * torch.sqrt(torch.clamp(1 - m00 + m11 - m22, min=1e-12))
-    z = 0.5 * torch.sqrt(torch.clamp(1 - m00 - m11 + m22, min=1e-12))
-    x = torch.copysign(x, m[..., 2, 1] - m[..., 1, 2])
-    y = torch.copysign(y, m[..., 0, 2] - m[..., 2, 0])
-    z = torch.copysign(z, m[..., 1, 0] - m[..., 0, 1])
-    return torch.nn.functional.normalize(torch.stack([w, x, y, z], dim=-1), dim=-1)
+    """[..., 3, 3] rotation -> [..., 4] wxyz (w >= 0), Shepperd's method (stable, differentiable)."""
+    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
+    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
+    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
+    t = torch.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1)
+    r = 0.5 * torch.sqrt(t.clamp_min(1e-8))
+    f = 0.25 / r
+    cands = torch.stack([
+        torch.stack([r[..., 0], (m21 - m12) * f[..., 0], (m02 - m20) * f[..., 0], (m10 - m01) * f[..., 0]], -1),
+        torch.stack([(m21 - m12) * f[..., 1], r[..., 1], (m01 + m10) * f[..., 1], (m02 + m20) * f[..., 1]], -1),
+        torch.stack([(m02 - m20) * f[..., 2], (m01 + m10) * f[..., 2], r[..., 2], (m12 + m21) * f[..., 2]], -1),
+        torch.stack([(m10 - m01) * f[..., 3], (m02 + m20) * f[..., 3], (m12 + m21) * f[..., 3], r[..., 3]], -1),
+    ], -2)  # [..., 4 candidates, 4]
+    best = t.argmax(-1)[..., None, None].expand(*t.shape[:-1], 1, 4)
+    q = torch.gather(cands, -2, best).squeeze(-2)
+    q = q * torch.where(q[..., :1] < 0, -1.0, 1.0)
+    return torch.nn.functional.normalize(q, dim=-1)
 
 
 def quat_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ contributions with ``alpha < 1/255`` skipped, and a pixel stops before the
 Gaussian that would bring its transmittance to 1e-4 or below.
 
 The tiled path (:func:`rasterize`) sorts once by depth, bins the Gaussians'
-bounding boxes into 16x16 tiles with vectorised ops (a stable sort by tile keeps
+bounding boxes into 8x8 tiles (``tile``) with vectorised ops (a stable sort by tile keeps
 the depth order), groups the non-empty tiles into buckets of similar list
 length, pads each tile's list to the bucket's K and composites K in chunks with
 one batched ``cumprod``; tiles whose pixels are all saturated drop out between
@@ -24,7 +24,7 @@ from app.viewers.splats.gaussians import ALPHA_THRESHOLD, Gaussians, Projected, 
 
 log = logging.getLogger(__name__)
 
-TILE = 16
+TILE = 8
 T_MIN = 1e-4
 ALPHA_MAX = 0.999
 
@@ -64,7 +64,7 @@ def _alpha(px: torch.Tensor, py: torch.Tensor, mx, my, ca, cb, cc, op) -> torch.
     return torch.where((a >= ALPHA_THRESHOLD) & (sigma >= 0), a, torch.zeros_like(a))
 
 
-def _bin(p: Projected, width: int, height: int):
+def _bin(p: Projected, width: int, height: int, TILE: int = TILE):
     """Tile-major pairs: (gaussian index per pair, tile id per pair, tile counts), depth order kept per tile."""
     ntx, nty = (width + TILE - 1) // TILE, (height + TILE - 1) // TILE
     with torch.no_grad():
@@ -100,18 +100,19 @@ def _quadratic_coefficients(e: torch.Tensor, ox: torch.Tensor, oy: torch.Tensor)
 
 
 def rasterize_projected(p: Projected, width: int, height: int, background: torch.Tensor,
-                        chunk: int = 32) -> SplatImage:
+                        chunk: int = 32, tile: int = TILE) -> SplatImage:
     """Tile rasteriser for already projected Gaussians (see the module notes)."""
     dev, dt = p.means2d.device, p.means2d.dtype
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (p.means2d, p.conics, p.opacities, p.colors))
     background = background.to(dev, dt)
-    gid, tile, tile_counts, ntx, nty = _bin(p, width, height)
+    TILE = tile  # noqa: N806
+    gid, tile, tile_counts, ntx, nty = _bin(p, width, height, TILE)
     ntiles, npix = ntx * nty, TILE * TILE
     pix = torch.arange(npix, device=dev)
     feat_x, feat_y = (pix % TILE).to(dt), (pix // TILE).to(dt)
     feat = torch.stack([feat_x * feat_x, feat_x * feat_y, feat_y * feat_y, feat_x, feat_y,
                         torch.ones_like(feat_x)], -1)  # [256, 6]
-    tiles, rgbs, dsums, ts = [], [], [], []
+    tiles, rgbs = [], []
     if len(gid):
         m = len(p.depths)
         attrs = torch.cat([p.means2d, p.conics, p.opacities[:, None], p.depths[:, None], p.colors], 1)
@@ -137,60 +138,71 @@ def rasterize_projected(p: Projected, width: int, height: int, background: torch
                 oy = ((tsel // ntx) * TILE).to(dt)[:, None]
             e = attrs[table]  # [B, K, 10]
             coef = _quadratic_coefficients(e, ox, oy).transpose(1, 2)  # [B, 6, K]
-            colors = e[..., 6:10]  # depth + rgb, [B, K, 4]
-            n_b = len(tsel)
-            acc = torch.zeros(n_b, npix, 4, device=dev, dtype=dt)  # depth sum, rgb
-            t = torch.ones(n_b, npix, device=dev, dtype=dt)
-            done = torch.zeros(n_b, npix, dtype=torch.bool, device=dev)
-            rows = None  # None = all rows of the bucket alive
-            for c0 in range(0, k, chunk):
-                cf = coef[:, :, c0:c0 + chunk] if rows is None else coef[rows, :, c0:c0 + chunk]
-                col = colors[:, c0:c0 + chunk] if rows is None else colors[rows, c0:c0 + chunk]
-                t_r = t if rows is None else t[rows]
-                d_r = done if rows is None else done[rows]
-                sigma = torch.matmul(feat, cf)  # [B', 256, C]
-                alpha = torch.clamp(torch.exp(-sigma), max=ALPHA_MAX)
-                alpha = torch.where(alpha >= ALPHA_THRESHOLD, alpha, torch.zeros_like(alpha))
-                one_minus = 1.0 - alpha
-                t_incl = t_r[..., None] * torch.cumprod(one_minus, dim=-1)
-                valid = (t_incl > T_MIN) & ~d_r[..., None]
-                w = torch.where(valid, alpha * (t_incl / one_minus), torch.zeros_like(alpha))
-                contrib = torch.matmul(w, col)  # [B', 256, 4]
-                t_new = t_r * torch.where(valid, one_minus, torch.ones_like(one_minus)).prod(-1)
-                stopped = (~valid).any(-1) | d_r
-                if rows is None:
-                    acc = acc + contrib
-                    t = t_new
-                    done = stopped
-                elif grad:
-                    acc = acc.index_add(0, rows, contrib)
-                    t = t.index_copy(0, rows, t_new)
-                    done = done.index_copy(0, rows, stopped)
-                else:
-                    acc[rows] += contrib
-                    t[rows] = t_new
-                    done[rows] = stopped
-                with torch.no_grad():  # early termination: drop tiles whose pixels all stopped
-                    alive = ~stopped.all(-1)
-                    if not bool(alive.all()):
-                        base = torch.arange(n_b, device=dev) if rows is None else rows
-                        rows = base[alive]
-                        if len(rows) == 0:
-                            break
+            ones = torch.ones(e.shape[0], e.shape[1], 1, device=dev, dtype=dt)
+            values = torch.cat([e[..., 6:10], ones], -1)  # depth, r, g, b, 1 -> [B, K, 5]
+            acc = _composite_bucket(feat, coef, values, chunk, grad)
             tiles.append(tsel)
             rgbs.append(acc)
-            ts.append(t)
-    rgb_t = torch.zeros(ntiles, npix, 4, device=dev, dtype=dt)
-    t_t = torch.ones(ntiles, npix, device=dev, dtype=dt)
+    acc_t = torch.zeros(ntiles, npix, 5, device=dev, dtype=dt)
     if tiles:
-        idx = torch.cat(tiles)
-        rgb_t = rgb_t.index_copy(0, idx, torch.cat(rgbs))
-        t_t = t_t.index_copy(0, idx, torch.cat(ts))
-    alpha_t = 1.0 - t_t
-    out_rgb = rgb_t[..., 1:] + t_t[..., None] * background
-    return SplatImage(_untile(out_rgb, ntx, nty, width, height),
-                      _untile(_depth(rgb_t[..., 0], alpha_t), ntx, nty, width, height),
-                      _untile(alpha_t, ntx, nty, width, height))
+        acc_t = acc_t.index_copy(0, torch.cat(tiles), torch.cat(rgbs))
+    alpha_t = acc_t[..., 4]
+    out_rgb = acc_t[..., 1:4] + (1.0 - alpha_t)[..., None] * background
+    return SplatImage(_untile(out_rgb, ntx, nty, width, height, TILE),
+                      _untile(_depth(acc_t[..., 0], alpha_t), ntx, nty, width, height, TILE),
+                      _untile(alpha_t, ntx, nty, width, height, TILE))
+
+
+def _composite_bucket(feat: torch.Tensor, coef: torch.Tensor, values: torch.Tensor, chunk: int,
+                      grad: bool) -> torch.Tensor:
+    """Composite B tiles' padded lists: ``coef`` [B, 6, K], ``values`` [B, K, 5] -> sums [B, 256, 5].
+
+    The last value channel is 1, so its sum is the pixel's alpha (sum of weights); the
+    transmittance after any prefix is therefore ``1 - alpha so far`` (the weights telescope),
+    and the carried transmittance is zeroed once a pixel stops (the 1e-4 rule).
+    """
+    n_b, _, k = coef.shape
+    dev, dt = coef.device, coef.dtype
+    acc = torch.zeros(n_b, feat.shape[0], values.shape[-1], device=dev, dtype=dt)
+    t = torch.ones(n_b, feat.shape[0], device=dev, dtype=dt)
+    rows = None  # None = every tile of the bucket is still alive
+    for c0 in range(0, k, chunk):
+        cf = coef[:, :, c0:c0 + chunk] if rows is None else coef[rows, :, c0:c0 + chunk]
+        val = values[:, c0:c0 + chunk] if rows is None else values[rows, c0:c0 + chunk]
+        t_r = t if rows is None else t[rows]
+        sigma = torch.matmul(feat, cf)  # [B', 256, C]: sigma - log(opacity)
+        if grad:
+            alpha = torch.exp(-sigma)
+            alpha = torch.where(alpha >= ALPHA_THRESHOLD, torch.clamp(alpha, max=ALPHA_MAX), 0.0)
+            one_minus = 1.0 - alpha
+            t_incl = t_r[..., None] * torch.cumprod(one_minus, dim=-1)
+            w = torch.where(t_incl > T_MIN, alpha * (t_incl / one_minus), 0.0)
+        else:
+            alpha = sigma.neg_().exp_()
+            alpha.masked_fill_(alpha < ALPHA_THRESHOLD, 0.0).clamp_(max=ALPHA_MAX)
+            one_minus = torch.rsub(alpha, 1.0)
+            t_incl = torch.cumprod(one_minus, dim=-1).mul_(t_r[..., None])
+            w = (t_incl / one_minus).mul_(alpha).masked_fill_(t_incl <= T_MIN, 0.0)
+        contrib = torch.matmul(w, val)  # [B', 256, 5]
+        last = t_incl[..., -1]
+        t_new = torch.where(last > T_MIN, last, 0.0)
+        if rows is None:
+            acc = acc + contrib if grad else acc.add_(contrib)
+            t = t_new
+        elif grad:
+            acc = acc.index_add(0, rows, contrib)
+            t = t.index_copy(0, rows, t_new)
+        else:
+            acc.index_add_(0, rows, contrib)
+            t.index_copy_(0, rows, t_new)
+        with torch.no_grad():  # early termination: drop tiles whose pixels all stopped
+            alive = (t_new > 0).any(-1)
+            if not bool(alive.all()):
+                base = torch.arange(n_b, device=dev) if rows is None else rows
+                rows = base[alive]
+                if len(rows) == 0:
+                    break
+    return acc
 
 
 def _depth(dsum: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
@@ -198,7 +210,7 @@ def _depth(dsum: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     return torch.where(alpha > 1e-6, dsum / alpha.clamp_min(1e-6), torch.zeros_like(dsum))
 
 
-def _untile(x: torch.Tensor, ntx: int, nty: int, width: int, height: int) -> torch.Tensor:
+def _untile(x: torch.Tensor, ntx: int, nty: int, width: int, height: int, TILE: int = TILE) -> torch.Tensor:
     """[ntiles, 256, ...] -> [H, W, ...]."""
     rest = x.shape[2:]
     x = x.reshape(nty, ntx, TILE, TILE, *rest).transpose(1, 2).reshape(nty * TILE, ntx * TILE, *rest)
@@ -259,7 +271,7 @@ def cuda_available() -> bool:
 
 
 def rasterize(g: Gaussians, viewmat, K, width: int, height: int, background=(0.0, 0.0, 0.0),
-              backend: str = "auto", chunk: int = 32) -> SplatImage:
+              backend: str = "auto", chunk: int = 32, tile: int = TILE) -> SplatImage:
     """Render Gaussians from one camera: backend ``auto`` (gsplat on CUDA, else torch tiles), ``torch``,
     ``naive`` (reference) or ``cuda``. ``viewmat``: 4x4 world -> OpenCV camera; ``K``: 3x3 intrinsics."""
     if not (1 <= width <= 8192 and 1 <= height <= 8192):
@@ -272,4 +284,4 @@ def rasterize(g: Gaussians, viewmat, K, width: int, height: int, background=(0.0
     p = project(g, viewmat, K, width, height)
     if backend == "naive":
         return rasterize_naive(p, width, height, bg)
-    return rasterize_projected(p, width, height, bg, chunk=chunk)
+    return rasterize_projected(p, width, height, bg, chunk=chunk, tile=tile)

@@ -1,0 +1,98 @@
+"""`main.py generate "PROMPT" --seconds S --seed N --out FILE`: text to motion, headless.
+
+FILE ends in .npz (our format via save_motion, plus keys model, seed, prompt, spans,
+codebook_attention [T, K] for ATOM, skate_before/skate_after), .bvh, or .mp4 (rendered on the
+body).  --samples K writes FILE_1 .. FILE_K.  Prompts split into spans on ';' and 'then'.
+Rejected input (empty prompt, duration outside 0.5..120 s, bad sample count, unknown model or
+output type) exits with status 2 and one line; prompts over 1,000 characters are truncated
+with a warning; any other text (emoji, other languages, unknown words) gives a motion.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from app.core.errors import InvalidInputError
+
+log = logging.getLogger(__name__)
+OUT_TYPES = (".npz", ".bvh", ".mp4")
+MODELS = ("atom", "mdm")
+
+
+def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Namespace], int]]:
+    p = sub.add_parser("generate", help="generate a motion from text (ATOM, or the MDM baseline)")
+    p.add_argument("prompt", help="what the person does; ';' or 'then' separate consecutive actions")
+    p.add_argument("--seconds", type=float, default=None, help="total duration (default 4 s per action, max 120)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output file (.npz, .bvh or .mp4)")
+    p.add_argument("--samples", type=int, default=1, help="number of samples (files FILE_1..FILE_K)")
+    p.add_argument("--model", default="atom", help="atom, mdm, or a model directory")
+    p.add_argument("--no-foot-lock", action="store_true", help="keep the raw model output (no foot locking)")
+    return {"generate": cmd_generate}
+
+
+def _paths(out: Path, k: int) -> list[Path]:
+    if k == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}_{i + 1}{out.suffix}") for i in range(k)]
+
+
+def _write_npz(clip, path: Path, extra: dict) -> None:
+    from app.core.motion_io import save_motion
+
+    save_motion(clip, path)
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    arrays.update(extra)
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from app.engine.t2m.pipeline import MODELS_DIR, TextToMotionPipeline, clean_prompt
+
+    out = Path(args.out)
+    ext = out.suffix.lower()
+    if ext not in OUT_TYPES:
+        raise InvalidInputError(f"{out.name}: output must end in .npz, .bvh or .mp4")
+    if not 1 <= args.samples <= 16:
+        raise InvalidInputError(f"--samples must be between 1 and 16, got {args.samples}")
+    if args.model not in MODELS and not Path(args.model).is_dir():
+        raise InvalidInputError(f"unknown model {args.model!r} (use {' or '.join(MODELS)}, or a model directory)")
+    if args.prompt and len(" ".join(args.prompt.split())) > 1000:
+        print("warning: the prompt is longer than 1000 characters and was truncated", file=sys.stderr)
+    prompt = clean_prompt(args.prompt)
+    if not out.parent.exists():
+        raise InvalidInputError(f"{out.parent}: output folder does not exist")
+    pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / args.model if args.model in MODELS else args.model)
+    result = pipe.generate(prompt, args.seconds, seed=args.seed, num_samples=args.samples,
+                           foot_lock=not args.no_foot_lock)
+    for i, (clip, path) in enumerate(zip(result, _paths(out, args.samples))):
+        if ext == ".npz":
+            extra = {"model": np.array(pipe.name), "seed": np.array(args.seed), "sample": np.array(i + 1),
+                     "prompt": np.array(prompt), "spans": np.array(json.dumps(result.spans)),
+                     "skate_before": np.array(result.skate_before[i]), "skate_after": np.array(result.skate_after[i])}
+            if result.attention[i] is not None:
+                extra["codebook_attention"] = result.attention[i].astype(np.float16)
+            _write_npz(clip, path, extra)
+        elif ext == ".bvh":
+            from app.core.motion_io import save_motion
+            save_motion(clip, path)
+        else:
+            from app.cli.progress import ConsoleProgress
+            from app.engine.jobs import run_task
+            from app.engine.tasks.render_video import render_clip_video
+            progress = ConsoleProgress("render")
+            try:
+                run_task(render_clip_video, clip, path, on_progress=progress)
+            finally:
+                progress.close()
+        print(f"wrote {path} ({clip.num_frames} frames at {clip.fps:g} fps, foot skate "
+              f"{result.skate_before[i]:.3f} -> {result.skate_after[i]:.3f})")
+    return 0

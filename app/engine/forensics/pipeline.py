@@ -1,0 +1,197 @@
+"""The forensic inspection task: decode -> body motion -> pixel consistency -> scene
+geometry -> verdict, as an engine generator task.
+
+``inspect_video(path)`` yields :class:`~app.engine.jobs.Progress` items and, when a stage
+finishes, a :class:`StageResult` (a Progress carrying the report so far) so a GUI can
+update its cue table as each stage lands; ``on_stage`` receives the same report objects
+(called on the engine thread). It returns the final :class:`ForensicReport`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import warnings
+
+import numpy as np
+
+from app.engine.jobs import Progress
+
+from . import pixel_cues as pxc
+from . import pose_cues as psc
+from . import sfm_cues as sfc
+from .reference import load_reference, reference_for
+from .scoring import Cue, Verdict, combine, group_of, label_of, score_cue
+from .video_io import FrameSample, VideoInfo, probe_video, sample_frames
+
+log = logging.getLogger(__name__)
+
+STAGES = ("decode", "body", "pixel", "scene", "verdict")
+FPS_DEPENDENT = {"jerk", "motion_hf_ratio", "foot_sliding", "swap_rate", "bone_length_cv", "lr_asymmetry",
+                 "joint_angle_violations"}
+
+
+@dataclass
+class ForensicReport:
+    """Everything the reports and the GUI show; ``complete`` is False for partial reports."""
+
+    video: VideoInfo
+    cues: dict[str, Cue] = field(default_factory=dict)
+    verdict: Verdict | None = None
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    frame_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    analysis_fps: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    stages_done: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    geometry: dict = field(default_factory=dict)
+    pose: psc.PoseTrack | None = None
+    frames: np.ndarray | None = None     # analysis frames, only with keep_frames=True (GUI playback)
+    complete: bool = False
+
+    @property
+    def num_frames(self) -> int:
+        return int(len(self.times))
+
+
+@dataclass
+class StageResult(Progress):
+    """Progress item that also carries the report after a finished stage."""
+
+    stage: str = ""
+    report: ForensicReport | None = None
+
+
+def _add(report: ForensicReport, values: dict, table: dict, fps: float) -> None:
+    for name, (value, per_frame, reason) in values.items():
+        ref = reference_for(name, table, fps if name in FPS_DEPENDENT else None)
+        cue = Cue(name=name, group=group_of(name), label=label_of(name),
+                  value=None if value is None or not np.isfinite(value) else float(value),
+                  per_frame=None if per_frame is None else np.asarray(per_frame, float), reason=reason)
+        report.cues[name] = score_cue(cue, ref)
+
+
+def _rescore(report: ForensicReport) -> None:
+    report.verdict = combine(list(report.cues.values()), report.num_frames)
+
+
+def inspect_video(path: str | Path, *, reference: dict | str | Path | None = None, use_colmap: bool = True,
+                  with_pose: bool = True, max_frames: int | None = None, keep_frames: bool = False,
+                  on_stage: Callable[[str, ForensicReport], None] | None = None) -> Iterator:
+    """Engine task: analyse one video; returns a complete :class:`ForensicReport`."""
+    table = reference if isinstance(reference, dict) else load_reference(reference)
+    t0 = time.monotonic()
+    yield Progress(0.0, "opening video")
+    info = probe_video(path)
+    report = ForensicReport(video=info, warnings=list(info.warnings))
+    if not table:
+        report.warnings.append("no reference table (models/forensics/reference.json): cues cannot be scored")
+
+    def finish_stage(stage: str, start: float) -> StageResult:
+        report.stages_done.append(stage)
+        report.stage_seconds[stage] = round(time.monotonic() - start, 3)
+        _rescore(report)
+        if on_stage is not None:  # a snapshot: the GUI reads it while this thread goes on
+            on_stage(stage, replace(report, cues=dict(report.cues), warnings=list(report.warnings),
+                                    stages_done=list(report.stages_done)))
+        return StageResult(fraction=None, message=f"{stage} done", stage=stage, report=report)
+
+    # decode
+    start = time.monotonic()
+    kwargs = {} if max_frames is None else {"max_frames": max_frames}
+    gen = sample_frames(info, **kwargs)
+    sample: FrameSample | None = None
+    while True:
+        try:
+            f = next(gen)
+        except StopIteration as stop:
+            sample = stop.value
+            break
+        yield Progress(0.15 * f, "decoding frames")
+    report.warnings += sample.warnings
+    report.times = sample.times - sample.times[0]
+    report.frame_indices = sample.indices
+    report.analysis_fps = sample.fps
+    if keep_frames:
+        report.frames = sample.frames
+    fps = sample.fps
+    n = sample.num_frames
+    if n < 2:
+        report.warnings.append(f"only {n} frame: no temporal or geometric analysis is possible")
+    yield finish_stage("decode", start)
+
+    # body motion
+    start = time.monotonic()
+    track = None
+    if with_pose:
+        gen = psc.track_pose(sample.frames)
+        while True:
+            try:
+                f = next(gen)
+            except StopIteration as stop:
+                track = stop.value
+                break
+            yield Progress(0.15 + 0.4 * f, f"tracking body (BlazePose) {int(f * n)}/{n}")
+        report.pose = track
+        _add(report, psc.pose_cues(track, fps), table, fps)
+    else:
+        _add(report, {k: (None, None, "body tracking switched off") for k in psc.POSE_CUES}, table, fps)
+    yield finish_stage("body", start)
+
+    # pixel consistency (+ background motion for foot sliding)
+    start = time.monotonic()
+    feet = None
+    if track is not None:
+        im = np.where(track.visibility[..., None] >= psc.MIN_VISIBILITY, track.image, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            feet = np.nanmean(im[:, [psc.LAN, psc.RAN]], axis=1) if n else None
+    gen = pxc.flow_stats(sample.frames, None if track is None else track.masks, feet)
+    while True:
+        try:
+            f = next(gen)
+        except StopIteration as stop:
+            stats = stop.value
+            break
+        yield Progress(0.55 + 0.15 * f, "optical flow and noise")
+    _add(report, pxc.pixel_cues(stats, fps, sample.crops), table, fps)
+    if track is not None:
+        body = psc.pose_cues(track, fps, stats["bg_shift"])
+        _add(report, {"foot_sliding": body["foot_sliding"]}, table, fps)
+    yield finish_stage("pixel", start)
+
+    # scene geometry
+    start = time.monotonic()
+    gen = sfc.sfm_cues(sample.frames, None if track is None else track.masks, use_colmap=use_colmap)
+    while True:
+        try:
+            f = next(gen)
+        except StopIteration as stop:
+            cues, geometry = stop.value
+            break
+        yield Progress(0.7 + 0.28 * (f or 0.0), "structure from motion")
+    _add(report, cues, table, fps)
+    report.geometry = geometry
+    yield finish_stage("scene", start)
+
+    report.complete = True
+    unmeasured = {c.reason for c in report.cues.values() if not c.measured and c.reason}
+    for r in sorted(unmeasured):
+        names = [c.name for c in report.cues.values() if not c.measured and c.reason == r]
+        report.warnings.append(f"not measured ({', '.join(names)}): {r}")
+    report.stage_seconds["total"] = round(time.monotonic() - t0, 3)
+    yield finish_stage("verdict", time.monotonic())
+    return report
+
+
+def run_inspection(path: str | Path, **kwargs) -> ForensicReport:
+    """Run :func:`inspect_video` inline (tests, CLI)."""
+    gen = inspect_video(path, **kwargs)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value

@@ -1,0 +1,165 @@
+"""From cue values to a verdict: each cue is compared with its reference range from real
+material; cues outside the range raise suspicion, weighted by how physical the cue is.
+
+* cue suspicion s in [0, 1]: 0 inside [lo, hi]; outside it grows as a half-Gaussian in units
+  of the reference's tail width (p99 - p95), so a value at p99 gives about 0.4 and one three
+  tail widths beyond p95 about 0.99. ``score`` = 1 - s (1 = looks real).
+* authenticity = 1 - (0.5 * weighted mean suspicion + 0.5 * strongest weighted suspicion),
+  over measured cues only; unmeasured cues never count as evidence either way.
+* verdict: >= 0.65 likely real, <= 0.35 likely generated, else uncertain; confidence shrinks
+  with the share of cue weight that could be measured; below 25 % coverage (or fewer than
+  three measured cues) the verdict is always 'uncertain'.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .pixel_cues import PIXEL_CUES
+from .pose_cues import POSE_CUES
+from .sfm_cues import SFM_CUES
+
+GROUPS = {"body": POSE_CUES, "scene": SFM_CUES, "pixel": PIXEL_CUES}
+WEIGHTS = {"bone_length_cv": 1.0, "joint_angle_violations": 0.7, "jerk": 0.8, "motion_hf_ratio": 0.6,
+           "lr_asymmetry": 0.8, "foot_sliding": 0.8, "swap_rate": 0.6,
+           "registered_share": 0.8, "reprojection_error": 1.0, "epipolar_residual": 1.0, "background_rigidity": 1.0,
+           "track_length": 0.5, "camera_path_jerk": 0.6, "focal_consistency": 0.6,
+           "warp_residual": 0.6, "flicker": 0.5, "noise_instability": 0.5, "upsampling_peaks": 0.4}
+REAL_AT, GENERATED_AT = 0.65, 0.35
+MIN_COVERAGE, MIN_CUES = 0.25, 3
+VERDICTS = ("likely real", "uncertain", "likely generated")
+
+
+@dataclass
+class Cue:
+    """One measured (or unmeasurable) cue with its reference and score."""
+
+    name: str
+    group: str
+    label: str
+    value: float | None
+    per_frame: np.ndarray | None = None
+    reason: str = ""                     # why it could not be measured
+    reference: dict | None = None
+    suspicion: float | None = None
+    weight: float = 0.0
+
+    @property
+    def measured(self) -> bool:
+        return self.value is not None and math.isfinite(self.value)
+
+    @property
+    def score(self) -> float | None:
+        return None if self.suspicion is None else 1.0 - self.suspicion
+
+
+@dataclass
+class Verdict:
+    authenticity: float
+    verdict: str
+    confidence: float
+    coverage: float
+    reasons: list[str] = field(default_factory=list)
+    timeline: np.ndarray | None = None
+
+
+def group_of(name: str) -> str:
+    return next((g for g, names in GROUPS.items() if name in names), "other")
+
+
+def label_of(name: str) -> str:
+    return GROUPS.get(group_of(name), {}).get(name, name)
+
+
+def suspicion(value: float | np.ndarray, ref: dict) -> float | np.ndarray:
+    """Suspicion of `value` (scalar or array; NaN stays NaN) against reference `ref`."""
+    v = np.asarray(value, dtype=float)
+    lo, hi = ref.get("lo"), ref.get("hi")
+    if lo is None or hi is None:
+        return np.full(v.shape, np.nan) if v.ndim else float("nan")
+    span = max(hi - lo, 1e-9)
+    up = max(ref.get("p99", hi) - hi, 0.25 * span, 1e-9)
+    down = max(lo - ref.get("p1", lo), 0.25 * span, 1e-9)
+    d = ref.get("direction", "high")
+    excess = np.zeros_like(v)
+    if d in ("high", "both"):
+        excess = np.maximum(excess, (v - hi) / up)
+    if d in ("low", "both"):
+        excess = np.maximum(excess, (lo - v) / down)
+    s = 1.0 - np.exp(-0.5 * np.maximum(excess, 0.0) ** 2)
+    s = np.where(np.isfinite(v), s, np.nan)
+    return float(s) if s.ndim == 0 else s
+
+
+def score_cue(cue: Cue, ref: dict | None) -> Cue:
+    cue.reference = ref
+    cue.weight = WEIGHTS.get(cue.name, 0.5)
+    if cue.measured and ref and ref.get("lo") is not None:
+        cue.suspicion = float(suspicion(cue.value, ref))
+    elif cue.measured:
+        cue.reason = cue.reason or "no reference range for this cue"
+    return cue
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def reason_text(cue: Cue) -> str:
+    r = cue.reference or {}
+    side = "above" if cue.value > r.get("hi", cue.value) else "below"
+    bound = r.get("hi") if side == "above" else r.get("lo")
+    return (f"{cue.label}: {_fmt(cue.value)} is {side} the range of real material "
+            f"({_fmt(r.get('lo', float('nan')))}–{_fmt(r.get('hi', float('nan')))}; limit {_fmt(bound)})")
+
+
+def combine(cues: list[Cue], num_frames: int) -> Verdict:
+    """The authenticity score, verdict, reasons and per-frame suspicion timeline."""
+    total_w = sum(WEIGHTS.get(c.name, 0.5) for c in cues) or 1.0
+    scored = [c for c in cues if c.suspicion is not None]
+    coverage = sum(c.weight for c in scored) / total_w
+    timeline = _timeline(scored, num_frames)
+    if not scored:
+        return Verdict(0.5, "uncertain", 0.0, 0.0, ["No cue could be measured, so there is no evidence either way."],
+                       timeline)
+    w = np.array([c.weight for c in scored])
+    s = np.array([c.suspicion for c in scored])
+    mean_s = float((w * s).sum() / w.sum())
+    max_s = float((w * s).max())
+    auth = float(np.clip(1.0 - (0.5 * mean_s + 0.5 * max_s), 0.0, 1.0))
+    if auth >= REAL_AT:
+        verdict = "likely real"
+    elif auth <= GENERATED_AT:
+        verdict = "likely generated"
+    else:
+        verdict = "uncertain"
+    strength = abs(auth - 0.5) * 2
+    confidence = float(strength * (0.4 + 0.6 * coverage))
+    reasons = [reason_text(c) for c in sorted(scored, key=lambda c: -c.weight * c.suspicion)
+               if c.suspicion > 0.3][:3]
+    if coverage < MIN_COVERAGE or len(scored) < MIN_CUES:
+        verdict = "uncertain"
+        confidence = min(confidence, 0.2)
+        reasons.append(f"Only {len(scored)} cues ({coverage:.0%} of the evidence) could be measured.")
+    if not reasons:
+        reasons = [f"All {len(scored)} measured cues lie within the ranges of real material."]
+    return Verdict(auth, verdict, confidence, float(coverage), reasons, timeline)
+
+
+def _timeline(cues: list[Cue], n: int) -> np.ndarray:
+    """Per-frame weighted mean suspicion of the cues with per-frame curves (NaN = no data)."""
+    num = np.zeros(n)
+    den = np.zeros(n)
+    for c in cues:
+        if c.per_frame is None or c.reference is None or len(c.per_frame) != n:
+            continue
+        ref = c.reference.get("per_frame") or c.reference
+        s = suspicion(np.asarray(c.per_frame, float), ref)
+        ok = np.isfinite(s)
+        num[ok] += c.weight * s[ok]
+        den[ok] += c.weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tl = np.where(den > 0, num / np.maximum(den, 1e-9), np.nan)
+    return tl

@@ -1,0 +1,220 @@
+"""Streaming video access for forensics: probe, validate and sample frames without ever
+holding the whole file in memory.
+
+Frames are decoded one at a time with OpenCV (FFmpeg backend), downscaled to an analysis
+size and, for long inputs, subsampled with a stride so at most ``max_frames`` are kept.
+Timestamps come from the container, so variable-frame-rate input is detected and
+reported instead of silently misread.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from app.core.errors import InvalidInputError
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".gif", ".mpg", ".mpeg", ".wmv", ".flv")
+ANALYSIS_MAX_SIDE = 480      # pixel/pose analysis resolution (long side)
+MAX_ANALYSIS_FRAMES = 300    # frames kept for analysis (stride beyond that)
+MAX_ANALYSIS_SECONDS = 60.0  # longer inputs: the first minute is analysed (with a warning)
+NUM_CROPS, CROP_SIZE = 8, 256  # native-resolution crops for the upsampling-spectrum cue
+
+
+@dataclass
+class VideoInfo:
+    """Container metadata of one video (as reported by the decoder)."""
+
+    path: str
+    name: str
+    size_bytes: int
+    width: int
+    height: int
+    fps: float
+    frame_count: int          # the container's estimate (may be 0 or wrong)
+    duration_s: float
+    codec: str = ""
+    variable_frame_rate: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FrameSample:
+    """The analysed frames: RGB uint8 [N, h, w, 3] at analysis size, their source
+    indices and timestamps (s), and the effective analysis frame rate."""
+
+    frames: np.ndarray
+    indices: np.ndarray
+    times: np.ndarray
+    fps: float
+    scale: float              # analysis pixels per source pixel
+    warnings: list[str] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)  # native-resolution grey centre crops
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+
+def _cv2():
+    import cv2
+    return cv2
+
+
+def _fourcc(cap) -> str:
+    code = int(cap.get(_cv2().CAP_PROP_FOURCC))
+    s = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
+    return s if s.isprintable() else ""
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Open `path` and read its metadata; raise InvalidInputError with one plain line
+    when it is missing, not a video, or has no decodable frame."""
+    cv2 = _cv2()
+    p = Path(path)
+    if not p.exists():
+        raise InvalidInputError(f"{p.name}: no such file")
+    if p.is_dir():
+        raise InvalidInputError(f"{p.name}: is a folder, not a video")
+    size = p.stat().st_size
+    if size == 0:
+        raise InvalidInputError(f"{p.name}: empty file (0 bytes)")
+    cap = cv2.VideoCapture(str(p))
+    try:
+        if not cap.isOpened():
+            raise InvalidInputError(f"{p.name}: not a readable video")
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            raise InvalidInputError(f"{p.name}: no decodable frames (truncated or not a video)")
+        h, w = frame.shape[:2]
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        count = int(max(0, cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        codec = _fourcc(cap)
+    finally:
+        cap.release()
+    warnings: list[str] = []
+    if not (0.5 <= fps <= 1000):
+        warnings.append(f"container frame rate {fps:g} is implausible; assuming 25 fps")
+        fps = 25.0
+    return VideoInfo(path=str(p), name=p.name, size_bytes=size, width=w, height=h, fps=fps,
+                     frame_count=count, duration_s=count / fps if count else 0.0, codec=codec, warnings=warnings)
+
+
+def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) -> tuple[int, int, float]:
+    """(w, h, scale) of the analysis frames: long side at most `max_side`, even sizes."""
+    scale = min(1.0, max_side / max(width, height))
+    w = max(16, int(round(width * scale / 2)) * 2)
+    h = max(16, int(round(height * scale / 2)) * 2)
+    return w, h, w / width
+
+
+def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: int = 1, limit: int | None = None,
+                crop_every: int = 0, crop_size: int = CROP_SIZE
+                ) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
+    """Yield (index, timestamp s, RGB analysis frame or None, native grey centre crop or None)
+    one frame at a time; frames off the stride are only grabbed (not converted)."""
+    cv2 = _cv2()
+    cap = cv2.VideoCapture(str(path))
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 25.0) or 25.0
+        i = 0
+        while limit is None or i < limit:
+            keep = i % stride == 0
+            if keep:
+                ok, frame = cap.read()
+            else:
+                ok, frame = cap.grab(), None
+            if not ok or (keep and frame is None):
+                return
+            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if not np.isfinite(t) or (t <= 0 and i > 0):
+                t = i / fps
+            rgb = crop = None
+            if keep:
+                h, w = frame.shape[:2]
+                if crop_every and (i // stride) % crop_every == 0 and min(h, w) >= 64:
+                    c = min(crop_size, h, w)
+                    y0, x0 = (h - c) // 2, (w - c) // 2
+                    crop = cv2.cvtColor(frame[y0:y0 + c, x0:x0 + c], cv2.COLOR_BGR2GRAY)
+                aw, ah, _ = analysis_size(w, h, max_side)
+                if (aw, ah) != (w, h):
+                    frame = cv2.resize(frame, (aw, ah), interpolation=cv2.INTER_AREA)
+                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            yield i, float(t), rgb, crop
+            i += 1
+    finally:
+        cap.release()
+
+
+def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max_seconds: float = MAX_ANALYSIS_SECONDS,
+                  max_side: int = ANALYSIS_MAX_SIDE, cancel=None) -> Iterator[float | FrameSample]:
+    """Generator: decode the video once, keep at most `max_frames` analysis frames (a fixed
+    stride chosen from the container's frame count) from the first `max_seconds`. Yields
+    progress fractions and returns a :class:`FrameSample`."""
+    warnings: list[str] = []
+    limit = int(max_seconds * info.fps) if info.fps > 0 else 10 ** 9
+    expected = min(info.frame_count or limit, limit)
+    stride = max(1, int(np.ceil(expected / max_frames)))
+    if info.frame_count and info.frame_count > limit:
+        warnings.append(f"long video ({info.duration_s:.0f} s): only the first {max_seconds:.0f} s are analysed")
+    if stride > 1:
+        warnings.append(f"every {stride}th frame analysed ({info.fps / stride:.1f} fps)")
+    frames, idx, times, crops = [], [], [], []
+    scale = 1.0
+    n_seen = 0
+    crop_every = max(1, min(expected // stride, max_frames) // NUM_CROPS)
+    for i, t, rgb, crop in iter_frames(info.path, max_side=max_side, stride=stride, limit=limit,
+                                       crop_every=crop_every):
+        n_seen = i + 1
+        if rgb is not None:
+            frames.append(rgb)
+            idx.append(i)
+            times.append(t)
+            scale = rgb.shape[1] / info.width
+            if crop is not None and len(crops) < NUM_CROPS:
+                crops.append(crop)
+            if len(frames) >= max_frames:
+                break
+        if i % 15 == 0:
+            yield min(0.99, i / max(1, expected))
+    if not frames:
+        raise InvalidInputError(f"{info.name}: no decodable frames")
+    if info.frame_count and n_seen < 0.9 * min(info.frame_count, limit) and len(frames) < max_frames:
+        warnings.append(f"only {n_seen} of {info.frame_count} frames decodable (truncated file?)")
+    times_a = np.asarray(times, dtype=np.float64)
+    fps = info.fps / stride
+    if len(times_a) >= 4:
+        dt = np.diff(times_a)
+        good = dt > 0
+        if good.sum() >= 3:
+            med = float(np.median(dt[good]))
+            if med > 0 and float(np.std(dt[good])) > 0.2 * med:
+                info.variable_frame_rate = True
+                warnings.append("variable frame rate: motion cues use the container timestamps")
+            if med > 0:
+                fps = 1.0 / med
+    return FrameSample(frames=np.stack(frames), indices=np.asarray(idx), times=times_a, fps=float(fps),
+                       scale=float(scale), warnings=warnings, crops=crops)
+
+
+def list_videos(folder: str | Path) -> list[Path]:
+    """Video-like files in `folder` (sorted, not recursive); other files are skipped."""
+    f = Path(folder)
+    return sorted(p for p in f.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+                  and not p.name.startswith("."))
+
+
+def file_size_text(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+__all__ = ["VideoInfo", "FrameSample", "probe_video", "iter_frames", "sample_frames", "analysis_size",
+           "list_videos", "os"]

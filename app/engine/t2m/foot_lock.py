@@ -1,0 +1,135 @@
+"""Foot locking: pin each foot while it is in ground contact, with two-bone leg IK.
+
+Contacts: the toe joint (SMPL 10/11) is within ``height`` of the floor (the foot-skate metric's
+criterion).  During each contact run of >= 2 frames the toe's horizontal position is pinned to
+the run's mean; the correction fades out over ``blend`` frames on both sides.  The ankle target
+is the original ankle shifted by that correction; hip and knee rotations are solved with an
+analytic two-bone IK (knee bent in its current plane), and the ankle's local rotation is set so
+the foot keeps its original world orientation (so heel raises and toe rolls survive).
+
+``foot_skate_ratio`` is the GMD / OmniControl metric used by the evaluator: the share of frame
+transitions where a toe below 5 cm in both frames slides more than 2.5 cm (at 20 fps).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from app.core.motion import MotionClip
+from app.core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, rotation_between
+from app.core.skeleton import global_to_local
+
+LEGS = ((1, 4, 7, 10), (2, 5, 8, 11))   # hip, knee, ankle, toe (left, right) on SMPL-22
+CONTACT_HEIGHT, SKATE_STEP = 0.05, 0.025
+
+
+def foot_skate_ratio(joints: np.ndarray, fps: float = 20.0, height: float = CONTACT_HEIGHT,
+                     step: float = SKATE_STEP) -> float:
+    """Fraction of transitions where a toe in contact (< height in both frames) slides > step (20 fps)."""
+    j = np.asarray(joints, dtype=np.float64)[:, [10, 11]]
+    if len(j) < 2:
+        return 0.0
+    contact = (j[:-1, :, 1] < height) & (j[1:, :, 1] < height)
+    slide = np.linalg.norm(j[1:, :, [0, 2]] - j[:-1, :, [0, 2]], axis=-1) * (fps / 20.0)
+    return float((contact & (slide > step)).any(axis=1).mean())
+
+
+def _runs(mask: np.ndarray, min_len: int = 2) -> list[tuple[int, int]]:
+    out, start = [], None
+    for i, m in enumerate(np.append(mask, False)):
+        if m and start is None:
+            start = i
+        elif not m and start is not None:
+            if i - start >= min_len:
+                out.append((start, i))
+            start = None
+    return out
+
+
+def contact_corrections(toe: np.ndarray, height: float = CONTACT_HEIGHT, blend: int = 4,
+                        floor: float = 0.0) -> np.ndarray:
+    """Horizontal corrections [T, 3] pinning the toe during contact runs, faded over `blend` frames."""
+    t = len(toe)
+    delta = np.zeros((t, 3))
+    weight = np.zeros(t)
+    contact = toe[:, 1] < floor + height
+    for s, e in _runs(contact):
+        anchor = toe[s:e, [0, 2]].mean(0)
+        delta[s:e, [0, 2]] = anchor - toe[s:e, [0, 2]]
+        weight[s:e] = 1.0
+        for k in range(1, blend + 1):  # fade in before / out after, never over another contact
+            w = 1.0 - k / (blend + 1)
+            for f, ref in ((s - k, s), (e - 1 + k, e - 1)):
+                if 0 <= f < t and not contact[f] and w > weight[f]:
+                    delta[f] = delta[ref] * w
+                    weight[f] = w
+    return delta
+
+
+def two_bone_ik(a: np.ndarray, b: np.ndarray, c: np.ndarray, target: np.ndarray, bend_axis: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations (R1 about the knee, Q about the hip) moving ankle c onto target.
+
+    a, b, c, target: [N, 3] hip, knee, ankle, target; bend_axis [N, 3] fallback knee axis.
+    New upper-leg rotation = Q @ R_hip, new lower-leg rotation = Q @ R1 @ R_knee.
+    """
+    l1 = np.linalg.norm(b - a, axis=-1)
+    l2 = np.linalg.norm(c - b, axis=-1)
+    d = np.clip(np.linalg.norm(target - a, axis=-1), np.abs(l1 - l2) + 1e-4, l1 + l2 - 1e-4)
+    want = np.arccos(np.clip((l1 ** 2 + l2 ** 2 - d ** 2) / (2 * l1 * l2), -1, 1))
+    u, v = a - b, c - b
+    cur = np.arccos(np.clip((u * v).sum(-1) / np.maximum(l1 * l2, 1e-9), -1, 1))
+    n = np.cross(b - a, c - b)
+    nn = np.linalg.norm(n, axis=-1, keepdims=True)
+    n = np.where(nn > 1e-6, n / np.maximum(nn, 1e-9), bend_axis / np.linalg.norm(bend_axis, axis=-1, keepdims=True))
+    best_r, best_err = None, None
+    for sign in (1.0, -1.0):
+        r1 = axis_angle_to_matrix(n * (sign * (cur - want))[:, None])
+        c1 = b + np.einsum("nij,nj->ni", r1, v)
+        err = np.abs(np.linalg.norm(c1 - a, axis=-1) - d)
+        if best_r is None:
+            best_r, best_err, best_c = r1, err, c1
+        else:
+            pick = err < best_err
+            best_r = np.where(pick[:, None, None], r1, best_r)
+            best_c = np.where(pick[:, None], c1, best_c)
+            best_err = np.minimum(err, best_err)
+    q = rotation_between(best_c - a, target - a)
+    return best_r, q
+
+
+def foot_lock(clip: MotionClip, height: float = CONTACT_HEIGHT, blend: int = 4,
+              frames: tuple[int, int] | None = None) -> tuple[MotionClip, dict]:
+    """A copy of `clip` with feet pinned during contact; info has skate ratios before/after.
+
+    frames: restrict changes to [f0, f1) (span regeneration keeps other frames bit-exact).
+    """
+    if not clip.is_smpl22() or clip.num_frames < 3:
+        return clip.copy(), {"skate_before": 0.0, "skate_after": 0.0, "locked_frames": 0}
+    joints, glob = clip.global_transforms()
+    before = foot_skate_ratio(joints, clip.fps)
+    f0, f1 = frames if frames is not None else (0, clip.num_frames)
+    floor = min(0.0, float(joints[..., 1].min()))
+    new_glob = glob.copy()
+    locked = 0
+    for hip, knee, ankle, toe in LEGS:
+        delta = contact_corrections(joints[:, toe], height, blend, floor)
+        delta[:f0] = 0.0
+        delta[f1:] = 0.0
+        idx = np.nonzero(np.linalg.norm(delta, axis=-1) > 1e-6)[0]
+        if len(idx) == 0:
+            continue
+        locked += len(idx)
+        r1, q = two_bone_ik(joints[idx, hip], joints[idx, knee], joints[idx, ankle],
+                            joints[idx, ankle] + delta[idx], glob[idx, knee][:, :, 0])
+        new_glob[idx, hip] = q @ glob[idx, hip]
+        new_glob[idx, knee] = q @ r1 @ glob[idx, knee]
+    local = global_to_local(new_glob, clip.skeleton.parents)
+    out = clip.copy()
+    changed = np.zeros(clip.num_frames, bool)
+    changed[f0:f1] = True
+    legs = [j for leg in LEGS for j in leg[:3]]
+    rot = out.rotations.copy()
+    rot[np.ix_(changed, legs)] = matrix_to_axis_angle(local[np.ix_(changed, legs)])
+    out.rotations = rot
+    after = foot_skate_ratio(out.joints(), clip.fps)
+    return out, {"skate_before": before, "skate_after": after, "locked_frames": locked}

@@ -1,0 +1,134 @@
+"""Prompts to spans, and joining / splicing generated pieces with smooth transitions.
+
+Joining: each piece is generated in its canonical frame (root over the origin, facing +Z).  The
+next piece is turned to the previous piece's final heading and moved so its first root position
+continues the previous last one by one step of its velocity; the remaining pose difference
+(all local rotations, root height) is faded out over ``blend_s`` seconds (offset
+inertialisation with a smoothstep, C1).  Splicing (span regeneration) does the same at the
+start and fades *in* the offset to the following original frame at the end, and bends the root
+path over the span so it meets the original trajectory; frames outside are copied untouched.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from app.core.motion import MotionClip, Segment
+from app.core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quaternion, quaternion_to_matrix, slerp
+
+_SPLIT = re.compile(r";|\bafter that\b|,?\s*(?:and\s+)?\bthen\b", re.IGNORECASE)
+
+
+def split_prompt(text: str) -> list[str]:
+    """'walk forward; then jump twice, then wave' -> ['walk forward', 'jump twice', 'wave']."""
+    parts = [p.strip(" ,.;\t\n") for p in _SPLIT.split(text)]
+    parts = [re.sub(r"^(and|finally)\s+", "", p, flags=re.IGNORECASE).strip() for p in parts]
+    return [p for p in parts if p]
+
+
+def chunk_frames(frames: int, max_frames: int) -> list[int]:
+    """Split a frame count into near-equal integer pieces no longer than max_frames (sum exact)."""
+    n = max(1, -(-int(frames) // int(max_frames)))
+    return [len(a) for a in np.array_split(np.arange(int(frames)), n)]
+
+
+def span_frames(seconds: list[float], fps: float) -> list[int]:
+    """Frame counts of consecutive spans by cumulative rounding (the total is round(sum * fps))."""
+    edges = np.round(np.cumsum([0.0] + list(seconds)) * fps).astype(int)
+    return [max(2, int(b - a)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _offset_rot(r_from: np.ndarray, r_to: np.ndarray) -> np.ndarray:
+    """Quaternions [J, 4] of R_to R_from^T (the offset taking pose r_from to r_to)."""
+    return matrix_to_quaternion(axis_angle_to_matrix(r_to) @ np.swapaxes(axis_angle_to_matrix(r_from), -1, -2))
+
+
+def _apply_offset(rots: np.ndarray, q_off: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """rots [n, J, 3] pre-multiplied by the offset scaled by weights w [n] (slerp from identity)."""
+    n, j = rots.shape[:2]
+    ident = np.zeros_like(q_off)
+    ident[:, 0] = 1.0
+    q = slerp(np.broadcast_to(ident, (n, j, 4)), np.broadcast_to(q_off, (n, j, 4)),
+              np.broadcast_to(w[:, None, None], (n, j, 1)))
+    return matrix_to_axis_angle(quaternion_to_matrix(q) @ axis_angle_to_matrix(rots))
+
+
+def place(clip: MotionClip, pos: np.ndarray, yaw: float) -> MotionClip:
+    """Rotate about Y and translate so frame 0's root xz is pos' xz and its heading is yaw."""
+    out = clip.rotated_about_y(yaw - clip.facing_angle(0))
+    out.trans[:, [0, 2]] += np.asarray(pos)[[0, 2]] - out.trans[0, [0, 2]]
+    return out
+
+
+def continue_from(prev_trans: np.ndarray, prev_rot: np.ndarray, prev_yaw: float, piece: MotionClip,
+                  blend_s: float) -> MotionClip:
+    """`piece` placed after a frame (trans [k,3] of the last k>=1 frames, rot [J,3]) and blended in."""
+    step = prev_trans[-1] - prev_trans[-2] if len(prev_trans) > 1 else np.zeros(3)
+    step[1] = 0.0
+    out = place(piece, prev_trans[-1] + step, prev_yaw)
+    n = min(out.num_frames, max(2, int(round(blend_s * out.fps))))
+    w = 1.0 - smoothstep(np.arange(n) / (n - 1))
+    out.rotations[:n] = _apply_offset(out.rotations[:n], _offset_rot(out.rotations[0], prev_rot), w)
+    out.trans[:n, 1] += (prev_trans[-1, 1] - out.trans[0, 1]) * w
+    return out
+
+
+def join(pieces: list[MotionClip], texts: list[str], blend_s: float = 0.5) -> MotionClip:
+    """Concatenate generated pieces with continuous root path and heading, and labelled segments."""
+    out = [pieces[0]]
+    for p in pieces[1:]:
+        prev = out[-1]
+        out.append(continue_from(prev.trans[-2:], prev.rotations[-1], prev.facing_angle(prev.num_frames - 1),
+                                 p, blend_s))
+    fps = pieces[0].fps
+    segs, f = [], 0
+    for p, t in zip(out, texts):
+        segs.append(Segment(f / fps, (f + p.num_frames) / fps, t, "generated"))
+        f += p.num_frames
+    return MotionClip(fps, np.concatenate([p.trans for p in out]), np.concatenate([p.rotations for p in out]),
+                      pieces[0].skeleton, segments=segs)
+
+
+def splice(clip: MotionClip, f0: int, f1: int, piece: MotionClip, text: str, blend_s: float = 0.4) -> MotionClip:
+    """`clip` with frames [f0, f1) replaced by `piece` (f1 - f0 frames); other frames bit-exact."""
+    n = f1 - f0
+    if piece.num_frames != n:
+        raise ValueError(f"piece has {piece.num_frames} frames, span {n}")
+    if f0 > 0:
+        new = continue_from(clip.trans[max(0, f0 - 2):f0], clip.rotations[f0 - 1], clip.facing_angle(f0 - 1),
+                            piece, blend_s)
+    else:
+        new = place(piece, clip.trans[0], clip.facing_angle(0))
+    if f1 < clip.num_frames:
+        nb = min(n, max(2, int(round(blend_s * clip.fps))))
+        w = smoothstep(np.arange(1, nb + 1) / (nb + 1))
+        nxt = clip.rotations[f1]
+        new.rotations[n - nb:] = _apply_offset(new.rotations[n - nb:], _offset_rot(new.rotations[-1], nxt), w)
+        vel = clip.trans[f1 + 1] - clip.trans[f1] if f1 + 1 < clip.num_frames else np.zeros(3)
+        want = clip.trans[f1] - vel
+        ramp = smoothstep(np.arange(1, n + 1) / n) if f0 > 0 else np.ones(n)
+        off = want - new.trans[-1]
+        new.trans[:, [0, 2]] += ramp[:, None] * off[[0, 2]]
+        new.trans[n - nb:, 1] += w * off[1]
+    out = clip.copy()
+    out.trans[f0:f1] = new.trans
+    out.rotations[f0:f1] = new.rotations
+    t0, t1 = f0 / clip.fps, f1 / clip.fps
+    segs = []
+    for s in clip.segments:
+        if s.end <= t0 or s.start >= t1:
+            segs.append(s)
+        else:
+            if s.start < t0:
+                segs.append(Segment(s.start, t0, s.text, s.label))
+            if s.end > t1:
+                segs.append(Segment(t1, s.end, s.text, s.label))
+    segs.append(Segment(t0, t1, text, "generated"))
+    out.segments = sorted(segs, key=lambda s: s.start)
+    return out

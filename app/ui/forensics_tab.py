@@ -1,0 +1,256 @@
+"""The Forensics tab: drop a video, watch it with pose overlay and person mask, follow the
+per-frame suspicion timeline, read the cue table and verdict as each stage finishes, and
+save the report (HTML / JSON / PDF). All analysis runs on the engine; the GUI never blocks."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from app.engine.jobs import Job
+
+from .bridge import EngineBridge
+from .forensics_widgets import DropZone, FrameView, PointCloudView, SuspicionTimeline, compose_frame
+
+log = logging.getLogger(__name__)
+
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.gif);;All files (*)"
+VERDICT_STYLE = {"likely real": "#1b7f3b", "uncertain": "#a66a00", "likely generated": "#b3261e"}
+
+
+class _StageRelay(QObject):
+    """Carries stage reports from the engine thread to the GUI thread (queued signal)."""
+
+    stage = Signal(int, str, object)
+
+
+class ForensicsTab(QWidget):
+    """Self-contained tab; give it the window's EngineBridge."""
+
+    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None, *, use_colmap: bool = True) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.use_colmap = use_colmap
+        self.quiet_errors = False
+        self.report = None
+        self.job: Job | None = None
+        self._serial = 0
+        self.frame = 0
+        self._relay = _StageRelay(self)
+        self._relay.stage.connect(self._on_stage, Qt.ConnectionType.QueuedConnection)
+
+        self.drop = DropZone()
+        self.open_button = QPushButton("Open…")
+        self.cancel_button = QPushButton("Cancel")
+        self.save_button = QPushButton("Save report…")
+        self.cancel_button.setEnabled(False)
+        self.save_button.setEnabled(False)
+        self.status = QLabel("No video")
+        self.verdict_label = QLabel("—")
+        self.verdict_label.setStyleSheet("font-size:16px;font-weight:bold")
+        self.verdict_label.setWordWrap(True)
+        self.view = FrameView()
+        self.timeline = SuspicionTimeline()
+        self.play_button = QPushButton("Play")
+        self.mask_box = QCheckBox("person mask")
+        self.pose_box = QCheckBox("pose")
+        self.mask_box.setChecked(True)
+        self.pose_box.setChecked(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["cue", "value", "real range", "score / status"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.cloud = PointCloudView()
+        self.reasons = QLabel()
+        self.reasons.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.drop, 1)
+        for b in (self.open_button, self.cancel_button, self.save_button):
+            top.addWidget(b)
+        controls = QHBoxLayout()
+        controls.addWidget(self.play_button)
+        controls.addWidget(self.pose_box)
+        controls.addWidget(self.mask_box)
+        controls.addStretch(1)
+        controls.addWidget(self.status)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.view, 1)
+        ll.addWidget(self.timeline)
+        ll.addLayout(controls)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.verdict_label)
+        rl.addWidget(self.reasons)
+        rl.addWidget(self.table, 2)
+        rl.addWidget(QLabel("Scene (sparse SfM points, camera path in red)"))
+        rl.addWidget(self.cloud, 1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(lambda: self.set_frame(self.frame + 1, wrap=True))
+        self.drop.fileDropped.connect(self.inspect)
+        self.open_button.clicked.connect(self._open_dialog)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button.clicked.connect(self._save_dialog)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.timeline.frameChanged.connect(self.set_frame)
+        self.mask_box.toggled.connect(lambda _: self._show_frame())
+        self.pose_box.toggled.connect(lambda _: self._show_frame())
+        self.bridge.jobProgress.connect(self._progress)
+
+    # --- analysis ---------------------------------------------------------------------
+    def inspect(self, path: str | Path) -> Job:
+        """Start analysing `path` on the engine (a running analysis is cancelled first)."""
+        from app.engine.forensics.pipeline import inspect_video
+
+        self.cancel()
+        self._serial += 1
+        serial = self._serial
+        self.report = None
+        self.frame = 0
+        self.table.setRowCount(0)
+        self.timeline.set_values(None)
+        self.cloud.set_geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)))
+        self.view.set_image(None)
+        self.verdict_label.setText("analysing…")
+        self.reasons.setText("")
+        self.save_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText(f"Analysing {Path(path).name}")
+        self.job = self.bridge.run(
+            f"Inspect {Path(path).name}", inspect_video, str(path), use_colmap=self.use_colmap, keep_frames=True,
+            on_stage=lambda stage, rep: self._relay.stage.emit(serial, stage, rep),
+            on_done=lambda rep: self._finished(serial, rep), on_error=self._failed, on_cancel=self._cancelled)
+        return self.job
+
+    def cancel(self) -> None:
+        if self.job is not None and not self.job.state.finished:
+            self.job.cancel()
+
+    def _progress(self, job: Job) -> None:
+        if job is self.job and job.fraction is not None:
+            self.status.setText(f"{job.fraction * 100:.0f}% {job.message}")
+
+    def _on_stage(self, serial: int, stage: str, report) -> None:
+        if serial != self._serial:
+            return
+        self.report = report
+        self._fill(report)
+        self.status.setText(f"{stage} done")
+
+    def _finished(self, serial: int, report) -> None:
+        if serial != self._serial:
+            return
+        self.report = report
+        self._fill(report)
+        self.cancel_button.setEnabled(False)
+        self.save_button.setEnabled(True)
+        self.status.setText(f"Done in {report.stage_seconds.get('total', 0):.1f} s")
+
+    def _failed(self, message: str) -> None:
+        self.cancel_button.setEnabled(False)
+        self.verdict_label.setText("no report")
+        self.status.setText(message)
+        if not self.quiet_errors:
+            QMessageBox.warning(self, "Forensics", message)
+
+    def _cancelled(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.status.setText("cancelled")
+        self.save_button.setEnabled(self.report is not None)
+
+    # --- display -----------------------------------------------------------------------
+    def _fill(self, report) -> None:
+        v = report.verdict
+        if v is not None:
+            partial = "" if report.complete else " (so far)"
+            self.verdict_label.setText(f"{v.verdict}{partial} — authenticity {v.authenticity:.2f}, "
+                                       f"confidence {v.confidence:.2f}")
+            self.verdict_label.setStyleSheet(f"font-size:16px;font-weight:bold;color:{VERDICT_STYLE.get(v.verdict, '#333')}")
+            self.reasons.setText("\n".join(f"• {r}" for r in v.reasons))
+            self.timeline.set_values(v.timeline)
+        self.table.setRowCount(len(report.cues))
+        for row, c in enumerate(report.cues.values()):
+            ref = c.reference or {}
+            rng = f"{ref['lo']:.3g} – {ref['hi']:.3g}" if ref.get("lo") is not None else "—"
+            status = f"{c.score:.2f}" if c.score is not None else (c.reason or "not measured")
+            for col, text in enumerate((c.label, "—" if c.value is None else f"{c.value:.3g}", rng, status)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{c.name}: {text}")
+                self.table.setItem(row, col, item)
+        geo = report.geometry or {}
+        if "points" in geo:
+            self.cloud.set_geometry(geo["points"], geo.get("colors", np.zeros((0, 3))), geo.get("centres", np.zeros((0, 3))))
+        if report.frames is not None:
+            fps = report.analysis_fps or 25.0
+            self._timer.setInterval(int(max(15, 1000 / fps)))
+            self._show_frame()
+
+    def set_frame(self, frame: int, wrap: bool = False) -> None:
+        n = 0 if self.report is None or self.report.frames is None else len(self.report.frames)
+        if n == 0:
+            return
+        self.frame = frame % n if wrap else int(np.clip(frame, 0, n - 1))
+        self.timeline.set_frame(self.frame)
+        self._show_frame()
+
+    def toggle_play(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self.play_button.setText("Play")
+        elif self.report is not None and self.report.frames is not None:
+            self._timer.start()
+            self.play_button.setText("Pause")
+
+    def _show_frame(self) -> None:
+        r = self.report
+        if r is None or r.frames is None or not len(r.frames):
+            return
+        i = min(self.frame, len(r.frames) - 1)
+        mask = lm = None
+        if r.pose is not None:
+            mask = r.pose.masks[i]
+            lm = r.pose.image[i]
+        self.view.set_image(compose_frame(r.frames[i], mask, lm, self.mask_box.isChecked(), self.pose_box.isChecked()))
+
+    # --- files -------------------------------------------------------------------------
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Inspect video", "", VIDEO_FILTER)
+        if path:
+            self.inspect(path)
+
+    def _save_dialog(self) -> None:
+        if self.report is None:
+            return
+        stem = Path(self.report.video.name).stem
+        path, _ = QFileDialog.getSaveFileName(self, "Save report", f"{stem}_report.html",
+                                              "HTML report (*.html);;JSON (*.json);;PDF (*.pdf)")
+        if path:
+            self.save_report(path)
+
+    def save_report(self, path: str | Path) -> Path:
+        """Write the report; the format follows the suffix (.html, .json or .pdf)."""
+        from app.engine.forensics import report_html, report_json
+
+        p = Path(path)
+        suffix = p.suffix.lower()
+        if suffix == ".json":
+            return report_json.write_json(self.report, p)
+        if suffix == ".pdf":
+            return report_html.write_pdf(self.report, p)
+        return report_html.write_html(self.report, p if suffix in (".html", ".htm") else p.with_suffix(".html"))

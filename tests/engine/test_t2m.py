@@ -1,0 +1,190 @@
+"""Text-to-motion: ATOM / MDM models, training loop, pipeline, spans, foot locking (tiny random models)."""
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from app.core.errors import InvalidInputError
+from app.engine.repr.normalizer import Normalizer
+from app.engine.t2m.atom_model import ATOM, mask_ratio
+from app.engine.t2m.config import AtomConfig, MDMConfig, TrainConfig
+from app.engine.t2m.data import T2MDataset
+from app.engine.t2m.foot_lock import foot_lock, foot_skate_ratio
+from app.engine.t2m.mdm_baseline import MDM
+from app.engine.t2m.pipeline import MODELS_DIR, TextToMotionPipeline
+from app.engine.t2m.spans import split_prompt
+from app.engine.t2m.train import export_model, train
+
+TINY_ATOM = dict(model_type="atom", d_model=32, enc_layers=1, dec_layers=1, heads=2, ff=64, codebook_size=16)
+TINY_MDM = dict(model_type="mdm", d_model=32, layers=1, heads=2, ff=64, sampling_steps=4)
+
+
+def fake_encoder(texts: list[str]) -> np.ndarray:
+    """Deterministic stand-in for MiniLM: a unit vector seeded by the text."""
+    out = np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=384) for t in texts])
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def tiny_pipe(kind: dict = TINY_ATOM) -> TextToMotionPipeline:
+    # small std keeps the random model's root motion plausible
+    norm = Normalizer(np.r_[0.0, 0.0, 0.02, 0.9, np.zeros(259)], np.full(263, 0.02))
+    return TextToMotionPipeline.from_config(kind, norm, device="cpu", text_encoder=fake_encoder)
+
+
+def tiny_batch(b: int = 4, t: int = 24) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(b, t, 263, generator=g) * 0.5
+    return {"x": x, "lengths": torch.tensor([t, t - 4, t - 8, t][:b]), "text": torch.randn(b, 384, generator=g)}
+
+
+def test_atom_shapes_and_attention_sum_to_one():
+    model = ATOM(AtomConfig(**{k: v for k, v in TINY_ATOM.items()})).eval()
+    batch = tiny_batch()
+    mu, logvar = model.encode(batch["x"], batch["lengths"], batch["text"])
+    assert mu.shape == logvar.shape == (4, 32)
+    feats, maps = model.decode(mu, batch["text"], batch["lengths"], 24)
+    assert feats.shape == (4, 24, 263) and len(maps) == 1 and maps[0].shape == (4, 24, 16)
+    assert torch.allclose(maps[0].sum(-1), torch.ones(4, 24), atol=1e-5)
+    out, att = model.sample(batch["text"], 30, torch.Generator().manual_seed(1))
+    assert out.shape == (4, 30, 263) and att.shape == (4, 30, 16)
+
+
+def test_mask_curriculum_schedule():
+    assert mask_ratio(0.0) == 0.0
+    assert mask_ratio(0.375) == pytest.approx(0.25)
+    assert mask_ratio(0.75) == pytest.approx(0.5) and mask_ratio(1.0) == pytest.approx(0.5)
+    assert mask_ratio(0.375, schedule="square") == pytest.approx(0.125)
+    assert mask_ratio(0.1, schedule="constant") == 0.5
+    assert 0 < mask_ratio(0.375, schedule="exponential") < mask_ratio(0.375)
+    with pytest.raises(ValueError):
+        mask_ratio(0.5, schedule="cubic")
+
+
+@pytest.mark.parametrize("kind", [TINY_ATOM, TINY_MDM])
+def test_losses_finite_and_decreasing(kind):
+    torch.manual_seed(0)
+    cfg = (AtomConfig if kind["model_type"] == "atom" else MDMConfig)(**kind)
+    model = ATOM(cfg) if cfg.model_type == "atom" else MDM(cfg)
+    opt = torch.optim.Adam(model.parameters(), 3e-3)
+    batch = tiny_batch()
+    losses = []
+    for step in range(20):
+        loss, logs = model.loss(batch, step / 20, torch.Generator().manual_seed(step % 2))
+        assert all(np.isfinite(v) for v in logs.values())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4])
+
+
+def test_training_loop_resumes_and_exports(tmp_path):
+    rng = np.random.default_rng(0)
+    feats = [rng.normal(size=(n, 263)).astype(np.float32) * 0.1 for n in (20, 25, 30, 22)]
+    data = T2MDataset(feats, [fake_encoder([f"t{i}"]) for i in range(4)], [[f"t{i}"] for i in range(4)],
+                      [f"i{i}" for i in range(4)])
+    tcfg = TrainConfig(steps=4, batch_size=2, log_every=2, warmup=1)
+    out = train(AtomConfig(**TINY_ATOM), tcfg, data, tmp_path, device="cpu")
+    assert out["steps"] == 4
+    assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "normalizer.npz").is_file()
+    from dataclasses import replace
+    out2 = train(AtomConfig(**TINY_ATOM), replace(tcfg, steps=6), data, tmp_path, device="cpu")
+    assert out2["steps"] == 6  # resumed from step 4
+    lines = (tmp_path / "train_log.jsonl").read_text().splitlines()
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize("kind", [TINY_ATOM, TINY_MDM])
+def test_save_load_round_trip_and_determinism(tmp_path, kind):
+    pipe = tiny_pipe(kind)
+    export_model(pipe.model, pipe.normalizer, tmp_path)
+    loaded = TextToMotionPipeline.from_pretrained(tmp_path, device="cpu", text_encoder=fake_encoder)
+    a = pipe.generate("a person walks", 2.0, seed=3, foot_lock=False)[0]
+    b = loaded.generate("a person walks", 2.0, seed=3, foot_lock=False)[0]
+    c = loaded.generate("a person walks", 2.0, seed=4, foot_lock=False)[0]
+    assert a.num_frames == 40
+    np.testing.assert_allclose(a.joints(), b.joints(), atol=1e-5)
+    assert not np.allclose(a.joints(), c.joints())
+
+
+def test_generate_outputs_attention_and_samples():
+    out = tiny_pipe().generate("a person waves", 3.0, seed=0, num_samples=2)
+    assert len(out) == 2 and all(c.num_frames == 60 for c in out)
+    assert out.attention[0].shape == (60, 16)
+    np.testing.assert_allclose(out.attention[0].sum(-1), 1.0, atol=1e-4)
+    assert not np.allclose(out[0].joints(), out[1].joints())
+    assert out.skate_after[0] <= out.skate_before[0] + 1e-9
+
+
+def test_split_prompt():
+    assert split_prompt("walk forward; then jump twice; then wave") == ["walk forward", "jump twice", "wave"]
+    assert split_prompt("a man walks, then sits down and then waves") == ["a man walks", "sits down", "waves"]
+    assert split_prompt("dance") == ["dance"]
+
+
+def test_multi_span_length_and_continuity():
+    pipe = tiny_pipe()
+    out = pipe.generate("walk forward; then jump twice; then wave", 6.0, seed=1, foot_lock=False)
+    clip = out[0]
+    assert clip.num_frames == 120 and [s[2] for s in out.spans] == ["walk forward", "jump twice", "wave"]
+    step = np.linalg.norm(np.diff(clip.trans[:, [0, 2]], axis=0), axis=1)
+    for seam in (39, 79):  # transition frames 39->40 and 79->80
+        assert step[seam] <= 3 * np.median(step) + 0.02
+    long = pipe.generate("walk in a circle", 25.0, seed=0, spans=None, foot_lock=False)[0]
+    assert long.num_frames == 500 and np.isfinite(long.joints()).all()
+    expl = pipe.generate(spans=[("walk", 2.0), ("jump", 1.5)], seed=0)[0]
+    assert expl.num_frames == 70 and len(expl.segments) == 2
+
+
+def test_span_regeneration_keeps_outside_frames_bit_exact():
+    pipe = tiny_pipe()
+    clip = pipe.generate("a person walks forward", 6.0, seed=2)[0]
+    new, att = pipe.regenerate_span(clip, 40, 80, "the person jumps", seed=5)
+    assert new.num_frames == clip.num_frames and att.shape == (40, 16)
+    assert np.array_equal(new.trans[:40], clip.trans[:40]) and np.array_equal(new.trans[80:], clip.trans[80:])
+    assert np.array_equal(new.rotations[:40], clip.rotations[:40])
+    assert np.array_equal(new.rotations[80:], clip.rotations[80:])
+    assert not np.allclose(new.rotations[45:75], clip.rotations[45:75])
+    assert any(s.text == "the person jumps" for s in new.segments)
+    with pytest.raises(InvalidInputError):
+        pipe.regenerate_span(clip, 80, 40, "x")
+
+
+def test_foot_locking_reduces_foot_skate():
+    from app.engine.corpus.compose import random_composition
+    rng = np.random.default_rng(3)
+    clip = random_composition(rng, (2, 2)).on_ground()
+    clip.trans[:, 0] += np.cumsum(rng.normal(0, 0.02, clip.num_frames))  # make the feet slide
+    before = foot_skate_ratio(clip.joints())
+    locked, info = foot_lock(clip)
+    assert before > 0.05 and info["skate_after"] < 0.5 * before
+    np.testing.assert_allclose(locked.trans, clip.trans)  # only the legs move
+
+
+@pytest.mark.parametrize("prompt,seconds", [("", 2.0), ("   ", 2.0), ("walk", 0), ("walk", -1), ("walk", 1000),
+                                            ("walk", float("nan"))])
+def test_bad_input_is_rejected(prompt, seconds):
+    with pytest.raises(InvalidInputError):
+        tiny_pipe().generate(prompt, seconds)
+
+
+def test_odd_prompts_give_motions():
+    pipe = tiny_pipe()
+    for text in ("💃🕺", "une personne marche", "florp zindle quax", "walk " * 1000):
+        clip = pipe.generate(text, 1.0, seed=0)[0]
+        assert clip.num_frames == 20 and np.isfinite(clip.joints()).all()
+
+
+@pytest.mark.skipif(not (MODELS_DIR / "atom" / "model.safetensors").is_file(), reason="no committed ATOM model")
+def test_committed_atom_checkpoint_generates():
+    pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / "atom", device="cpu")
+    out = pipe.generate("a person walks forward", 3.0, seed=0)
+    clip = out[0]
+    assert clip.num_frames == 60 and np.isfinite(clip.joints()).all()
+    assert out.attention[0].shape == (60, pipe.cfg.codebook_size)
+    assert 0.5 < clip.joints()[:, 15, 1].mean() < 2.2  # the head is above the ground at a human height
+    assert Path(MODELS_DIR / "atom" / "README.md").is_file()
