@@ -68,7 +68,7 @@ def bench_speed(names: list[str], runs: int, threads: int, base: Path | None = N
 
 
 def bench_quality(names: list[str], mdm_items: int, mm_texts: int, mm_samples: int, seed: int = 0,
-                  base: Path | None = None) -> dict:
+                  base: Path | None = None, full_items: int | None = None) -> dict:
     from app.engine.corpus.dataset import load_corpus
     from app.engine.evaluator import metrics as M
     from app.engine.evaluator.evaluate import embed_clips, evaluate_motions, get_evaluator, reference_row
@@ -81,7 +81,8 @@ def bench_quality(names: list[str], mdm_items: int, mm_texts: int, mm_samples: i
     sub = np.sort(np.random.default_rng(seed).choice(len(items), min(mdm_items, len(items)), replace=False))
     for name in names:
         pipe = TextToMotionPipeline.from_pretrained((base or MODELS_DIR) / name, device="cpu")
-        for label, idx in ((name, np.arange(len(items))), (f"{name} (subset)", sub)):
+        full = np.arange(len(items))[:full_items]
+        for label, idx in ((name, full), (f"{name} (subset)", sub)):
             if name == "mdm" and label == name:
                 continue  # MDM only on the subset
             sel = [items[i] for i in idx]
@@ -123,6 +124,7 @@ def main() -> int:
     ap.add_argument("--eval", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--mdm-items", type=int, default=128)
+    ap.add_argument("--full-items", type=int, default=None, help="limit the full-split rows (dry runs)")
     ap.add_argument("--mm-texts", type=int, default=16)
     ap.add_argument("--mm-samples", type=int, default=5)
     ap.add_argument("--json", default=None)
@@ -136,7 +138,7 @@ def main() -> int:
         print(json.dumps(result["speed"]))
     if args.eval:
         result["quality"] = bench_quality(args.models, args.mdm_items, args.mm_texts, args.mm_samples, args.seed,
-                                          args.models_dir)
+                                          args.models_dir, args.full_items)
         print(markdown(result["quality"]))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, default=float))

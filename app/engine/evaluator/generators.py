@@ -35,8 +35,24 @@ def unregister_generator(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+_BUILTIN_LOADED: list[bool] = []
+
+
+def _load_builtin() -> None:
+    """Register the text-to-motion models shipped in models/ (atom, mdm) once, lazily."""
+    if not _BUILTIN_LOADED:
+        _BUILTIN_LOADED.append(True)
+        try:
+            from app.engine.t2m.evaluation import register_generators
+            register_generators()
+        except Exception:  # noqa: BLE001 - a broken model must not break the evaluator
+            import logging
+            logging.getLogger(__name__).warning("text-to-motion generators unavailable", exc_info=True)
+
+
 def available() -> list[str]:
     """Names accepted by --model (the reference first)."""
+    _load_builtin()
     return [REFERENCE] + sorted(_REGISTRY)
 
 
@@ -46,6 +62,7 @@ def evaluate_model(name: str, split: str = "test", seed: int = 0, corpus: str | 
     from .evaluate import evaluate_motions, reference_row
     if name == REFERENCE:
         return reference_row(split, evaluator=evaluator, corpus=corpus, seed=seed)
+    _load_builtin()
     if name not in _REGISTRY:
         raise KeyError(f"unknown model {name!r}; available: {', '.join(available())}")
     texts = [it.texts[0] for it in load_corpus(corpus, split)]

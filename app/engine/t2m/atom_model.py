@@ -97,16 +97,17 @@ class ATOM(nn.Module):
 
     def decode(self, z: torch.Tensor, text: torch.Tensor, lengths: torch.Tensor,
                num_frames: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Normalised features [B, T, 263] and per-layer codebook attention [B, T, K]."""
+        """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only)."""
         t = int(num_frames if num_frames is not None else lengths.max())
         q = (z + self.text_bias(text))[:, None].expand(-1, t, -1)
         h = self.pos(q)
         pad = padding_mask(lengths, t)
         pad = pad if bool(pad.any()) else None
         maps = []
-        for layer in self.decoder:
-            h, att = layer(h, self.codebook, pad)
-            maps.append(att)
+        for i, layer in enumerate(self.decoder):  # at inference only the last map is needed
+            h, att = layer(h, self.codebook, pad, self.training or i == len(self.decoder) - 1)
+            if att is not None:
+                maps.append(att)
         return self.head(self.dec_norm(h)), maps
 
     # --- training ----------------------------------------------------

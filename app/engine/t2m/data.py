@@ -71,6 +71,7 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
     """Compute features and text embeddings of a split and write them to ``path`` (.npz)."""
     from app.engine.text_encoder import TextEncoder
 
+    source = "corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"
     ids, feats, texts = [], [], []
     for k, (id_, f, tx) in enumerate(iter_items(split, n_procedural, seed, include_real)):
         ids.append(id_)
@@ -86,7 +87,7 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
         np.savez(fh, features=np.concatenate(feats), offsets=np.cumsum([0] + [len(f) for f in feats]),
                  text_emb=emb.astype(np.float32), text_offsets=np.cumsum([0] + [len(t) for t in texts]),
                  texts=np.array(json.dumps(texts)), ids=np.array(json.dumps(ids)), split=np.array(split),
-                 source=np.array("corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"))
+                 source=np.array(source))
     log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))
     return path
 

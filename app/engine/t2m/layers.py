@@ -59,14 +59,15 @@ class CodebookAttention(nn.Module):
         self.kv = nn.Linear(d, 2 * d)
         self.out = nn.Linear(d, d)
 
-    def forward(self, x: torch.Tensor, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, need_weights: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         b, t, d = x.shape
         k_n = memory.shape[0]
         q = self.q(x).view(b, t, self.heads, self.dh).transpose(1, 2)            # B h T dh
         k, v = self.kv(memory).view(k_n, 2, self.heads, self.dh).permute(1, 2, 0, 3)  # h K dh each
         att = torch.softmax((q @ k.transpose(-1, -2)) * (self.dh ** -0.5), dim=-1)  # B h T K
         y = (att @ v).transpose(1, 2).reshape(b, t, d)
-        return self.out(y), att.mean(1)
+        return self.out(y), att.mean(1) if need_weights else None
 
 
 class CodebookDecoderLayer(nn.Module):
@@ -80,10 +81,11 @@ class CodebookDecoderLayer(nn.Module):
         self.ff = nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff, d))
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, memory: torch.Tensor, pad: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, pad: torch.Tensor | None, need_weights: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         h = self.norm1(x)
         x = x + self.drop(self.self_attn(h, h, h, key_padding_mask=pad, need_weights=False)[0])
-        y, att = self.cross(self.norm2(x), memory)
+        y, att = self.cross(self.norm2(x), memory, need_weights)
         x = x + self.drop(y)
         x = x + self.drop(self.ff(self.norm3(x)))
         return x, att
