@@ -63,10 +63,28 @@ def bone_cosines(a: np.ndarray, b: np.ndarray, pairs) -> np.ndarray:
 
 
 @pytest.mark.anny
-def test_prepare_reports_progress_and_caches(prepared, tmp_path):
-    body, items = prepared
+def test_prepare_reports_progress_and_caches(prepared, tmp_path, monkeypatch):
+    """While the model loads (a black box) the task keeps yielding time-based progress."""
+    import app.engine.body.prepare as prep
+
+    model = prepared[0].model
+
+    def slow_load(folder):
+        time.sleep(0.7)
+        return model
+
+    monkeypatch.setattr(prep, "cached_anny_model", lambda folder: None)
+    monkeypatch.setattr(prep, "load_anny_model", slow_load)
+    gen = prep.prepare_anny()
+    items = []
+    while True:
+        try:
+            items.append(next(gen))
+        except StopIteration as stop:
+            body = stop.value
+            break
     progress = [p for p in items if isinstance(p, Progress)]
-    assert len(progress) >= 2 and progress[-1].fraction == 1.0
+    assert len(progress) >= 3 and progress[0].fraction == 0.0 and progress[-1].fraction == 1.0
     fractions = [p.fraction for p in progress]
     assert all(0.0 <= f <= 1.0 for f in fractions) and fractions == sorted(fractions)
     assert all(p.message for p in progress)
