@@ -154,12 +154,18 @@ class FileActions:
         path = Path(path)
         win = self.win
         camera = win.viewport.preset_name
+        flags = win.viewport.flags
         kwargs = dict(width=size[0], height=size[1], camera=camera, body_name=win.body_name,
-                      show_skeleton=win.viewport.flags.get("skeleton", False))
+                      show_skeleton=flags.get("skeleton", False), show_grid=flags.get("grid", True),
+                      show_shadow=flags.get("shadow", True), show_contacts=flags.get("contacts", False))
         if win.body is not None:
             kwargs["body"] = win.body
             if win.vertices is not None and len(win.vertices) == clip.num_frames:
                 kwargs["vertices"] = win.vertices
+                # what the viewport shows: its camera per frame (snapshotted here) and the body's joints
+                kwargs["cameras"] = [win.viewport.camera_for_frame(i) for i in range(clip.num_frames)]
+                if win.viewport.mesh_joints is not None and len(win.viewport.mesh_joints) == clip.num_frames:
+                    kwargs["body_joints"] = win.viewport.mesh_joints
         return win.bridge.run(
             f"Export {path.name}", render_clip_video, clip.copy(), path, **kwargs,
             on_done=lambda p: win.statusBar().showMessage(f"Exported {Path(p).name}", 8000),

@@ -90,3 +90,27 @@ def test_render_writes_video_of_the_body(npz_file: Path, tmp_path: Path):
     # the light body differs clearly from the dark background
     assert centre.max() - corner.mean() > 60
     assert not (tmp_path / "clip.mp4.tmp").exists()
+
+
+@pytest.mark.anny
+@pytest.mark.gl
+def test_video_export_follows_viewport_flags_and_cameras(tmp_path: Path):
+    """The GUI export passes its grid toggle and per-frame cameras; the video must honour both."""
+    import imageio.v3 as iio
+
+    from app.engine.jobs import run_task
+    from app.engine.tasks.render_video import render_clip_video
+    from app.viewers.camera import Camera
+
+    clip = small_clip(4)
+    cams = [Camera(eye=(0.0, 1.0, 4.0), target=(0.0, 1.0, 0.0))] * 4
+    outs = {}
+    for grid in (True, False):
+        out = tmp_path / f"grid_{grid}.mp4"
+        run_task(render_clip_video, clip, out, width=160, height=120, cameras=cams, show_grid=grid)
+        outs[grid] = iio.imread(out).astype(float)
+    floor = (slice(100, 120), slice(0, 160))  # lower band: ground with or without grid lines
+    assert np.abs(outs[True][0][floor] - outs[False][0][floor]).mean() > 1.0
+    with pytest.raises(Exception):
+        run_task(render_clip_video, clip, tmp_path / "bad.mp4", width=160, height=120, cameras=cams[:2])
+    assert not (tmp_path / "bad.mp4").exists()
