@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
@@ -12,6 +13,20 @@ STATE_TEXT = {JobState.DONE: "done", JobState.FAILED: "failed", JobState.CANCELL
 STATE_COLOR = {JobState.DONE: "#59a14f", JobState.FAILED: "#e15759", JobState.CANCELLED: "#9aa0a6"}
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that ends in an ellipsis instead of being cut mid-word; full text as tooltip."""
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        painter = QPainter(self)
+        metrics = self.fontMetrics()
+        text = metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+
+
 class JobRow(QFrame):
     """The widgets of one job."""
 
@@ -19,7 +34,8 @@ class JobRow(QFrame):
         super().__init__(parent)
         self.job = job
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.name_label = QLabel(job.name)
+        self.name_label = ElidedLabel()
+        self.name_label.setText(job.name)
         self.name_label.setStyleSheet("font-weight: bold")
         self.state_label = QLabel()
         self.progress = QProgressBar()
