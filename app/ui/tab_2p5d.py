@@ -1,6 +1,8 @@
 """The 2.5D tab: RGB and depth side by side for the current frame, a parallax ("2.5D effect")
 preview that re-projects the frame with its depth under a small camera wobble, and the
-frame's point cloud in an orbit-able viewport. Follows the studio timeline.
+frame's point cloud in an orbit-able viewport. Follows the studio timeline. The mesh render,
+depth colour map, point cloud and parallax frames are computed on worker threads
+(:mod:`app.ui.tab_worker`); the GUI thread only queues requests and shows results.
 
 ``source`` is any object with ``vertices`` ([T, V, 3] or None), ``faces`` and ``body``
 (the main window); call :meth:`set_frame` from the timeline.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,9 +20,77 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .pointcloud_view import PointCloudView
+from .tab_worker import TabWorker, make_request
 
 log = logging.getLogger(__name__)
 SIZE = 256
+
+
+@dataclass
+class FrameSpec:
+    camera: Any
+    backdrop: Any
+    body: Any = None
+
+
+@dataclass
+class ParallaxSpec:
+    rgb: np.ndarray
+    depth: np.ndarray
+    camera: Any
+    phase: float
+
+
+def frame_renderer_factory():
+    """(render, close) for the frame worker: mesh RGB + depth + mask, depth colour map and point cloud."""
+    state: dict[str, Any] = {"renderer": None, "texture_for": None}
+
+    def render(req) -> np.ndarray:
+        from app.viewers.depth import colorize_depth, depth_range, unproject
+        from app.viewers.textured import TexturedMeshRenderer
+
+        spec: FrameSpec = req.spec
+        if state["renderer"] is None:
+            state["renderer"] = TexturedMeshRenderer(SIZE, SIZE)
+        r = state["renderer"]
+        if spec.body is not None and state["texture_for"] is not spec.body:
+            state["texture_for"] = spec.body
+            try:
+                from app.engine.avatar.appearance import body_texture
+
+                t = body_texture(spec.body)
+                r.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
+            except Exception as exc:  # noqa: BLE001 - untextured bodies render in clay
+                log.info("2.5D tab: no texture (%s)", exc)
+        rgb, depth, mask = r.render_frame(req.vertices, req.faces, spec.camera, spec.backdrop)
+        near, far = depth_range(np.where(mask, depth, 0))
+        k = spec.camera.intrinsics(SIZE, SIZE)
+        pts, cols = unproject(np.where(mask, depth, 0), k, spec.camera.world_to_camera_cv(), rgb, stride=1)
+        req.result.update(rgb=rgb, depth=depth, mask=mask, points=pts, colors=cols,
+                          depth_vis=colorize_depth(depth, max(0.05, near - 0.3), far + 1.0))
+        return rgb
+
+    def close() -> None:
+        if state["renderer"] is not None:
+            state["renderer"].close()
+
+    return render, close
+
+
+def parallax_factory():
+    """(render, close) for the parallax worker: re-project a frame with its depth under a camera wobble."""
+    def render(req) -> np.ndarray:
+        from app.viewers.depth import reproject, wobble_matrix
+
+        spec: ParallaxSpec = req.spec
+        m = spec.camera.world_to_camera_cv()
+        valid = spec.depth[spec.depth > 0]
+        pivot = float(np.median(valid)) if valid.size else 3.0
+        out, _ = reproject(spec.rgb, spec.depth, spec.camera.intrinsics(SIZE, SIZE), m,
+                           wobble_matrix(m, spec.phase, 0.04, pivot))
+        return out
+
+    return render, lambda: None
 
 
 def to_pixmap(img: np.ndarray) -> QPixmap:
@@ -33,9 +104,11 @@ class Tab2p5d(QWidget):
         super().__init__(parent)
         self.source = source
         self.frame = 0
-        self._renderer = None
-        self._texture_for = None
         self.rgb = self.depth = None
+        self.shown_frame = -1
+        self.parallax_phase: float | None = None
+        self._frames = TabWorker("2p5d-frame", frame_renderer_factory, self._frame_ready, self._failed)
+        self._parallax = TabWorker("2p5d-parallax", parallax_factory, self._parallax_ready, self._failed)
         self.camera = None
         self._phase = 0.0
         self.rgb_label, self.depth_label, self.parallax_label = QLabel(), QLabel(), QLabel()
@@ -67,24 +140,7 @@ class Tab2p5d(QWidget):
         self.wobble.timeout.connect(self._wobble_step)
         self.wobble.start()
 
-    # --- rendering -----------------------------------------------------------------------
-    def _ensure_renderer(self):
-        from app.viewers.textured import TexturedMeshRenderer
-
-        if self._renderer is None:
-            self._renderer = TexturedMeshRenderer(SIZE, SIZE)
-        body = getattr(self.source, "body", None)
-        if body is not None and self._texture_for is not body:
-            self._texture_for = body
-            try:
-                from app.engine.avatar.appearance import body_texture
-
-                t = body_texture(body)
-                self._renderer.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
-            except Exception as exc:  # noqa: BLE001 - untextured bodies render in clay
-                log.info("2.5D tab: no texture (%s)", exc)
-        return self._renderer
-
+    # --- rendering (on the workers) ---------------------------------------------------------
     def set_frame(self, frame: int) -> None:
         self.frame = int(frame)
         if self.isVisible():
@@ -95,47 +151,46 @@ class Tab2p5d(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Queue the current frame on the frame worker (returns at once)."""
         verts = getattr(self.source, "vertices", None)
         faces = getattr(self.source, "faces", None)
         if verts is None or faces is None or len(verts) == 0:
             return
         from app.engine.tasks.render2p5d import parse_background
         from app.viewers.camera import follow, preset
-        from app.viewers.depth import colorize_depth, depth_range, unproject
 
         i = min(max(self.frame, 0), len(verts) - 1)
-        v = verts[i]
-        orbit = preset("follow", v, aspect=1.0)
-        self.camera = follow(orbit, v.mean(0)).to_camera()
+        v = np.asarray(verts[i])
+        camera = follow(preset("follow", v, aspect=1.0), v.mean(0)).to_camera()
         backdrop = parse_background(self.background.currentText())
         backdrop.ground_center = (float(v[:, 0].mean()), float(v[:, 2].mean()))
-        try:
-            rgb, depth, mask = self._ensure_renderer().render_frame(v, faces, self.camera, backdrop)
-        except Exception as exc:  # noqa: BLE001 - no GL: say so instead of crashing the studio
-            self.status.setText(f"2.5D preview unavailable: {exc}")
-            return
-        self.rgb, self.depth = rgb, depth
-        near, far = depth_range(np.where(mask, depth, 0))
-        self.rgb_label.setPixmap(to_pixmap(rgb))
-        self.depth_label.setPixmap(to_pixmap(colorize_depth(depth, max(0.05, near - 0.3), far + 1.0)))
-        k = self.camera.intrinsics(SIZE, SIZE)
-        pts, cols = unproject(np.where(mask, depth, 0), k, self.camera.world_to_camera_cv(), rgb, stride=1)
-        self.points.set_points(pts, cols, recentre=self.points.points.size == 0)
-        self.status.setText(f"frame {i}: {len(pts):,} points")
+        spec = FrameSpec(camera, backdrop, getattr(self.source, "body", None))
+        self._frames.submit(make_request(i, spec, v, faces, SIZE))
+
+    def _frame_ready(self, image, request) -> None:
+        r = request.result
+        self.rgb, self.depth, self.camera = r["rgb"], r["depth"], request.spec.camera
+        self.shown_frame = request.frame
+        self.rgb_label.setPixmap(QPixmap.fromImage(image))
+        self.depth_label.setPixmap(to_pixmap(r["depth_vis"]))
+        self.points.set_points(r["points"], r["colors"], recentre=self.points.points.size == 0)
+        self.status.setText(f"frame {request.frame}: {len(r['points']):,} points")
         self._wobble_step()
 
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"2.5D preview unavailable: {message}")
+
     def _wobble_step(self) -> None:
+        """Queue the next parallax frame (re-projection with a small camera wobble) on its worker."""
         if self.rgb is None or self.camera is None or not self.isVisible():
             return
-        from app.viewers.depth import reproject, wobble_matrix
-
         self._phase = (self._phase + 0.25) % (2 * math.pi)
-        m = self.camera.world_to_camera_cv()
-        k = self.camera.intrinsics(SIZE, SIZE)
-        valid = self.depth[self.depth > 0]
-        pivot = float(np.median(valid)) if valid.size else 3.0
-        out, _ = reproject(self.rgb, self.depth, k, m, wobble_matrix(m, self._phase, 0.04, pivot))
-        self.parallax_label.setPixmap(to_pixmap(out))
+        spec = ParallaxSpec(self.rgb, self.depth, self.camera, self._phase)
+        self._parallax.submit(make_request(self.shown_frame, spec, size=SIZE))
+
+    def _parallax_ready(self, image, request) -> None:
+        self.parallax_phase = request.spec.phase
+        self.parallax_label.setPixmap(QPixmap.fromImage(image))
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()
@@ -143,6 +198,6 @@ class Tab2p5d(QWidget):
 
     def shutdown(self) -> None:
         self.wobble.stop()
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._frames.stop()
+        self._parallax.stop()
+        self.points.shutdown()

@@ -1,5 +1,7 @@
 """The Multi-view tab: a grid of N ring cameras (or one camera orbiting the body) following the timeline.
 
+All rendering runs on a worker thread (:mod:`app.ui.tab_worker`): ``refresh`` only queues the
+newest frame and the image is shown when it arrives, so the GUI never waits for GL or splats.
 Before an avatar is fitted the views show the textured mesh; "Fit avatar" runs the Gaussian
 avatar fit as an engine job (through ``source.bridge`` when the main window provides one)
 and the views then show the splat renders.
@@ -7,16 +9,69 @@ and the views then show the splat renders.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from .tab_2p5d import to_pixmap
+from .tab_worker import TabWorker, make_request, qimage_to_array
 
 log = logging.getLogger(__name__)
 VIEW = 160
+
+
+@dataclass
+class ViewsSpec:
+    """What the worker draws: ``cameras`` at ``size`` px, splats of ``avatar`` if set, else the mesh."""
+
+    cameras: list
+    size: int
+    avatar: Any = None
+    body: Any = None
+
+
+def views_renderer_factory():
+    """(render, close) for the worker thread: splat views, or textured-mesh views (GL lives on the thread)."""
+    state: dict[str, Any] = {"renderer": None, "texture_for": None}
+
+    def mesh_views(req, spec: ViewsSpec) -> list[np.ndarray]:
+        from app.viewers.textured import Backdrop, TexturedMeshRenderer
+
+        r = state["renderer"]
+        if r is None or r.width != spec.size:
+            if r is not None:
+                r.close()
+            r = state["renderer"] = TexturedMeshRenderer(spec.size, spec.size)
+            state["texture_for"] = None
+        if spec.body is not None and state["texture_for"] is not spec.body:
+            state["texture_for"] = spec.body
+            try:
+                from app.engine.avatar.appearance import body_texture
+
+                t = body_texture(spec.body)
+                r.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
+            except Exception as exc:  # noqa: BLE001 - untextured bodies render in clay
+                log.info("multi-view: no texture (%s)", exc)
+        r.set_lights("studio", world=True)
+        backdrop = Backdrop("color", color=(0.0, 0.0, 0.0))
+        return [r.render_frame(req.vertices, req.faces, cam, backdrop)[0] for cam in spec.cameras]
+
+    def render(req) -> np.ndarray:
+        from app.engine.tasks.multiview import render_views, tile_views
+
+        spec: ViewsSpec = req.spec
+        imgs = (render_views(spec.avatar, req.vertices, spec.cameras, spec.size) if spec.avatar is not None
+                else mesh_views(req, spec))
+        return tile_views(imgs)
+
+    def close() -> None:
+        if state["renderer"] is not None:
+            state["renderer"].close()
+
+    return render, close
 
 
 class TabMultiview(QWidget):
@@ -26,10 +81,9 @@ class TabMultiview(QWidget):
         self.frame = 0
         self.avatar = None
         self.metrics: dict = {}
-        self._renderer = None
-        self._texture = None
-        self._texture_for = None
         self._job = None
+        self.shown_frame = -1
+        self._worker = TabWorker("multiview-render", views_renderer_factory, self._image_ready, self._render_failed)
         self.views = QSpinBox()
         self.views.setRange(1, 16)
         self.views.setValue(8)
@@ -78,51 +132,26 @@ class TabMultiview(QWidget):
         return cams
 
     def refresh(self) -> None:
+        """Queue the current frame's views on the render worker (returns at once)."""
         verts = getattr(self.source, "vertices", None)
         faces = getattr(self.source, "faces", None)
         if verts is None or faces is None or len(verts) == 0:
             self.status.setText("load a motion first")
             return
-        from app.engine.tasks.multiview import tile_views
-
         i = min(max(self.frame, 0), len(verts) - 1)
         cams = self._cameras(np.asarray(verts))
         size = VIEW if len(cams) > 1 else 2 * VIEW
-        try:
-            if self.source_box.currentText() == "Splats" and self.avatar is not None:
-                from app.engine.tasks.multiview import render_views
+        splats = self.source_box.currentText() == "Splats" and self.avatar is not None
+        spec = ViewsSpec(cams, size, self.avatar if splats else None, getattr(self.source, "body", None))
+        self._worker.submit(make_request(i, spec, np.asarray(verts[i]), faces, size))
 
-                imgs = render_views(self.avatar, verts[i], cams, size)
-            else:
-                imgs = self._mesh_views(verts[i], faces, cams, size)
-        except Exception as exc:  # noqa: BLE001 - keep the studio alive without GL
-            self.status.setText(f"views unavailable: {exc}")
-            return
-        self.last_image = tile_views(imgs)
-        self.image.setPixmap(to_pixmap(self.last_image))
+    def _image_ready(self, image, request) -> None:
+        self.last_image = qimage_to_array(image)
+        self.shown_frame = request.frame
+        self.image.setPixmap(QPixmap.fromImage(image))
 
-    def _mesh_views(self, v, faces, cams, size: int) -> list[np.ndarray]:
-        from app.viewers.textured import Backdrop, TexturedMeshRenderer
-
-        if self._renderer is None or self._renderer.width != size:
-            if self._renderer is not None:
-                self._renderer.close()
-            self._renderer = TexturedMeshRenderer(size, size)
-            self._texture_for = None
-        body = getattr(self.source, "body", None)
-        if body is not None and self._texture_for is not body:
-            self._texture_for = body
-            try:
-                from app.engine.avatar.appearance import body_texture
-
-                t = body_texture(body)
-                self._texture = t
-                self._renderer.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
-            except Exception as exc:  # noqa: BLE001
-                log.info("multi-view: no texture (%s)", exc)
-        self._renderer.set_lights("studio", world=True)
-        backdrop = Backdrop("color", color=(0.0, 0.0, 0.0))
-        return [self._renderer.render_frame(v, faces, cam, backdrop)[0] for cam in cams]
+    def _render_failed(self, message: str) -> None:
+        self.status.setText(f"views unavailable: {message}")
 
     # --- fitting -----------------------------------------------------------------------
     def start_fit(self, steps: int = 150) -> None:
@@ -161,6 +190,4 @@ class TabMultiview(QWidget):
         self.refresh()
 
     def shutdown(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._worker.stop()

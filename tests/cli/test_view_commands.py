@@ -109,3 +109,12 @@ def test_render2p5d_end_to_end(tmp_path):
     assert depth.shape == (48, 64) and mask.any() and (depth[mask] > 0.5).all()
     assert (depth > 0).sum() > mask.sum()  # ground and wall have depth too
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_multiview_cli_defaults_match_the_task_options():
+    """The CLI keeps literal defaults (no torch import at start-up); they must track MultiviewOptions."""
+    from app.cli.view_commands import MULTIVIEW_DEFAULTS
+    from app.engine.tasks.multiview import MultiviewOptions
+
+    opts = MultiviewOptions()
+    assert vars(MULTIVIEW_DEFAULTS) == {k: getattr(opts, k) for k in ("views", "fit_steps", "size", "gaussians")}

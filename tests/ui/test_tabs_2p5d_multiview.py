@@ -1,6 +1,7 @@
 """The 2.5D and Multi-view tabs and the point-cloud view (pytest-qt, offscreen; need offscreen GL)."""
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -21,6 +22,12 @@ def _source(frames: int = 4) -> SimpleNamespace:
     return SimpleNamespace(vertices=verts, faces=np.asarray(box.faces, np.int32), body=None, bridge=None)
 
 
+def _timed(call) -> float:
+    t0 = time.perf_counter()
+    call()
+    return time.perf_counter() - t0
+
+
 def test_2p5d_tab_renders_rgb_depth_parallax_and_points(qtbot):
     from app.ui.tab_2p5d import Tab2p5d
 
@@ -28,18 +35,25 @@ def test_2p5d_tab_renders_rgb_depth_parallax_and_points(qtbot):
     qtbot.addWidget(tab)
     tab.resize(800, 700)
     tab.show()
-    tab.set_frame(2)
+    qtbot.waitUntil(lambda: tab.shown_frame == 0, timeout=10000)  # the first render may create the GL context
+    assert _timed(lambda: tab.set_frame(2)) < 0.02  # the GUI thread only queues the frame
+    qtbot.waitUntil(lambda: tab.shown_frame == 2, timeout=5000)
     assert tab.rgb is not None and (tab.depth > 0).any()
     assert tab.rgb_label.pixmap().width() == 256 and tab.depth_label.pixmap().width() == 256
     assert len(tab.points.points) == int((tab.depth > 0).sum())
-    phase = tab._phase
+    qtbot.waitUntil(lambda: tab.parallax_phase is not None, timeout=5000)
+    phase = tab.parallax_phase
     tab._wobble_step()
-    assert tab._phase != phase and tab.parallax_label.pixmap().width() == 256  # the wobble animates
+    qtbot.waitUntil(lambda: tab.parallax_phase != phase, timeout=5000)  # the wobble animates
+    assert tab.parallax_label.pixmap().width() == 256
     centre_x = tab.points.points[:, 0].mean()
     tab.set_frame(0)
+    qtbot.waitUntil(lambda: tab.shown_frame == 0, timeout=5000)
     assert tab.points.points[:, 0].mean() < centre_x  # follows the timeline (frame 0 is 0.2 m left)
+    n_points = len(tab.points.points)
     tab.background.setCurrentText("scene")
-    assert (tab.depth > 0).sum() > len(tab.points.points)  # ground and wall have depth, not points
+    qtbot.waitUntil(lambda: (tab.depth > 0).sum() > 2 * n_points, timeout=5000)  # ground and wall have depth
+    assert abs(len(tab.points.points) - n_points) < 0.05 * n_points  # ... but are not points of the person
     tab.shutdown()
 
 
@@ -59,9 +73,12 @@ def test_pointcloud_view_orbits_with_the_mouse(qtbot):
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(150, 100))
     assert view.orbit.yaw != yaw
     assert not np.array_equal(view.render_image(200, 200), first)
+    qtbot.waitUntil(lambda: view.image is not None and view._worker.idle(), timeout=5000)  # painted off-thread
+    assert (view.image.width(), view.image.height()) == (200, 200)
+    view.shutdown()
 
 
-def test_multiview_tab_grid_orbit_and_splats(qtbot):
+def test_multiview_tab_grid_orbit_and_splats_off_the_gui_thread(qtbot):
     from app.engine.avatar.model import GaussianAvatar
     from app.ui.tab_multiview import TabMultiview
 
@@ -70,13 +87,18 @@ def test_multiview_tab_grid_orbit_and_splats(qtbot):
     qtbot.addWidget(tab)
     tab.show()
     tab.views.setValue(4)
-    tab.set_frame(1)
+    qtbot.waitUntil(lambda: tab.last_image is not None, timeout=10000)
+    assert _timed(lambda: tab.set_frame(1)) < 0.02  # request only: the views render on the worker
+    qtbot.waitUntil(lambda: tab.shown_frame == 1, timeout=5000)
     assert tab.last_image.shape == (2 * 160, 2 * 160, 3) and tab.last_image.max() > 0
     tab.mode.setCurrentText("Orbit")
-    assert tab.last_image.shape == (320, 320, 3)
+    qtbot.waitUntil(lambda: tab._worker.idle() and tab.last_image.shape == (320, 320, 3), timeout=5000)
     tab.mode.setCurrentText("Grid")
-    avatar = GaussianAvatar.from_mesh(src.vertices[0], src.faces, np.full((8, 3), 0.8, np.float32), 300)
+    avatar = GaussianAvatar.from_mesh(src.vertices[0], src.faces, np.full((8, 3), 0.8, np.float32), 3000)
     tab.set_avatar(avatar, {"held_out_views_train_frames": {"psnr": 30.0}})
     assert tab.source_box.currentText() == "Splats" and "PSNR 30.0" in tab.status.text()
+    for frame in (2, 3, 0, 1):  # scrubbing while the splats render never blocks; only the newest is drawn
+        assert _timed(lambda: tab.set_frame(frame)) < 0.02
+    qtbot.waitUntil(lambda: tab._worker.idle() and tab.shown_frame == 1, timeout=10000)
     assert tab.last_image.shape == (320, 320, 3) and tab.last_image.max() > 100
     tab.shutdown()

@@ -37,6 +37,26 @@ def test_tiled_matches_naive_reference(size, tile):
     assert torch.allclose(a.depth, b.depth, atol=1e-3)
 
 
+@pytest.mark.parametrize("chunk,tile", [(6, 8), (16, 4)])
+def test_fast_and_autograd_paths_match_naive_on_opaque_scene(chunk, tile):
+    """Dense, nearly opaque Gaussians: pixels stop mid-chunk and whole tiles terminate early."""
+    g = _gaussians(250, degree=0, seed=3)
+    g.opacities = torch.full_like(g.opacities, 0.995)
+    g.scales = g.scales * 2.0
+    vm, k = _cam(40, 36)
+    ref = rasterize(g, vm, k, 40, 36, (0.2, 0.3, 0.4), backend="naive")
+    with torch.inference_mode():
+        fast = rasterize(g, vm, k, 40, 36, (0.2, 0.3, 0.4), chunk=chunk, tile=tile)
+    sh = g.sh.clone().requires_grad_(True)
+    slow = rasterize(Gaussians(g.means, g.quats, g.scales, g.opacities, sh), vm, k, 40, 36, (0.2, 0.3, 0.4),
+                     chunk=chunk, tile=tile)
+    assert float(ref.alpha.min()) < 0.5 < float(ref.alpha.max())  # covered and uncovered pixels
+    for out in (fast, slow):
+        assert torch.allclose(out.rgb, ref.rgb, atol=1e-4)
+        assert torch.allclose(out.alpha, ref.alpha, atol=1e-4)
+        assert torch.allclose(out.depth, ref.depth, atol=1e-3)
+
+
 def test_naive_reference_matches_sequential_loop():
     """The vectorised reference equals a literal per-pixel loop with the 3DGS stopping rule."""
     g = _gaussians(30, degree=0)

@@ -66,7 +66,7 @@ def render_views(avatar, vertices: np.ndarray, cameras: list, size: int) -> list
     from app.viewers.splats.raster import rasterize
 
     out = []
-    with torch.no_grad():
+    with torch.inference_mode():
         g = avatar.gaussians(vertices)
         for cam in cameras:
             img = rasterize(g, cam.world_to_camera_cv(), cam.intrinsics(size, size), size, size, BACKGROUND)

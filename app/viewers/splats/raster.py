@@ -6,16 +6,22 @@ contributions with ``alpha < 1/255`` skipped, and a pixel stops before the
 Gaussian that would bring its transmittance to 1e-4 or below.
 
 The tiled path (:func:`rasterize`) sorts once by depth, bins the Gaussians'
-bounding boxes into 8x8 tiles (``tile``) with vectorised ops (a stable sort by tile keeps
-the depth order), groups the non-empty tiles into buckets of similar list
-length, pads each tile's list to the bucket's K and composites K in chunks with
-one batched ``cumprod``; tiles whose pixels are all saturated drop out between
-chunks (early termination). Autograd flows through all of it.
+bounding boxes into 8x8 tiles with vectorised ops (a stable sort by tile keeps the depth
+order), groups the non-empty tiles into buckets of similar list length (longest first),
+pads each tile's list to the bucket's K and composites it in chunks of ``chunk`` entries
+with one batched matmul for the exponent and one ``cumprod``; tiles drop out between
+chunks once their list is exhausted or all their pixels are saturated (early termination).
+Without autograd a leaner compositor runs entirely in place (log-alpha from the matmul,
+``clamp``/``threshold``/``exp``, weights as differences of the running transmittance,
+masking only for pixels that stop inside the chunk); with autograd the same maths runs
+out of place. On CPU, ``index_select``/``index_copy_`` replace advanced indexing and
+``index_add_``, which are much slower on small tensors (and stall with 2 threads on a busy machine).
 :func:`rasterize_naive` evaluates every Gaussian at every pixel (the reference).
 """
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 TILE = 8
 T_MIN = 1e-4
 ALPHA_MAX = 0.999
+LOG_ALPHA_MAX = math.log(ALPHA_MAX)
+LOG_ALPHA_MIN = math.log(ALPHA_THRESHOLD)
 
 
 @dataclass
@@ -100,18 +108,23 @@ def _quadratic_coefficients(e: torch.Tensor, ox: torch.Tensor, oy: torch.Tensor)
 
 
 def rasterize_projected(p: Projected, width: int, height: int, background: torch.Tensor,
-                        chunk: int = 32, tile: int = TILE) -> SplatImage:
-    """Tile rasteriser for already projected Gaussians (see the module notes)."""
+                        chunk: int = 32, tile: int | None = None) -> SplatImage:
+    """Tile rasteriser for already projected Gaussians (see the module notes).
+
+    ``tile`` defaults to :data:`TILE`; without autograd (rendering for display or export) the
+    in-place compositor :func:`_composite_bucket_fast` is used, with autograd (fitting) the
+    out-of-place :func:`_composite_bucket`.
+    """
     dev, dt = p.means2d.device, p.means2d.dtype
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (p.means2d, p.conics, p.opacities, p.colors))
     background = background.to(dev, dt)
-    TILE = tile  # noqa: N806
-    gid, tile, tile_counts, ntx, nty = _bin(p, width, height, TILE)
+    TILE = tile or globals()["TILE"]  # noqa: N806
+    gid, tile_of, tile_counts, ntx, nty = _bin(p, width, height, TILE)
     ntiles, npix = ntx * nty, TILE * TILE
     pix = torch.arange(npix, device=dev)
     feat_x, feat_y = (pix % TILE).to(dt), (pix // TILE).to(dt)
     feat = torch.stack([feat_x * feat_x, feat_x * feat_y, feat_y * feat_y, feat_x, feat_y,
-                        torch.ones_like(feat_x)], -1)  # [256, 6]
+                        torch.ones_like(feat_x)], -1)  # [T*T, 6]
     tiles, rgbs = [], []
     if len(gid):
         m = len(p.depths)
@@ -119,28 +132,35 @@ def rasterize_projected(p: Projected, width: int, height: int, background: torch
         attrs = torch.cat([attrs, torch.zeros(1, attrs.shape[1], device=dev, dtype=dt)], 0)  # padding entry
         with torch.no_grad():
             tile_start = torch.cumsum(tile_counts, 0) - tile_counts
-            slot = torch.arange(len(gid), device=dev) - tile_start[tile]
+            slot = torch.arange(len(gid), device=dev) - tile_start[tile_of]
             nonempty = torch.nonzero(tile_counts).squeeze(1)
-            cnt = tile_counts[nonempty].float()
-            bucket_of = torch.clamp(torch.ceil(torch.log2(cnt.clamp_min(chunk) / chunk)), min=0).long()
+            cnt = tile_counts[nonempty]
+            # longest lists first, so "tiles with entries left" is always a prefix of a bucket
+            order = torch.argsort(cnt, descending=True, stable=True)
+            nonempty, cnt = nonempty[order], cnt[order]
+            bucket_of = torch.clamp(torch.ceil(torch.log2(cnt.float().clamp_min(chunk) / chunk)), min=0).long()
             lut = torch.full((ntiles,), -1, dtype=torch.long, device=dev)
         for b in torch.unique(bucket_of).tolist():
             with torch.no_grad():
                 tsel = nonempty[bucket_of == b]
-                k = int(tile_counts[tsel].max())
+                counts = tile_counts[tsel]
+                k = int(counts[0])
                 lut[tsel] = torch.arange(len(tsel), device=dev)
-                row = lut[tile]
+                row = lut[tile_of]
                 in_b = row >= 0
                 table = torch.full((len(tsel), k), m, dtype=torch.long, device=dev)
                 table[row[in_b], slot[in_b]] = gid[in_b]
                 lut[tsel] = -1
                 ox = ((tsel % ntx) * TILE).to(dt)[:, None]
                 oy = ((tsel // ntx) * TILE).to(dt)[:, None]
-            e = attrs[table]  # [B, K, 10]
+            e = attrs.index_select(0, table.reshape(-1)).reshape(*table.shape, attrs.shape[1])  # [B, K, 10]
             coef = _quadratic_coefficients(e, ox, oy).transpose(1, 2)  # [B, 6, K]
             ones = torch.ones(e.shape[0], e.shape[1], 1, device=dev, dtype=dt)
             values = torch.cat([e[..., 6:10], ones], -1)  # depth, r, g, b, 1 -> [B, K, 5]
-            acc = _composite_bucket(feat, coef, values, chunk, grad)
+            if grad:
+                acc = _composite_bucket(feat, coef, values, chunk, counts)
+            else:
+                acc = _composite_bucket_fast(feat, coef.neg_(), values, chunk, counts)
             tiles.append(tsel)
             rgbs.append(acc)
     acc_t = torch.zeros(ntiles, npix, 5, device=dev, dtype=dt)
@@ -153,48 +173,106 @@ def rasterize_projected(p: Projected, width: int, height: int, background: torch
                       _untile(alpha_t, ntx, nty, width, height, TILE))
 
 
-def _composite_bucket(feat: torch.Tensor, coef: torch.Tensor, values: torch.Tensor, chunk: int,
-                      grad: bool) -> torch.Tensor:
-    """Composite B tiles' padded lists: ``coef`` [B, 6, K], ``values`` [B, K, 5] -> sums [B, 256, 5].
+def _next_rows(rows: torch.Tensor | None, counts: torch.Tensor, c0: int, n_b: int) -> torch.Tensor | None:
+    """Tiles (sorted by list length, longest first) that still have entries at ``c0``; None = all."""
+    n_left = int((counts > c0).sum())
+    if rows is None:
+        return None if n_left == n_b else torch.arange(n_left, device=counts.device)
+    return rows[rows < n_left]
 
-    The last value channel is 1, so its sum is the pixel's alpha (sum of weights); the
-    transmittance after any prefix is therefore ``1 - alpha so far`` (the weights telescope),
-    and the carried transmittance is zeroed once a pixel stops (the 1e-4 rule).
+
+def _composite_bucket_fast(feat: torch.Tensor, log_coef: torch.Tensor, values: torch.Tensor, chunk: int,
+                           counts: torch.Tensor) -> torch.Tensor:
+    """No-autograd compositor: ``log_coef`` [B, 6, K] gives log(alpha) = feat . coef; -> sums [B, P, 5].
+
+    In-place ops only; with ``u`` the running product of (1 - alpha) inside a chunk, a Gaussian's
+    weight is ``t (u_prev - u)`` and it counts while ``t u > T_MIN`` (the 3DGS stopping rule).
+    """
+    n_b, _, k = log_coef.shape
+    dev, dt = log_coef.device, log_coef.dtype
+    npx = feat.shape[0]
+    acc = torch.zeros(n_b, npx, values.shape[-1], device=dev, dtype=dt)
+    t = torch.ones(n_b, npx, device=dev, dtype=dt)
+    rows: torch.Tensor | None = None
+    for c0 in range(0, k, chunk):
+        rows = _next_rows(rows, counts, c0, n_b)
+        if rows is not None and len(rows) == 0:
+            break
+        cf, val = log_coef[:, :, c0:c0 + chunk], values[:, c0:c0 + chunk]
+        if rows is not None:  # index_select: advanced indexing is far slower on small CPU tensors
+            cf, val = cf.index_select(0, rows), val.index_select(0, rows)
+        t_r = t if rows is None else t.index_select(0, rows)
+        u = torch.matmul(feat, cf)  # [R, P, C] log(alpha)
+        u.clamp_(max=LOG_ALPHA_MAX)
+        torch.nn.functional.threshold_(u, LOG_ALPHA_MIN, float("-inf"))
+        u.exp_().neg_().add_(1.0).cumprod_(-1)  # running product of (1 - alpha)
+        w = torch.empty_like(u)
+        w[..., :1] = 1.0 - u[..., :1]
+        torch.sub(u[..., :-1], u[..., 1:], out=w[..., 1:])
+        thr = T_MIN / t_r  # inf where the pixel already stopped (its weights are scaled by t = 0)
+        last = u[..., -1]
+        newly = (last <= thr) & (t_r > 0)
+        if bool(newly.any()):  # pixels stopping inside this chunk: zero their weights from the stop on
+            idx = torch.nonzero(newly.reshape(-1)).squeeze(1)
+            wf, uf = w.view(-1, w.shape[-1]), u.view(-1, u.shape[-1])
+            ws = wf.index_select(0, idx)
+            ws.masked_fill_(uf.index_select(0, idx) <= thr.reshape(-1)[idx, None], 0.0)
+            wf.index_copy_(0, idx, ws)
+        contrib = torch.matmul(w, val).mul_(t_r[..., None])  # [R, P, 5]
+        t_new = torch.where(last > thr, t_r * last, 0.0)
+        if rows is None:
+            acc.add_(contrib)
+            t = t_new
+            alive = (t_new > 0).any(-1)
+            base = None if bool(alive.all()) else torch.arange(n_b, device=dev)
+        else:
+            acc.index_copy_(0, rows, acc.index_select(0, rows).add_(contrib))  # index_add_ is slow on CPU
+            t.index_copy_(0, rows, t_new)
+            alive = (t_new > 0).any(-1)
+            base = rows
+        if base is not None:  # early termination: drop tiles whose pixels all stopped
+            rows = base[alive]
+            if len(rows) == 0:
+                break
+    return acc
+
+
+def _composite_bucket(feat: torch.Tensor, coef: torch.Tensor, values: torch.Tensor, chunk: int,
+                      counts: torch.Tensor) -> torch.Tensor:
+    """Differentiable compositor of B tiles' padded lists: ``coef`` [B, 6, K], ``values`` [B, K, 5] -> [B, P, 5].
+
+    The last value channel is 1, so its sum is the pixel's alpha (sum of weights); the carried
+    transmittance is zeroed once a pixel stops (the 1e-4 rule); tiles drop out once their lists
+    are exhausted or all their pixels stopped.
     """
     n_b, _, k = coef.shape
     dev, dt = coef.device, coef.dtype
     acc = torch.zeros(n_b, feat.shape[0], values.shape[-1], device=dev, dtype=dt)
     t = torch.ones(n_b, feat.shape[0], device=dev, dtype=dt)
-    rows = None  # None = every tile of the bucket is still alive
+    rows: torch.Tensor | None = None
     for c0 in range(0, k, chunk):
+        with torch.no_grad():
+            rows = _next_rows(rows, counts, c0, n_b)
+        if rows is not None and len(rows) == 0:
+            break
         cf = coef[:, :, c0:c0 + chunk] if rows is None else coef[rows, :, c0:c0 + chunk]
         val = values[:, c0:c0 + chunk] if rows is None else values[rows, c0:c0 + chunk]
         t_r = t if rows is None else t[rows]
-        sigma = torch.matmul(feat, cf)  # [B', 256, C]: sigma - log(opacity)
-        if grad:
-            alpha = torch.exp(-sigma)
-            alpha = torch.where(alpha >= ALPHA_THRESHOLD, torch.clamp(alpha, max=ALPHA_MAX), 0.0)
-            one_minus = 1.0 - alpha
-            t_incl = t_r[..., None] * torch.cumprod(one_minus, dim=-1)
-            w = torch.where(t_incl > T_MIN, alpha * (t_incl / one_minus), 0.0)
-        else:
-            alpha = sigma.neg_().exp_()
-            alpha.masked_fill_(alpha < ALPHA_THRESHOLD, 0.0).clamp_(max=ALPHA_MAX)
-            one_minus = torch.rsub(alpha, 1.0)
-            t_incl = torch.cumprod(one_minus, dim=-1).mul_(t_r[..., None])
-            w = (t_incl / one_minus).mul_(alpha).masked_fill_(t_incl <= T_MIN, 0.0)
-        contrib = torch.matmul(w, val)  # [B', 256, 5]
+        sigma = torch.matmul(feat, cf)  # [B', P, C]: sigma - log(opacity)
+        alpha = torch.exp(-sigma)
+        alpha = torch.where(alpha >= ALPHA_THRESHOLD, torch.clamp(alpha, max=ALPHA_MAX), 0.0)
+        one_minus = 1.0 - alpha
+        t_incl = t_r[..., None] * torch.cumprod(one_minus, dim=-1)
+        w = torch.where(t_incl > T_MIN, alpha * (t_incl / one_minus), 0.0)
+        contrib = torch.matmul(w, val)  # [B', P, 5]
         last = t_incl[..., -1]
         t_new = torch.where(last > T_MIN, last, 0.0)
         if rows is None:
-            acc = acc + contrib if grad else acc.add_(contrib)
+            acc = acc + contrib
             t = t_new
-        elif grad:
+        else:
             acc = acc.index_add(0, rows, contrib)
             t = t.index_copy(0, rows, t_new)
-        else:
-            acc.index_add_(0, rows, contrib)
-            t.index_copy_(0, rows, t_new)
         with torch.no_grad():  # early termination: drop tiles whose pixels all stopped
             alive = (t_new > 0).any(-1)
             if not bool(alive.all()):
@@ -271,7 +349,7 @@ def cuda_available() -> bool:
 
 
 def rasterize(g: Gaussians, viewmat, K, width: int, height: int, background=(0.0, 0.0, 0.0),
-              backend: str = "auto", chunk: int = 32, tile: int = TILE) -> SplatImage:
+              backend: str = "auto", chunk: int = 32, tile: int | None = None) -> SplatImage:
     """Render Gaussians from one camera: backend ``auto`` (gsplat on CUDA, else torch tiles), ``torch``,
     ``naive`` (reference) or ``cuda``. ``viewmat``: 4x4 world -> OpenCV camera; ``K``: 3x3 intrinsics."""
     if not (1 <= width <= 8192 and 1 <= height <= 8192):

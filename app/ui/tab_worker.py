@@ -1,0 +1,71 @@
+"""Background rendering for the 2.5D and Multi-view tabs.
+
+A :class:`TabWorker` wraps :class:`~app.ui.render_thread.RenderThread` (a dedicated thread that
+renders only the newest request and hands QImages back through queued signals), so a tab's
+``refresh`` only builds a request and returns: mesh renders, splat renders, depth colour maps,
+point clouds and parallax re-projections all run off the GUI thread.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from .render_thread import RendererFactory, RenderRequest, RenderThread
+
+log = logging.getLogger(__name__)
+_serials = itertools.count(1)
+
+
+@dataclass
+class TabRequest(RenderRequest):
+    """A render request with a free-form ``spec`` (what to draw) and a ``result`` dict the worker fills
+    with extra outputs (depth, points...) that travel back to the GUI with the image."""
+
+    spec: Any = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def make_request(frame: int, spec: Any, vertices: np.ndarray | None = None, faces: np.ndarray | None = None,
+                 size: int = 0) -> TabRequest:
+    return TabRequest(frame=int(frame), width=size, height=size, camera=None, vertices=vertices, faces=faces,
+                      spec=spec, serial=next(_serials))
+
+
+def qimage_to_array(image: QImage) -> np.ndarray:
+    """RGB888 QImage -> uint8 [H, W, 3] copy."""
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    h, w, bpl = image.height(), image.width(), image.bytesPerLine()
+    buf = np.frombuffer(image.constBits(), np.uint8, count=h * bpl).reshape(h, bpl)
+    return buf[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+class TabWorker:
+    """Owns one render thread: ``submit`` never blocks; ``on_ready(image, request)`` runs on the GUI thread."""
+
+    def __init__(self, name: str, factory: RendererFactory, on_ready: Callable[[QImage, TabRequest], None],
+                 on_failed: Callable[[str], None]) -> None:
+        self.thread = RenderThread(factory)
+        self.thread.name = name
+        self.thread.signals.imageReady.connect(on_ready)
+        self.thread.signals.failed.connect(on_failed)
+        self.submitted = 0
+        self._started = False
+
+    def submit(self, request: TabRequest) -> None:
+        if not self._started:
+            self.thread.start()
+            self._started = True
+        self.submitted += 1
+        self.thread.submit(request)
+
+    def idle(self) -> bool:
+        return self.thread.idle()
+
+    def stop(self) -> None:
+        if self._started:
+            self.thread.stop()
