@@ -10,7 +10,7 @@ from app.engine.jobs import run_task
 
 
 # mirrors app.engine.tasks.multiview.MultiviewOptions (kept literal: importing it pulls in torch)
-MULTIVIEW_DEFAULTS = argparse.Namespace(views=8, fit_steps=200, size=256, gaussians=12000)
+MULTIVIEW_DEFAULTS = argparse.Namespace(views=8, fit_steps=200, size=256, gaussians=12000, threads=1)
 
 
 def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
                    help=f"Adam steps of the avatar fit (default {d.fit_steps}: about 1 min for a 5 s clip on 2 cores)")
     p.add_argument("--size", type=int, default=d.size, help="side of each square view in pixels (fit and output)")
     p.add_argument("--gaussians", type=int, default=d.gaussians)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=d.threads,
+                   help="torch CPU threads for fitting and rendering (default 1: robust on a busy machine)")
     p.add_argument("--per-view", action="store_true", help="also write one MP4 per view")
     p.add_argument("--no-ply", action="store_true", help="skip the per-frame .ply export")
     p.add_argument("--skin", default="medium")
@@ -83,13 +84,9 @@ def cmd_multiview(args: argparse.Namespace) -> int:
     check_size(args.size, args.size)
     StagedFolder(args.out).abort()
     clip = _load_clip(args.input)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(max(1, args.threads))
     opts = MultiviewOptions(views=args.views, fit_steps=args.fit_steps, size=args.size, gaussians=args.gaussians,
                             per_view_files=args.per_view, write_ply=not args.no_ply, skin=args.skin,
-                            clothing=args.clothing)
+                            clothing=args.clothing, threads=args.threads)
     progress = ConsoleProgress("multiview")
     try:
         metrics = run_task(multiview, clip, args.out, opts, on_progress=progress)

@@ -14,6 +14,7 @@ from app.core.motion import MotionClip, rest_clip
 from app.engine.jobs import Engine, Job, JobState
 
 from .actions import build_actions, build_menus
+from .atom_strip import AtomStrip
 from .body_panel import BodyPanel
 from .bridge import EngineBridge
 from .file_actions import FileActions
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
 
         self.viewport = Viewport(renderer_factory)
         self.timeline = Timeline()
+        self.atom_strip = AtomStrip()  # per-frame codebook attention, under the segment bands
+        self.timeline.layout().addWidget(self.atom_strip)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -83,6 +86,11 @@ class MainWindow(QMainWindow):
         self.jobs_panel = JobsPanel(self.bridge, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.body_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_panel)
+        from .prompt_panel import PromptPanel
+        self.prompt_panel = PromptPanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.prompt_panel)
+        self.tabifyDockWidget(self.body_panel, self.prompt_panel)
+        self.prompt_panel.raise_()
         self.resizeDocks([self.body_panel, self.jobs_panel], [280, 300], Qt.Orientation.Horizontal)
 
         self.actions_ = build_actions(self)
@@ -91,6 +99,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.body_panel.toggleViewAction())
         view_menu.addAction(self.jobs_panel.toggleViewAction())
+        view_menu.addAction(self.prompt_panel.toggleViewAction())
         for key in ("skeleton", "grid", "shadow", "contacts"):
             self.body_panel.add_toggle(key, getattr(self.actions_, key))
 
@@ -152,6 +161,8 @@ class MainWindow(QMainWindow):
         for name, act in a.cameras.items():
             act.triggered.connect(lambda _=False, n=name: vp.set_preset(n))
         tl.frameChanged.connect(vp.set_frame)
+        tl.frameChanged.connect(self.atom_strip.set_frame)
+        self.atom_strip.frameClicked.connect(tl.set_frame)
         tl.playingChanged.connect(vp.set_playing)
         vp.statsChanged.connect(self.stats_label.setText)
         vp.renderFailed.connect(lambda m: self.statusBar().showMessage(m, 10000))
@@ -188,6 +199,7 @@ class MainWindow(QMainWindow):
         self._clip_serial += 1
         self.vertices = None
         self.viewport.set_motion(loaded.joints, loaded.clip.skeleton.parents, loaded.contacts)
+        self.atom_strip.set_attention(None)  # the prompt panel sets it again for generated clips
         self.timeline.strip.frame = 0
         self.timeline.set_clip(loaded.clip.num_frames, loaded.clip.fps, loaded.clip.segments)
         name = loaded.clip.name or (loaded.path.name if loaded.path else "motion")

@@ -28,6 +28,7 @@ class TimelineStrip(QWidget):
     frameChanged = Signal(int)
     scrubStarted = Signal()
     scrubFinished = Signal()
+    selectionChanged = Signal(int, int)  # frames [start, end) of the shift+drag range; (-1, -1) = none
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +37,8 @@ class TimelineStrip(QWidget):
         self.frame = 0
         self.segments: list[Segment] = []
         self._scrubbing = False
+        self.selection: tuple[int, int] | None = None  # frames [start, end), set by shift+drag
+        self._select_anchor: int | None = None
         self.setMinimumHeight(56)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -81,7 +84,21 @@ class TimelineStrip(QWidget):
         self.num_frames, self.fps = max(1, int(num_frames)), float(fps)
         self.segments = list(segments)
         self.frame = min(self.frame, self.num_frames - 1)
+        if self.selection and self.selection[1] > self.num_frames:
+            self.set_selection(None)
         self.update()
+
+    def set_selection(self, selection: tuple[int, int] | None) -> None:
+        """Select frames [start, end) (None clears); emits selectionChanged when it changes."""
+        if selection is not None:
+            a, b = sorted(int(v) for v in selection)
+            a, b = max(0, a), min(self.num_frames, b)
+            selection = (a, b) if b > a else None
+        if selection == self.selection:
+            return
+        self.selection = selection
+        self.update()
+        self.selectionChanged.emit(*(selection or (-1, -1)))
 
     def set_frame(self, frame: int, emit: bool = True) -> None:
         frame = int(min(max(frame, 0), self.num_frames - 1))
@@ -94,19 +111,26 @@ class TimelineStrip(QWidget):
 
     # --- mouse ------------------------------------------------------------
     def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
-        if ev.button() == Qt.MouseButton.LeftButton:
+        if ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._select_anchor = self.frame_at_x(ev.position().x())
+            self.set_selection((self._select_anchor, self._select_anchor + 1))
+        elif ev.button() == Qt.MouseButton.LeftButton:
             self._scrubbing = True
             self.scrubStarted.emit()
             self.set_frame(self.frame_at_x(ev.position().x()))
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
-        if self._scrubbing:
+        if self._select_anchor is not None:
+            f = self.frame_at_x(ev.position().x())
+            self.set_selection((min(f, self._select_anchor), max(f, self._select_anchor) + 1))
+        elif self._scrubbing:
             self.set_frame(self.frame_at_x(ev.position().x()))
         else:
             seg = self.segment_at(ev.position().x(), ev.position().y())
             self.setToolTip(f"{seg.text} ({seg.start:.2f}-{seg.end:.2f} s)" if seg else "")
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        self._select_anchor = None
         if self._scrubbing and ev.button() == Qt.MouseButton.LeftButton:
             self._scrubbing = False
             self.scrubFinished.emit()
@@ -152,6 +176,9 @@ class TimelineStrip(QWidget):
             text = p.fontMetrics().elidedText(seg.text or seg.label, Qt.TextElideMode.ElideRight,
                                               int(rect.width()) - 6)
             p.drawText(rect.adjusted(3, 0, -3, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        if self.selection:  # shift+drag range
+            sx0, sx1 = self.x_for_frame(self.selection[0]), self.x_for_frame(self.selection[1] - 1)
+            p.fillRect(QRectF(sx0, 0, max(2.0, sx1 - sx0), h), QColor(255, 255, 255, 60))
         # marker
         x = self.x_for_frame(self.frame)
         p.setPen(QPen(QColor("#ff5252"), 2))

@@ -117,4 +117,5 @@ def test_multiview_cli_defaults_match_the_task_options():
     from app.engine.tasks.multiview import MultiviewOptions
 
     opts = MultiviewOptions()
-    assert vars(MULTIVIEW_DEFAULTS) == {k: getattr(opts, k) for k in ("views", "fit_steps", "size", "gaussians")}
+    assert vars(MULTIVIEW_DEFAULTS) == {k: getattr(opts, k) for k in ("views", "fit_steps", "size", "gaussians",
+                                                                            "threads")}

@@ -50,6 +50,17 @@ def _bg_mask(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
 def two_view(frames: list[np.ndarray], masks: list[np.ndarray]) -> dict:
     """Per consecutive pair: epipolar residual (px), inlier share, parallax (px), and
     whether a homography explains the matches (no measurable parallax)."""
+    gen = two_view_steps(frames, masks)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def two_view_steps(frames: list[np.ndarray], masks: list[np.ndarray]) -> Iterator[float | dict]:
+    """Generator form of :func:`two_view`: yields a progress fraction after every frame and
+    pair (so a cancelled job stops promptly) and returns the same dict."""
     import cv2
 
     cv2.setRNGSeed(0)  # reproducible RANSAC
@@ -58,9 +69,11 @@ def two_view(frames: list[np.ndarray], masks: list[np.ndarray]) -> dict:
     for f, m in zip(frames, masks):
         g = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)
         feats.append(sift.detectAndCompute(g, m))
+        yield 0.5 * len(feats) / max(1, len(frames))
     matcher = cv2.BFMatcher(cv2.NORM_L2)
     res = {"epipolar": [], "inliers": [], "parallax": [], "planar": [], "matches": []}
-    for (k1, d1), (k2, d2) in zip(feats[:-1], feats[1:]):
+    for j, ((k1, d1), (k2, d2)) in enumerate(zip(feats[:-1], feats[1:])):
+        yield 0.5 + 0.5 * j / max(1, len(feats) - 1)
         if d1 is None or d2 is None or len(k1) < 16 or len(k2) < 16:
             for key in ("epipolar", "inliers", "parallax"):
                 res[key].append(np.nan)
@@ -208,7 +221,14 @@ def sfm_cues(frames: np.ndarray, person_masks: np.ndarray | None, *, use_colmap:
         return {k: (None, None, reason) for k in SFM_CUES}, geometry
     fr = [frames[i] for i in idx]
     ms = [_bg_mask(None if person_masks is None else person_masks[i], frames.shape[1:3]) for i in idx]
-    tv = two_view(fr, ms)
+    gen = two_view_steps(fr, ms)
+    while True:
+        try:
+            f = next(gen)
+        except StopIteration as stop:
+            tv = stop.value
+            break
+        yield 0.3 * f
     yield 0.3
     valid = np.isfinite(tv["epipolar"]) & ~tv["planar"]
     if valid.sum() == 0:

@@ -9,6 +9,7 @@ reported instead of silently misread.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -171,6 +172,7 @@ def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max
     scale = 1.0
     n_seen = 0
     crop_every = max(1, min(expected // stride, max_frames) // NUM_CROPS)
+    last_yield = time.monotonic()
     for i, t, rgb, crop in iter_frames(info.path, max_side=max_side, stride=stride, limit=limit,
                                        crop_every=crop_every):
         n_seen = i + 1
@@ -183,7 +185,9 @@ def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max
                 crops.append(crop)
             if len(frames) >= max_frames:
                 break
-        if i % 15 == 0:
+        now = time.monotonic()
+        if i % 15 == 0 or now - last_yield > 0.1:  # 4K frames decode slowly: stay cancellable
+            last_yield = now
             yield min(0.99, i / max(1, expected))
     if not frames:
         raise InvalidInputError(f"{info.name}: no decodable frames")
@@ -217,4 +221,4 @@ def file_size_text(n: int) -> str:
 
 
 __all__ = ["VideoInfo", "FrameSample", "probe_video", "iter_frames", "sample_frames", "analysis_size",
-           "list_videos", "os"]
+           "list_videos", "file_size_text"]

@@ -21,7 +21,7 @@ import torch
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
 from app.engine.avatar.appearance import Appearance, body_texture
-from app.engine.avatar.fit import BACKGROUND, FitConfig, fit_avatar, rig_for
+from app.engine.avatar.fit import BACKGROUND, FitConfig, fit_avatar, rig_for, torch_threads
 from app.engine.jobs import Progress
 from app.engine.tasks.body_tasks import load_body, skin_clip
 from app.engine.tasks.render2p5d import StagedFolder, camera_record, check_size
@@ -43,6 +43,7 @@ class MultiviewOptions:
     skin: str = "medium"
     clothing: str = "denim"
     fps: float | None = None
+    threads: int | None = 1  # torch threads for fitting and rendering (see FitConfig.threads)
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -99,7 +100,7 @@ def multiview(clip: MotionClip, out_dir: str | Path, options: MultiviewOptions =
             vertices = yield from sub_task(skin_clip(body, clip), 0.05, 0.1)
         tex = body_texture(body, appearance)
         config = FitConfig(views=options.views, steps=options.fit_steps, size=options.size,
-                           num_gaussians=options.gaussians)
+                           num_gaussians=options.gaussians, threads=options.threads)
         fit = yield from sub_task(fit_avatar(tex, body.rest_vertices(), body.faces, vertices, config), 0.1, 0.6)
         fit.avatar.save(stage.path / "avatar.npz")
         cams, _, _ = rig_for(vertices, options.views)
@@ -116,7 +117,8 @@ def multiview(clip: MotionClip, out_dir: str | Path, options: MultiviewOptions =
         n = clip.num_frames
         start = time.monotonic()
         for i in range(n):
-            imgs = render_views(fit.avatar, vertices[i], cams, options.size)
+            with torch_threads(options.threads):
+                imgs = render_views(fit.avatar, vertices[i], cams, options.size)
             grid_w.append(tile_views(imgs))
             for w, img in zip(view_ws, imgs):
                 w.append(img)

@@ -31,6 +31,7 @@ from app.viewers.splats.gaussians import ALPHA_THRESHOLD, Gaussians, Projected, 
 log = logging.getLogger(__name__)
 
 TILE = 8
+_DEFAULT_TILE = TILE
 T_MIN = 1e-4
 ALPHA_MAX = 0.999
 LOG_ALPHA_MAX = math.log(ALPHA_MAX)
@@ -118,7 +119,7 @@ def rasterize_projected(p: Projected, width: int, height: int, background: torch
     dev, dt = p.means2d.device, p.means2d.dtype
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (p.means2d, p.conics, p.opacities, p.colors))
     background = background.to(dev, dt)
-    TILE = tile or globals()["TILE"]  # noqa: N806
+    TILE = tile or _DEFAULT_TILE  # noqa: N806
     gid, tile_of, tile_counts, ntx, nty = _bin(p, width, height, TILE)
     ntiles, npix = ntx * nty, TILE * TILE
     pix = torch.arange(npix, device=dev)

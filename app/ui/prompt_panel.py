@@ -1,0 +1,368 @@
+"""Prompt panel (dock): text -> motion with ATOM (or the MDM baseline), samples, history, span regeneration.
+
+Generation and span regeneration run as engine jobs through the window's bridge (progress and
+cancel in the jobs panel); the GUI thread only validates input and shows results. Errors are one
+line in the panel and the status bar; the current clip stays. The panel talks to the window
+through `win.bridge`, `win.set_loaded`, `win.atom_strip`, `win.timeline` and `win.clip`.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
+                               QPushButton, QSpinBox, QStyle, QToolButton, QVBoxLayout, QWidget)
+
+from app.core.errors import ActionStudioError
+from app.engine.jobs import Job
+from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSample, GenerationRequest,
+                                            GenerationResult, generate_task, regenerate_span_task,
+                                            validate_request)
+
+from .studio_tasks import LoadedClip
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = (
+    "a person walks forward",
+    "walk forward; then jump twice; then wave",
+    "a person jogs in a circle",
+    "a person jumps up and down",
+    "a person waves with the right hand",
+    "a person sits down on a chair and stands up",
+    "a person kicks with the left leg",
+    "a person turns around and walks back",
+    "a person dances, swinging the arms",
+)
+MAX_HISTORY = 20
+SEED_MAX = 2**31 - 1
+
+
+@dataclass
+class HistoryEntry:
+    label: str
+    result: GenerationResult
+    selected: int = 0
+
+
+class SampleThumb(QWidget):
+    """A tiny side view of one sample: poses at a few frames, overlaid; click selects it."""
+
+    clicked = Signal(int)
+
+    def __init__(self, index: int, sample: GeneratedSample, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.index, self.sample, self.selected = index, sample, False
+        self.setFixedSize(QSize(64, 64))
+        self.setToolTip(f"sample {index + 1}")
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802
+        self.clicked.emit(self.index)
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("#23252a"))
+        j = self.sample.joints
+        parents = self.sample.clip.skeleton.parents
+        xy = j[..., [0, 1]]  # front view: x right, y up
+        lo, hi = xy.reshape(-1, 2).min(0), xy.reshape(-1, 2).max(0)
+        s = 56.0 / max(float((hi - lo).max()), 1e-6)
+        frames = np.linspace(0, len(j) - 1, 4).astype(int)
+        for k, f in enumerate(frames):
+            c = QColor.fromHsvF(0.08 + 0.15 * k / max(1, len(frames) - 1), 0.8, 1.0)
+            c.setAlphaF(0.4 + 0.6 * k / max(1, len(frames) - 1))
+            p.setPen(QPen(c, 1.4))
+            for i, par in enumerate(parents):
+                if par >= 0:
+                    a, b = xy[f, i], xy[f, par]
+                    p.drawLine(QPointF(4 + (a[0] - lo[0]) * s, 60 - (a[1] - lo[1]) * s),
+                               QPointF(4 + (b[0] - lo[0]) * s, 60 - (b[1] - lo[1]) * s))
+        p.setPen(QPen(QColor("#ff5252") if self.selected else QColor("#555"), 2))
+        p.drawRect(self.rect().adjusted(1, 1, -1, -1))
+        p.drawText(4, 14, str(self.index + 1))
+        p.end()
+
+
+class PromptPanel(QDockWidget):
+    """The text-to-motion dock."""
+
+    resultShown = Signal(object)  # the GeneratedSample now in the viewport
+
+    def __init__(self, win: "MainWindow") -> None:
+        super().__init__("Prompt", win)
+        self.setObjectName("PromptPanel")
+        self.win = win
+        self.history: list[HistoryEntry] = []
+        self.current: HistoryEntry | None = None
+        self.job: Job | None = None
+        self.last_error: str | None = None
+
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("Describe the motion… use ';' or 'then' for several actions")
+        self.text.setMaximumHeight(90)
+        self.examples = QComboBox()
+        self.examples.addItem("Examples…")
+        for e in EXAMPLES:
+            self.examples.addItem(e)
+        self.examples.activated.connect(self._example_chosen)
+        self.model = QComboBox()
+        for key, label in MODELS.items():
+            self.model.addItem(label, key)
+        self.seconds = QDoubleSpinBox()
+        self.seconds.setRange(1.0, 120.0)
+        self.seconds.setDecimals(1)
+        self.seconds.setSuffix(" s")
+        self.seconds.setValue(6.0)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, SEED_MAX)
+        dice = QToolButton()
+        dice.setIcon(dice.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        dice.setToolTip("Random seed")
+        dice.clicked.connect(lambda: self.seed.setValue(random.randint(0, 99999)))
+        self.dice = dice
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(dice)
+        self.samples = QSpinBox()
+        self.samples.setRange(1, MAX_UI_SAMPLES)
+        self.foot_lock = QCheckBox("Foot locking")
+        self.foot_lock.setChecked(True)
+        self.generate_button = QPushButton("Generate  (Ctrl+Enter)")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #e15759")
+        self.error_label.setWordWrap(False)
+        self.info_label = QLabel()
+
+        self.sample_buttons = QButtonGroup(self)
+        self.sample_buttons.setExclusive(True)
+        self.sample_bar = QHBoxLayout()
+        self.thumbs: list[SampleThumb] = []
+        self.thumb_row = QHBoxLayout()
+        self.history_list = QListWidget()
+        self.history_list.itemClicked.connect(lambda item: self.show_history(self.history_list.row(item)))
+
+        self.span_from, self.span_to = QSpinBox(), QSpinBox()
+        for box in (self.span_from, self.span_to):
+            box.setRange(0, 100000)
+        self.span_text = QLineEdit()
+        self.span_text.setPlaceholderText("new text for the selected frames")
+        self.regen_button = QPushButton("Regenerate span")
+        self.regen_button.clicked.connect(self.regenerate_span)
+        span_row = QHBoxLayout()
+        span_row.addWidget(QLabel("frames"))
+        span_row.addWidget(self.span_from)
+        span_row.addWidget(QLabel("to"))
+        span_row.addWidget(self.span_to)
+
+        form = QFormLayout()
+        form.addRow("Model", self.model)
+        form.addRow("Duration", self.seconds)
+        form.addRow("Seed", seed_row)
+        form.addRow("Samples", self.samples)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.text)
+        layout.addWidget(self.examples)
+        layout.addLayout(form)
+        layout.addWidget(self.foot_lock)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.info_label)
+        layout.addLayout(self.sample_bar)
+        layout.addLayout(self.thumb_row)
+        layout.addWidget(QLabel("Regenerate a span (shift+drag on the timeline)"))
+        layout.addLayout(span_row)
+        layout.addWidget(self.span_text)
+        layout.addWidget(self.regen_button)
+        layout.addWidget(QLabel("History"))
+        layout.addWidget(self.history_list, 1)
+        self.setWidget(body)
+
+        for seq in ("Ctrl+Return", "Ctrl+Enter"):
+            sc = QShortcut(QKeySequence(seq), win)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(self.generate)
+        win.timeline.strip.selectionChanged.connect(self._timeline_selection)
+
+    # --- input -------------------------------------------------------------------
+    def _example_chosen(self, index: int) -> None:
+        if index > 0:
+            self.text.setPlainText(self.examples.itemText(index))
+            self.examples.setCurrentIndex(0)
+
+    def request(self) -> GenerationRequest:
+        return GenerationRequest(self.text.toPlainText(), float(self.seconds.value()), int(self.seed.value()),
+                                 int(self.samples.value()), str(self.model.currentData()),
+                                 self.foot_lock.isChecked())
+
+    def show_error(self, message: str) -> None:
+        """One line in the panel and the status bar; never a traceback."""
+        message = (message or "failed").strip().splitlines()[0]
+        self.last_error = message
+        self.error_label.setText(message)
+        self.error_label.setToolTip(message)
+        self.win.statusBar().showMessage(message, 15000)
+
+    def _busy(self, busy: bool) -> None:
+        self.generate_button.setEnabled(not busy)
+        self.regen_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+
+    # --- generation -----------------------------------------------------------------
+    def generate(self) -> Job | None:
+        """Validate and submit a generation job; None when the input was rejected or a job runs."""
+        if self.job is not None and not self.job.state.finished:
+            return None
+        try:
+            req = validate_request(self.request())
+        except ActionStudioError as exc:
+            self.show_error(str(exc))
+            return None
+        self.error_label.clear()
+        self._busy(True)
+        self.job = self.win.bridge.run(f"Generate: {req.text.strip()[:40]}", generate_task, req,
+                                       on_done=self._generated, on_error=self._failed, on_cancel=self._cancelled)
+        return self.job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _failed(self, message: str) -> None:
+        self._busy(False)
+        self.show_error(message)
+
+    def _cancelled(self) -> None:
+        self._busy(False)
+        self.win.statusBar().showMessage("generation cancelled", 5000)
+
+    def _generated(self, result: GenerationResult) -> None:
+        self._busy(False)
+        r = result.request
+        label = f"{r.text.strip()[:50]}  · {MODELS[r.model]} · seed {r.seed} · {r.seconds:g}s · x{len(result.samples)}"
+        self.add_history(HistoryEntry(label, result))
+        self.win.statusBar().showMessage(f"generated {len(result.samples)} sample(s) in {result.seconds_taken:.2f} s",
+                                         8000)
+
+    def add_history(self, entry: HistoryEntry) -> None:
+        self.history.insert(0, entry)
+        self.history_list.insertItem(0, QListWidgetItem(entry.label))
+        while len(self.history) > MAX_HISTORY:
+            self.history.pop()
+            self.history_list.takeItem(self.history_list.count() - 1)
+        self.show_history(0)
+
+    def show_history(self, row: int) -> None:
+        """Load a past generation (kept in memory) and rebuild the sample selector."""
+        if not 0 <= row < len(self.history):
+            return
+        self.current = self.history[row]
+        self.history_list.setCurrentRow(row)
+        self._rebuild_samples(self.current.result.samples)
+        self.select_sample(self.current.selected)
+
+    def _rebuild_samples(self, samples: list[GeneratedSample]) -> None:
+        for b in self.sample_buttons.buttons():
+            self.sample_buttons.removeButton(b)
+            b.deleteLater()
+        for t in self.thumbs:
+            t.deleteLater()
+        self.thumbs = []
+        if len(samples) < 2:
+            return
+        for i, s in enumerate(samples):
+            b = QPushButton(str(i + 1))
+            b.setCheckable(True)
+            b.setMaximumWidth(36)
+            self.sample_buttons.addButton(b, i)
+            self.sample_bar.addWidget(b)
+            b.clicked.connect(lambda _=False, k=i: self.select_sample(k))
+            thumb = SampleThumb(i, s)
+            thumb.clicked.connect(self.select_sample)
+            self.thumbs.append(thumb)
+            self.thumb_row.addWidget(thumb)
+
+    def select_sample(self, index: int) -> None:
+        """Show sample `index` of the current history entry in the viewport and the heat strip."""
+        if self.current is None:
+            return
+        samples = self.current.result.samples
+        index = int(min(max(index, 0), len(samples) - 1))
+        self.current.selected = index
+        sample = samples[index]
+        button = self.sample_buttons.button(index)
+        if button is not None:
+            button.setChecked(True)
+        for t in self.thumbs:
+            t.selected = t.index == index
+            t.update()
+        self.win.set_loaded(LoadedClip(sample.clip, None, sample.joints, sample.contacts), autoplay=True)
+        self.win.atom_strip.set_attention(sample.attention)
+        skate = f", foot skate {sample.skate_before:.2f} → {sample.skate_after:.2f}" \
+            if self.current.result.request.foot_lock else ""
+        self.info_label.setText(f"sample {index + 1}/{len(samples)}: {sample.clip.num_frames} frames{skate}")
+        self.resultShown.emit(sample)
+
+    @property
+    def current_sample(self) -> GeneratedSample | None:
+        return None if self.current is None else self.current.result.samples[self.current.selected]
+
+    # --- span regeneration ------------------------------------------------------------
+    def _timeline_selection(self, f0: int, f1: int) -> None:
+        if f0 >= 0:
+            self.span_from.setValue(f0)
+            self.span_to.setValue(f1)
+
+    def regenerate_span(self) -> Job | None:
+        """Regenerate frames [from, to) of the shown clip from the span text (outside frames untouched)."""
+        if self.job is not None and not self.job.state.finished:
+            return None
+        clip = self.win.clip
+        if clip is None:
+            self.show_error("no motion to edit: generate or open one first")
+            return None
+        f0, f1 = int(self.span_from.value()), int(self.span_to.value())
+        text = self.span_text.text().strip() or self.text.toPlainText().strip()
+        if not text:
+            self.show_error("the span text is empty: describe what the body should do in the selected frames")
+            return None
+        if not (0 <= f0 < f1 <= clip.num_frames) or f1 - f0 < 2:
+            self.show_error(f"select at least 2 frames inside the motion's {clip.num_frames} frames "
+                            f"(shift+drag on the timeline)")
+            return None
+        sample = self.current_sample
+        att = sample.attention if sample is not None and sample.clip is clip else None
+        model = self.current.result.request.model if self.current is not None else str(self.model.currentData())
+        self.error_label.clear()
+        self._busy(True)
+        self.job = self.win.bridge.run(
+            f"Regenerate frames {f0}-{f1}", regenerate_span_task, clip, f0, f1, text, int(self.seed.value()),
+            model, self.foot_lock.isChecked(), att,
+            on_done=lambda s: self._span_done(s, f0, f1, text, model), on_error=self._failed,
+            on_cancel=self._cancelled)
+        return self.job
+
+    def _span_done(self, sample: GeneratedSample, f0: int, f1: int, text: str, model: str) -> None:
+        self._busy(False)
+        req = GenerationRequest(text, sample.clip.duration, int(self.seed.value()), 1, model,
+                                self.foot_lock.isChecked())
+        result = GenerationResult(req, [sample])
+        self.add_history(HistoryEntry(f"span {f0}-{f1}: {text[:40]}  · edit of {sample.clip.name}", result))
+        self.win.timeline.set_frame(f0)

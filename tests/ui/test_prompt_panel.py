@@ -1,0 +1,185 @@
+"""Prompt panel: generate on the engine, samples, errors, atom heat strip, history, span regeneration.
+
+Uses a tiny random-weight ATOM pipeline with a fake text encoder (as tests/engine/test_t2m.py).
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from app.engine.repr.normalizer import Normalizer
+from app.engine.t2m.pipeline import TextToMotionPipeline
+from app.engine.tasks import generate_task as gt
+from app.ui.main_window import MainWindow
+from app.ui.scene_render import painter_renderer_factory
+
+TINY_ATOM = dict(model_type="atom", d_model=32, enc_layers=1, dec_layers=1, heads=2, ff=64, codebook_size=16)
+
+
+def fake_encoder(texts: list[str]) -> np.ndarray:
+    out = np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=384) for t in texts])
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def tiny_pipe():
+    norm = Normalizer(np.r_[0.0, 0.0, 0.02, 0.9, np.zeros(259)], np.full(263, 0.02))
+    return TextToMotionPipeline.from_config(TINY_ATOM, norm, device="cpu", text_encoder=fake_encoder)
+
+
+@pytest.fixture
+def win(qtbot, engine, settings, tiny_pipe):
+    gt.register_pipeline("atom", tiny_pipe)
+    w = MainWindow(engine=engine, settings=settings, renderer_factory=painter_renderer_factory,
+                   bodies={"anny": None, "smpl": "SMPL model files are not installed"})
+    w.quiet_errors = True
+    qtbot.addWidget(w)
+    w.resize(1000, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    gt.register_pipeline("atom", None)
+
+
+def _generate(qtbot, panel, text: str, seconds: float = 3.0, seed: int = 0, samples: int = 1):
+    panel.text.setPlainText(text)
+    panel.seconds.setValue(seconds)
+    panel.seed.setValue(seed)
+    panel.samples.setValue(samples)
+    n = len(panel.history)
+    job = panel.generate()
+    assert job is not None
+    qtbot.waitUntil(lambda: len(panel.history) == n + 1, timeout=20000)
+    return panel.current_sample
+
+
+def test_generate_loads_clip_segments_and_heat_strip(qtbot, win):
+    panel = win.prompt_panel
+    assert panel.foot_lock.isChecked() and panel.examples.count() >= 9
+    panel.examples.activated.emit(2)  # the multi-span example
+    assert panel.text.toPlainText() == "walk forward; then jump twice; then wave"
+    panel.dice.click()
+    assert 0 <= panel.seed.value() <= 99999
+    sample = _generate(qtbot, panel, "walk forward; then jump twice; then wave", 6.0, seed=1)
+    assert win.clip is sample.clip and win.clip.num_frames == 120
+    assert [s.text for s in win.timeline.strip.segments] == ["walk forward", "jump twice", "wave"]
+    strip = win.atom_strip
+    assert strip.image is not None and strip.image.width() == 120 and strip.num_frames == 120
+    assert strip.image.height() == 16 and strip.height() <= 40
+    win.timeline.pause()
+    win.timeline.set_frame(57)
+    assert strip.frame == 57
+    assert strip.top_atoms(57)[0][1] == pytest.approx(sample.attention[57].max())
+    strip.grab()  # paints without error
+    # the heat strip's marker x matches the timeline's marker x
+    assert abs(strip.x_for_frame(57) - win.timeline.strip.x_for_frame(57)) < 1.0
+    assert "Traceback" not in win.statusBar().currentMessage()
+
+
+def test_same_seed_same_joints_and_samples_selector(qtbot, win):
+    panel = win.prompt_panel
+    a = _generate(qtbot, panel, "a person waves", 2.0, seed=7)
+    b = _generate(qtbot, panel, "a person waves", 2.0, seed=7)
+    np.testing.assert_array_equal(a.joints, b.joints)
+    c = _generate(qtbot, panel, "a person waves", 2.0, seed=7, samples=3)
+    assert len(panel.current.result.samples) == 3 and len(panel.thumbs) == 3
+    assert len(panel.sample_buttons.buttons()) == 3
+    panel.sample_buttons.button(2).click()
+    other = panel.current.result.samples[2]
+    assert win.clip is other.clip and not np.allclose(other.joints, c.joints)
+    assert panel.thumbs[2].selected and not panel.thumbs[0].selected
+
+
+def test_bad_input_shows_one_line_error_and_keeps_clip(qtbot, win):
+    panel = win.prompt_panel
+    sample = _generate(qtbot, panel, "a person walks", 2.0)
+    jobs_before = len(win.engine.jobs)
+    for text in ("", "   \n  "):
+        panel.text.setPlainText(text)
+        assert panel.generate() is None
+        assert "empty" in panel.last_error and "\n" not in panel.last_error
+        assert win.clip is sample.clip
+    assert len(win.engine.jobs) == jobs_before  # rejected before reaching the engine
+    panel.text.setPlainText("walk; " * 100)  # 100 spans cannot fit in the duration
+    panel.seconds.setValue(2.0)
+    assert panel.generate() is None and "100 spans" in panel.last_error and "\n" not in panel.last_error
+    assert win.statusBar().currentMessage() == panel.last_error
+    assert win.clip is sample.clip and panel.generate_button.isEnabled()
+
+
+def test_ctrl_enter_generates(qtbot, win):
+    panel = win.prompt_panel
+    panel.text.setPlainText("a person jumps")
+    panel.seconds.setValue(1.0)
+    panel.text.setFocus()
+    qtbot.keyClick(panel.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(panel.history) == 1, timeout=20000)
+    assert win.clip.num_frames == 20
+
+
+def test_history_reload(qtbot, win):
+    panel = win.prompt_panel
+    first = _generate(qtbot, panel, "a person walks", 2.0, seed=1)
+    second = _generate(qtbot, panel, "a person jumps", 1.5, seed=2)
+    assert win.clip is second.clip and panel.history_list.count() == 2
+    item = panel.history_list.item(1)
+    rect = panel.history_list.visualItemRect(item)
+    qtbot.mouseClick(panel.history_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert win.clip is first.clip and win.atom_strip.num_frames == 40
+    for i in range(gt_max := 21):
+        panel.add_history(type(panel.history[0])(f"x{i}", panel.history[0].result))
+    assert len(panel.history) == panel.history_list.count() == 20 and gt_max > 20
+
+
+def test_span_regeneration_via_timeline_selection(qtbot, win):
+    panel = win.prompt_panel
+    orig = _generate(qtbot, panel, "a person walks forward", 4.0, seed=2)
+    win.timeline.pause()
+    strip = win.timeline.strip
+    y = strip.height() // 2
+    qtbot.mousePress(strip, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+                     QPoint(int(strip.x_for_frame(30)), y))
+    qtbot.mouseMove(strip, QPoint(int(strip.x_for_frame(59)), y))
+    qtbot.mouseRelease(strip, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+                       QPoint(int(strip.x_for_frame(59)), y))
+    assert strip.selection == (30, 60)
+    assert (panel.span_from.value(), panel.span_to.value()) == (30, 60)
+    panel.span_text.setText("the person jumps")
+    assert panel.regenerate_span() is not None
+    qtbot.waitUntil(lambda: len(panel.history) == 2, timeout=20000)
+    new = win.clip
+    assert new is not orig.clip and new.num_frames == orig.clip.num_frames
+    for a, b in ((new.trans, orig.clip.trans), (new.rotations, orig.clip.rotations)):
+        assert np.array_equal(a[:30], b[:30]) and np.array_equal(a[60:], b[60:])
+    assert not np.allclose(new.rotations[35:55], orig.clip.rotations[35:55])
+    att = panel.current_sample.attention
+    assert att.shape == orig.attention.shape and np.array_equal(att[:30], orig.attention[:30])
+    assert any(s.text == "the person jumps" for s in win.timeline.strip.segments)
+    # a bad range gives a one-line message, no job
+    panel.span_from.setValue(70)
+    panel.span_to.setValue(10)
+    assert panel.regenerate_span() is None and "select at least" in panel.last_error
+
+
+def test_cancel_generation(qtbot, win, tiny_pipe):
+    import threading
+    gate = threading.Event()
+
+    class SlowPipe:
+        def generate(self, *a, **k):
+            gate.wait(5)
+            return tiny_pipe.generate(*a, **k)
+
+    gt.register_pipeline("atom", SlowPipe())
+    panel = win.prompt_panel
+    panel.text.setPlainText("a person walks")
+    job = panel.generate()
+    assert panel.cancel_button.isEnabled() and not panel.generate_button.isEnabled()
+    panel.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: panel.generate_button.isEnabled(), timeout=10000)
+    assert job.state.value == "cancelled" and panel.history == []
