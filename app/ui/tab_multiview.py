@@ -83,6 +83,8 @@ class TabMultiview(QWidget):
         self.metrics: dict = {}
         self._job = None
         self.shown_frame = -1
+        self._rig_key: tuple | None = None
+        self._rig: tuple = ()
         self._worker = TabWorker("multiview-render", views_renderer_factory, self._image_ready, self._render_failed)
         self.views = QSpinBox()
         self.views.setRange(1, 16)
@@ -119,16 +121,21 @@ class TabMultiview(QWidget):
         self.refresh()
 
     def _cameras(self, verts: np.ndarray) -> list:
+        """The ring (or the orbit camera of this frame); the rig is cached per clip, since its bounds
+        scan every vertex of every frame (tens of ms for a long clip, too slow for each frame)."""
         from app.engine.avatar.fit import rig_for
 
         n = self.views.value()
-        cams, _, _ = rig_for(verts, n)
+        key = (id(verts), verts.shape, n, float(verts.reshape(-1)[0]), float(verts.reshape(-1)[-1]))
+        if self._rig_key != key:
+            self._rig = rig_for(verts, n)
+            self._rig_key = key
+        cams, _, center = self._rig
         if self.mode.currentText() == "Orbit":
             from app.engine.avatar.model import ring_cameras
 
-            lo, hi = verts.reshape(-1, 3).min(0), verts.reshape(-1, 3).max(0)
             radius = float(np.linalg.norm(np.asarray(cams[0].eye) - np.asarray(cams[0].target)))
-            cams = ring_cameras((lo + hi) / 2, radius, 1, yaw0_deg=(self.frame * 3.0) % 360.0)
+            cams = ring_cameras(center, radius, 1, yaw0_deg=(self.frame * 3.0) % 360.0)
         return cams
 
     def refresh(self) -> None:
@@ -139,7 +146,7 @@ class TabMultiview(QWidget):
             self.status.setText("load a motion first")
             return
         i = min(max(self.frame, 0), len(verts) - 1)
-        cams = self._cameras(np.asarray(verts))
+        cams = self._cameras(verts if isinstance(verts, np.ndarray) else np.asarray(verts))
         size = VIEW if len(cams) > 1 else 2 * VIEW
         splats = self.source_box.currentText() == "Splats" and self.avatar is not None
         spec = ViewsSpec(cams, size, self.avatar if splats else None, getattr(self.source, "body", None))

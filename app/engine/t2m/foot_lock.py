@@ -98,17 +98,19 @@ def two_bone_ik(a: np.ndarray, b: np.ndarray, c: np.ndarray, target: np.ndarray,
 
 
 def foot_lock(clip: MotionClip, height: float = CONTACT_HEIGHT, blend: int = 4,
-              frames: tuple[int, int] | None = None) -> tuple[MotionClip, dict]:
+              frames: tuple[int, int] | None = None, floor: float | None = 0.0) -> tuple[MotionClip, dict]:
     """A copy of `clip` with feet pinned during contact; info has skate ratios before/after.
 
     frames: restrict changes to [f0, f1) (span regeneration keeps other frames bit-exact).
+    floor: ground height (y = 0 in the world convention); None = min(0, lowest joint).
     """
     if not clip.is_smpl22() or clip.num_frames < 3:
         return clip.copy(), {"skate_before": 0.0, "skate_after": 0.0, "locked_frames": 0}
     joints, glob = clip.global_transforms()
     before = foot_skate_ratio(joints, clip.fps)
     f0, f1 = frames if frames is not None else (0, clip.num_frames)
-    floor = min(0.0, float(joints[..., 1].min()))
+    if floor is None:
+        floor = min(0.0, float(joints[..., 1].min()))
     new_glob = glob.copy()
     locked = 0
     for hip, knee, ankle, toe in LEGS:
