@@ -303,6 +303,9 @@ class MainWindow(QMainWindow):
         self.timeline.pause()
         self._reskin_timer.stop()
         self.viewport.shutdown()
+        for tab in (self.tab_2p5d, self.tab_multiview, self.forensics_tab):
+            if hasattr(tab, "shutdown"):
+                tab.shutdown()  # their render workers
         self.bridge.shutdown()
         if self._own_engine:
             self.engine.stop()
