@@ -173,7 +173,7 @@ class Tab2p5d(QWidget):
         self.shown_frame = request.frame
         self.rgb_label.setPixmap(QPixmap.fromImage(image))
         self.depth_label.setPixmap(to_pixmap(r["depth_vis"]))
-        self.points.set_points(r["points"], r["colors"], recentre=self.points.points.size == 0)
+        self.points.set_points(r["points"], r["colors"], recentre=True)  # the orbit follows the body
         self.status.setText(f"frame {request.frame}: {len(r['points']):,} points")
         self._wobble_step()
 
