@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .pointcloud_view import PointCloudView
-from .tab_worker import TabWorker, make_request
+from .tab_worker import TabWorker, make_request, ensure_body_texture
 
 log = logging.getLogger(__name__)
 SIZE = 256
@@ -53,15 +53,7 @@ def frame_renderer_factory():
         if state["renderer"] is None:
             state["renderer"] = TexturedMeshRenderer(SIZE, SIZE)
         r = state["renderer"]
-        if spec.body is not None and state["texture_for"] is not spec.body:
-            state["texture_for"] = spec.body
-            try:
-                from app.engine.avatar.appearance import body_texture
-
-                t = body_texture(spec.body)
-                r.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
-            except Exception as exc:  # noqa: BLE001 - untextured bodies render in clay
-                log.info("2.5D tab: no texture (%s)", exc)
+        ensure_body_texture(state, r, spec.body, "2.5D tab")
         rgb, depth, mask = r.render_frame(req.vertices, req.faces, spec.camera, spec.backdrop)
         near, far = depth_range(np.where(mask, depth, 0))
         k = spec.camera.intrinsics(SIZE, SIZE)

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from .tab_worker import TabWorker, make_request, qimage_to_array
+from .tab_worker import TabWorker, make_request, qimage_to_array, ensure_body_texture
 
 log = logging.getLogger(__name__)
 VIEW = 160
@@ -46,15 +46,7 @@ def views_renderer_factory():
                 r.close()
             r = state["renderer"] = TexturedMeshRenderer(spec.size, spec.size)
             state["texture_for"] = None
-        if spec.body is not None and state["texture_for"] is not spec.body:
-            state["texture_for"] = spec.body
-            try:
-                from app.engine.avatar.appearance import body_texture
-
-                t = body_texture(spec.body)
-                r.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
-            except Exception as exc:  # noqa: BLE001 - untextured bodies render in clay
-                log.info("multi-view: no texture (%s)", exc)
+        ensure_body_texture(state, r, spec.body, "multi-view")
         r.set_lights("studio", world=True)
         backdrop = Backdrop("color", color=(0.0, 0.0, 0.0))
         return [r.render_frame(req.vertices, req.faces, cam, backdrop)[0] for cam in spec.cameras]

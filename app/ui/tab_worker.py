@@ -69,3 +69,17 @@ class TabWorker:
     def stop(self) -> None:
         if self._started:
             self.thread.stop()
+
+
+def ensure_body_texture(state: dict[str, Any], renderer: Any, body: Any, who: str) -> None:
+    """Give `renderer` the body's texture once per body (worker-side; untextured bodies render in clay)."""
+    if body is None or state.get("texture_for") is body:
+        return
+    state["texture_for"] = body
+    try:
+        from app.engine.avatar.appearance import body_texture
+
+        t = body_texture(body)
+        renderer.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
+    except Exception as exc:  # noqa: BLE001 - untextured bodies render in clay
+        log.info("%s: no texture (%s)", who, exc)

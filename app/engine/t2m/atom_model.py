@@ -24,7 +24,7 @@ from torch import nn
 from app.engine.repr import humanml3d_torch
 
 from .config import AtomConfig
-from .layers import (CodebookDecoderLayer, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
+from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
                      padding_mask)
 
 SCHEDULES = ("constant", "linear", "square", "exponential")
@@ -46,7 +46,7 @@ def mask_ratio(progress: float, max_ratio: float = 0.5, schedule: str = "linear"
     return float(max_ratio * f)
 
 
-class ATOM(nn.Module):
+class ATOM(FeatureNormMixin, nn.Module):
     """The ATOM CVAE.  Inputs are normalised features; normaliser stats live in buffers."""
 
     def __init__(self, cfg: AtomConfig) -> None:
@@ -68,16 +68,8 @@ class ATOM(nn.Module):
                                      for _ in range(cfg.dec_layers))
         self.dec_norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, cfg.feature_dim)
-        self.register_buffer("feat_mean", torch.zeros(cfg.feature_dim))
-        self.register_buffer("feat_std", torch.ones(cfg.feature_dim))
+        self.init_feature_norm(cfg.feature_dim)
 
-    # --- normaliser --------------------------------------------------
-    def set_normalizer(self, mean, std) -> None:
-        self.feat_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.feat_std.copy_(torch.as_tensor(std, dtype=torch.float32))
-
-    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.feat_std + self.feat_mean
 
     # --- encoder / decoder -------------------------------------------
     def encode(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor,

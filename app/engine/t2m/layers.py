@@ -18,6 +18,22 @@ def sinusoid(n: int, d: int, device=None, dtype=torch.float32) -> torch.Tensor:
     return pe.to(dtype)
 
 
+class FeatureNormMixin:
+    """Mean/std of the 263-dim features as buffers (`feat_mean`, `feat_std`) of an nn.Module,
+    so they travel inside the checkpoint."""
+
+    def init_feature_norm(self, feature_dim: int) -> None:
+        self.register_buffer("feat_mean", torch.zeros(feature_dim))  # type: ignore[attr-defined]
+        self.register_buffer("feat_std", torch.ones(feature_dim))  # type: ignore[attr-defined]
+
+    def set_normalizer(self, mean, std) -> None:
+        self.feat_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.feat_std.copy_(torch.as_tensor(std, dtype=torch.float32))
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.feat_std + self.feat_mean
+
+
 class PositionalEncoding(nn.Module):
     """Adds sinusoidal positions to [B, T, d]; grows its table for longer sequences."""
 

@@ -16,7 +16,7 @@ from torch import nn
 from app.engine.repr import humanml3d_torch
 
 from .config import MDMConfig
-from .layers import PositionalEncoding, encoder_layer, masked_mse, padding_mask, sinusoid
+from .layers import FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mse, padding_mask, sinusoid
 
 
 def cosine_alphas_cumprod(steps: int, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
@@ -26,7 +26,7 @@ def cosine_alphas_cumprod(steps: int, s: float = 0.008, max_beta: float = 0.999)
     return np.cumprod(1.0 - betas)
 
 
-class MDM(nn.Module):
+class MDM(FeatureNormMixin, nn.Module):
     """x0-predicting transformer denoiser; inputs are normalised features."""
 
     def __init__(self, cfg: MDMConfig) -> None:
@@ -43,15 +43,8 @@ class MDM(nn.Module):
         ab = torch.tensor(cosine_alphas_cumprod(cfg.diffusion_steps), dtype=torch.float32)
         self.register_buffer("alphas_cumprod", ab)
         self.register_buffer("time_table", sinusoid(cfg.diffusion_steps, d), persistent=False)
-        self.register_buffer("feat_mean", torch.zeros(cfg.feature_dim))
-        self.register_buffer("feat_std", torch.ones(cfg.feature_dim))
+        self.init_feature_norm(cfg.feature_dim)
 
-    def set_normalizer(self, mean, std) -> None:
-        self.feat_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.feat_std.copy_(torch.as_tensor(std, dtype=torch.float32))
-
-    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.feat_std + self.feat_mean
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, text: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Predicted x0 [B, T, 263] from x_t [B, T, 263], integer steps t [B] and text [B, 384]."""
