@@ -148,4 +148,5 @@ def test_multiview_end_to_end_writes_views_ply_and_metrics(tmp_path):
     for prop in ("property float f_dc_0", "property float opacity", "property float scale_0", "property float rot_3"):
         assert prop in header
     metrics = json.loads(next(out.rglob("metrics.json")).read_text())
-    assert metrics  # held-out PSNR/SSIM are written
+    held = metrics["held_out_views_train_frames"]  # cameras not used in fitting
+    assert held["images"] > 0 and held["psnr"] > 12.0 and 0.0 < held["ssim"] <= 1.0
