@@ -44,3 +44,18 @@ def skin_clip(body: Any, clip: MotionClip, chunk: int = SKIN_CHUNK) -> Generator
         yield Progress(stop / n, f"posing body {stop}/{n}")
     assert out is not None
     return out
+
+
+def posed_body(clip: MotionClip, body_name: str = "anny", body: Any = None, vertices: np.ndarray | None = None,
+               lo: float = 0.0, mid: float = 0.2, hi: float = 0.4) -> Generator[Any, None, tuple[Any, np.ndarray]]:
+    """(body, vertices [T, V, 3]) for `clip`, loading and posing only what the caller has not given.
+
+    Progress: loading in [lo, mid], posing in [mid, hi] of the parent task.
+    """
+    from app.engine.tasks.steps import sub_task
+
+    if body is None:
+        body = yield from sub_task(load_body(body_name), lo, mid)
+    if vertices is None:
+        vertices = yield from sub_task(skin_clip(body, clip), mid, hi)
+    return body, vertices

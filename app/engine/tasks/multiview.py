@@ -23,7 +23,7 @@ from app.core.motion import MotionClip
 from app.engine.avatar.appearance import Appearance, body_texture
 from app.engine.avatar.fit import BACKGROUND, FitConfig, fit_avatar, rig_for, torch_threads
 from app.engine.jobs import Progress
-from app.engine.tasks.body_tasks import load_body, skin_clip
+from app.engine.tasks.body_tasks import posed_body
 from app.engine.tasks.render2p5d import StagedFolder, camera_record, check_size
 from app.engine.tasks.steps import sub_task
 
@@ -94,10 +94,7 @@ def multiview(clip: MotionClip, out_dir: str | Path, options: MultiviewOptions =
     stage = StagedFolder(out_dir)
     writers: list = []
     try:
-        if body is None:
-            body = yield from sub_task(load_body(body_name), 0.0, 0.05)
-        if vertices is None:
-            vertices = yield from sub_task(skin_clip(body, clip), 0.05, 0.1)
+        body, vertices = yield from posed_body(clip, body_name, body, vertices, 0.0, 0.05, 0.1)
         tex = body_texture(body, appearance)
         config = FitConfig(views=options.views, steps=options.fit_steps, size=options.size,
                            num_gaussians=options.gaussians, threads=options.threads)

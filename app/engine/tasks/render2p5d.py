@@ -23,8 +23,7 @@ import numpy as np
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
 from app.engine.jobs import Progress
-from app.engine.tasks.body_tasks import load_body, skin_clip
-from app.engine.tasks.steps import sub_task
+from app.engine.tasks.body_tasks import posed_body
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +163,7 @@ def render_2p5d(clip: MotionClip, out_dir: str | Path, options: Render2p5dOption
     renderer = None
     writers: list = []
     try:
-        if body is None:
-            body = yield from sub_task(load_body(body_name), 0.0, 0.1)
-        if vertices is None:
-            vertices = yield from sub_task(skin_clip(body, clip), 0.1, 0.25)
+        body, vertices = yield from posed_body(clip, body_name, body, vertices, 0.0, 0.1, 0.25)
         tex = body_texture(body, appearance)
         joints = body.joints_smpl22(clip) if hasattr(body, "joints_smpl22") else clip.joints()
         cams = camera_path(options.camera, np.asarray(joints), options.width / options.height)

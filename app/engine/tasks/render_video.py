@@ -9,8 +9,7 @@ import numpy as np
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
 from app.engine.jobs import Progress
-from app.engine.tasks.body_tasks import load_body, skin_clip
-from app.engine.tasks.steps import sub_task
+from app.engine.tasks.body_tasks import posed_body
 
 
 def render_clip_video(
@@ -45,10 +44,7 @@ def render_clip_video(
     n = clip.num_frames
     if cameras is not None and len(cameras) != n:
         raise InvalidInputError(f"{len(cameras)} cameras for {n} frames")
-    if body is None:
-        body = yield from sub_task(load_body(body_name), 0.0, 0.2)
-    if vertices is None:
-        vertices = yield from sub_task(skin_clip(body, clip), 0.2, 0.4)
+    body, vertices = yield from posed_body(clip, body_name, body, vertices, 0.0, 0.2, 0.4)
     if body_joints is None or len(body_joints) != n:
         body_joints = _body_joints(body, clip)
     joints = np.asarray(body_joints, dtype=np.float32)
