@@ -8,21 +8,13 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent
 
-from app.ui.main_window import MainWindow
-from app.ui.scene_render import painter_renderer_factory
 
-from ui_fakes import FakeBody, make_clip
+from ui_fakes import FakeBody, make_clip, make_window
 
 
 @pytest.fixture
 def win(qtbot, engine, settings):
-    w = MainWindow(engine=engine, settings=settings, renderer_factory=painter_renderer_factory,
-                   bodies={"anny": None, "smpl": "SMPL model files are not installed"})
-    w.quiet_errors = True
-    qtbot.addWidget(w)
-    w.resize(1000, 700)
-    w.show()
-    qtbot.waitExposed(w)
+    w = make_window(qtbot, engine, settings)
     yield w
     w.close()
 

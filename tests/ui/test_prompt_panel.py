@@ -13,8 +13,8 @@ from PySide6.QtCore import QPoint, Qt
 from app.engine.repr.normalizer import Normalizer
 from app.engine.t2m.pipeline import TextToMotionPipeline
 from app.engine.tasks import generate_task as gt
-from app.ui.main_window import MainWindow
-from app.ui.scene_render import painter_renderer_factory
+
+from ui_fakes import make_window
 
 TINY_ATOM = dict(model_type="atom", d_model=32, enc_layers=1, dec_layers=1, heads=2, ff=64, codebook_size=16)
 
@@ -33,13 +33,7 @@ def tiny_pipe():
 @pytest.fixture
 def win(qtbot, engine, settings, tiny_pipe):
     gt.register_pipeline("atom", tiny_pipe)
-    w = MainWindow(engine=engine, settings=settings, renderer_factory=painter_renderer_factory,
-                   bodies={"anny": None, "smpl": "SMPL model files are not installed"})
-    w.quiet_errors = True
-    qtbot.addWidget(w)
-    w.resize(1000, 700)
-    w.show()
-    qtbot.waitExposed(w)
+    w = make_window(qtbot, engine, settings)
     yield w
     w.close()
     gt.register_pipeline("atom", None)

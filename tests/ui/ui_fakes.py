@@ -48,3 +48,18 @@ class FakeJointBody(FakeBody):
         v = self.pose(clip, frames)
         idx = np.asarray(list(frames))
         return v, (clip.joints()[idx] * 2.0).astype(np.float32)
+
+
+def make_window(qtbot, engine, settings):
+    """A shown MainWindow with the 2D painter renderer, an available fake Anny and SMPL greyed out."""
+    from app.ui.main_window import MainWindow
+    from app.ui.scene_render import painter_renderer_factory
+
+    w = MainWindow(engine=engine, settings=settings, renderer_factory=painter_renderer_factory,
+                   bodies={"anny": None, "smpl": "SMPL model files are not installed"})
+    w.quiet_errors = True
+    qtbot.addWidget(w)
+    w.resize(1000, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
