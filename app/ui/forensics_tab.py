@@ -14,11 +14,13 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView,
 from app.engine.jobs import Job
 
 from .bridge import EngineBridge
-from .forensics_widgets import DropZone, FrameView, PointCloudView, SuspicionTimeline, compose_frame
+from .forensics_widgets import DropZone, FrameView, SceneGeometryView, SuspicionTimeline, compose_frame
 
 log = logging.getLogger(__name__)
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.gif);;All files (*)"
+PENDING = "the scene stage has not finished yet"
+SCENE_REASON_CUES = ("registered_share", "reprojection_error", "epipolar_residual")
 VERDICT_STYLE = {"likely real": "#1b7f3b", "uncertain": "#a66a00", "likely generated": "#b3261e"}
 
 
@@ -40,6 +42,7 @@ class ForensicsTab(QWidget):
         self.job: Job | None = None
         self._serial = 0
         self.frame = 0
+        self._shown_geometry: dict | None = None
         self._relay = _StageRelay(self)
         self._relay.stage.connect(self._on_stage, Qt.ConnectionType.QueuedConnection)
 
@@ -64,7 +67,7 @@ class ForensicsTab(QWidget):
         self.table.setHorizontalHeaderLabels(["cue", "value", "real range", "score / status"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.cloud = PointCloudView()
+        self.cloud = SceneGeometryView()
         self.reasons = QLabel()
         self.reasons.setWordWrap(True)
 
@@ -89,9 +92,18 @@ class ForensicsTab(QWidget):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.verdict_label)
         rl.addWidget(self.reasons)
-        rl.addWidget(self.table, 2)
-        rl.addWidget(QLabel("Scene (sparse SfM points, camera path in red)"))
-        rl.addWidget(self.cloud, 1)
+        scene = QWidget()
+        sl = QVBoxLayout(scene)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(QLabel("Scene: sparse SfM points; camera path cyan (start) → magenta (end), white = this "
+                            "frame (drag to orbit, wheel to zoom)"))
+        sl.addWidget(self.cloud, 1)
+        table_scene = QSplitter(Qt.Orientation.Vertical)  # the user can trade table rows for the 3D view
+        table_scene.addWidget(self.table)
+        table_scene.addWidget(scene)
+        table_scene.setStretchFactor(0, 1)
+        table_scene.setStretchFactor(1, 1)
+        rl.addWidget(table_scene, 1)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
@@ -125,7 +137,8 @@ class ForensicsTab(QWidget):
         self.frame = 0
         self.table.setRowCount(0)
         self.timeline.set_values(None)
-        self.cloud.set_geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)))
+        self._shown_geometry = None
+        self.cloud.set_geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)), reason=PENDING)
         self.view.set_image(None)
         self.verdict_label.setText("analysing…")
         self.reasons.setText("")
@@ -193,13 +206,34 @@ class ForensicsTab(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{c.name}: {text}")
                 self.table.setItem(row, col, item)
-        geo = report.geometry or {}
-        if "points" in geo:
-            self.cloud.set_geometry(geo["points"], geo.get("colors", np.zeros((0, 3))), geo.get("centres", np.zeros((0, 3))))
+        self._show_geometry(report)
         if report.frames is not None:
             fps = report.analysis_fps or 25.0
             self._timer.setInterval(int(max(15, 1000 / fps)))
             self._show_frame()
+
+    def _show_geometry(self, report) -> None:
+        """Hand the SfM points and camera path to the point-cloud view (or why there are none)."""
+        geo = report.geometry or {}
+        if geo and geo is self._shown_geometry:  # later stages carry the same geometry: keep the user's view
+            return
+        self._shown_geometry = geo or None
+        if "scene" not in report.stages_done and not geo:
+            self.cloud.set_geometry(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)), reason=PENDING)
+            return
+        centres = np.asarray(geo.get("centres", np.zeros((0, 3))), float).reshape(-1, 3)
+        frames = geo.get("centre_frames")
+        if frames is None and len(geo.get("frame_indices", ())) == len(centres):
+            frames = geo["frame_indices"]  # every sampled frame registered: centres follow them
+        reasons = [c.reason for k in SCENE_REASON_CUES if (c := report.cues.get(k)) is not None and c.reason]
+        self.cloud.set_geometry(geo.get("points", np.zeros((0, 3))), geo.get("colors", np.zeros((0, 3))), centres,
+                                centre_frames=frames, reason=reasons[0] if reasons else "")
+        self.cloud.set_frame(self.frame)
+
+    def shutdown(self) -> None:
+        """Stop playback and the point-cloud render thread (the main window calls this on close)."""
+        self._timer.stop()
+        self.cloud.shutdown()
 
     def set_frame(self, frame: int, wrap: bool = False) -> None:
         n = 0 if self.report is None or self.report.frames is None else len(self.report.frames)
@@ -207,6 +241,7 @@ class ForensicsTab(QWidget):
             return
         self.frame = frame % n if wrap else int(np.clip(frame, 0, n - 1))
         self.timeline.set_frame(self.frame)
+        self.cloud.set_frame(self.frame)
         self._show_frame()
 
     def toggle_play(self) -> None:

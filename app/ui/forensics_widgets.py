@@ -1,5 +1,6 @@
 """Small widgets of the Forensics tab: drop zone, frame view with pose overlay and person
-mask, suspicion timeline synchronised with playback, and a sparse point-cloud view."""
+mask, suspicion timeline synchronised with playback, and the sparse SfM scene in the shared
+point-cloud viewport."""
 from __future__ import annotations
 
 import math
@@ -9,6 +10,11 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from app.viewers.camera import OrbitCamera
+from app.viewers.cloud_layers import SceneFrame, camera_path_layers, interpolate_path, normalize_scene
+
+from .pointcloud_view import PointCloudView
 
 POSE_EDGES = ((11, 13), (13, 15), (12, 14), (14, 16), (11, 12), (11, 23), (12, 24), (23, 24), (23, 25), (25, 27),
               (24, 26), (26, 28), (27, 31), (28, 32))
@@ -142,61 +148,93 @@ class SuspicionTimeline(QWidget):
         p.end()
 
 
-class PointCloudView(QWidget):
-    """Sparse SfM points and the camera path, orbit by dragging (QPainter projection)."""
+class SceneGeometryView(PointCloudView):
+    """The shared point-cloud viewport showing a sparse SfM reconstruction: its points, the camera
+    path (cyan at the start -> magenta at the end, a marker per registered camera) and, in white,
+    the camera of the current playback frame. SfM's arbitrary frame is normalised
+    (:func:`~app.viewers.cloud_layers.normalize_scene`), so any scale is framed alike."""
+
+    EMPTY = "no 3D reconstruction: {}"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumSize(200, 160)
-        self.points = np.zeros((0, 3))
-        self.colors = np.zeros((0, 3))
+        self.orbit = OrbitCamera(target=(0.0, 0.0, 0.0), yaw=35.0, pitch=25.0, distance=3.5)
+        self.point_px = 3
+        self.frame = 0
         self.centres = np.zeros((0, 3))
-        self.yaw, self.pitch = 0.6, 0.3
-        self._last = None
+        self.centre_frames: np.ndarray | None = None
+        self.scene_frame: SceneFrame | None = None
+        self.message = self.EMPTY.format("nothing analysed yet")
+        self.auto_frame = True  # re-frame on resize until the user zooms or pans
 
-    def set_geometry(self, points: np.ndarray, colors: np.ndarray, centres: np.ndarray) -> None:
-        self.points, self.colors, self.centres = (np.asarray(points, float).reshape(-1, 3),
-                                                  np.asarray(colors, float).reshape(-1, 3),
-                                                  np.asarray(centres, float).reshape(-1, 3))
-        self.update()
+    def set_geometry(self, points: np.ndarray, colors: np.ndarray, centres: np.ndarray,
+                     centre_frames: np.ndarray | None = None, reason: str = "") -> None:
+        """Show a reconstruction (``colors`` in [0, 1] or 0-255); ``centre_frames`` are the playback
+        frames of the ``centres`` (for the highlight); with no points and no cameras the view shows
+        "no 3D reconstruction: <reason>"."""
+        pts = np.asarray(points, np.float64).reshape(-1, 3)
+        cen = np.asarray(centres, np.float64).reshape(-1, 3)
+        col = np.asarray(colors, np.float64).reshape(-1, 3)
+        if len(col) != len(pts):
+            col = np.full((len(pts), 3), 200.0)
+        elif len(col) and col.max() <= 1.0:
+            col = col * 255.0
+        ok = np.isfinite(pts).all(1)
+        pts, col = pts[ok], col[ok]
+        keep = np.isfinite(cen).all(1)
+        cen = cen[keep]
+        frames = None if centre_frames is None else np.asarray(centre_frames, np.float64).reshape(-1)
+        if frames is not None and len(frames) == len(keep):
+            frames = frames[keep]
+        self.centre_frames = frames if frames is not None and len(frames) == len(cen) else None
+        if len(pts) == 0 and len(cen) == 0:
+            self.scene_frame, self.centres, self.layers = None, cen, []
+            self.message = self.EMPTY.format(reason or "structure from motion found no 3D points")
+            self.set_points(np.zeros((0, 3)), np.zeros((0, 3)))
+            self.update()
+            return
+        self.message = ""
+        self.scene_frame = normalize_scene(pts, cen)
+        self.centres = self.scene_frame.apply(cen)
+        self.points = self.scene_frame.apply(pts).astype(np.float32)
+        self.colors = np.clip(np.rint(col), 0, 255).astype(np.uint8)
+        self.orbit.yaw, self.orbit.pitch = 35.0, 25.0
+        self.auto_frame = True
+        self._frame()
+        self._update_layers()
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
-        self._last = event.position()
+    def _frame(self) -> None:
+        self.frame_points(np.r_[self.points, self.centres])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.auto_frame and self.scene_frame is not None:
+            self._frame()
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        if self._last is not None:
-            d = event.position() - self._last
-            self.yaw += d.x() * 0.01
-            self.pitch = float(np.clip(self.pitch + d.y() * 0.01, -1.5, 1.5))
-            self._last = event.position()
-            self.update()
+        if event.buttons() & (Qt.MouseButton.RightButton | Qt.MouseButton.MiddleButton):
+            self.auto_frame = False
+        super().mouseMoveEvent(event)
 
-    def project(self, xyz: np.ndarray, centre: np.ndarray, scale: float) -> np.ndarray:
-        cy, sy, cp, sp = math.cos(self.yaw), math.sin(self.yaw), math.cos(self.pitch), math.sin(self.pitch)
-        r = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]]) @ np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-        q = (xyz - centre) @ r.T
-        return np.c_[self.width() / 2 + q[:, 0] * scale, self.height() / 2 + q[:, 1] * scale]
+    def wheelEvent(self, event) -> None:  # noqa: N802
+        self.auto_frame = False
+        super().wheelEvent(event)
 
-    def paintEvent(self, event) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor(30, 32, 36))
-        if len(self.points) == 0:
-            p.setPen(QColor(200, 200, 200))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no sparse reconstruction")
-            p.end()
-            return
-        allp = np.r_[self.points, self.centres]
-        centre = np.median(allp, axis=0)
-        extent = np.percentile(np.linalg.norm(allp - centre, axis=1), 90) + 1e-6
-        scale = 0.45 * min(self.width(), self.height()) / extent
-        for (x, y), c in zip(self.project(self.points, centre, scale), self.colors):
-            p.setPen(QColor.fromRgbF(*np.clip(c, 0, 1)))
-            p.drawPoint(QPointF(x, y))
-        cam = self.project(self.centres, centre, scale)
-        p.setPen(QPen(QColor(255, 80, 60), 2))
-        for a, b in zip(cam[:-1], cam[1:]):
-            p.drawLine(QPointF(*a), QPointF(*b))
-        p.end()
+    def set_frame(self, frame: int) -> None:
+        """Move the white highlight to the camera of playback frame ``frame`` (interpolated)."""
+        if int(frame) != self.frame:
+            self.frame = int(frame)
+            if self.centre_frames is not None and len(self.centres):
+                self._update_layers()
+
+    def highlight(self) -> np.ndarray | None:
+        if self.centre_frames is None:
+            return None
+        return interpolate_path(self.centres, self.centre_frames, self.frame)
+
+    def _update_layers(self) -> None:
+        self.set_layers(camera_path_layers(self.centres, self.centre_frames, self.highlight()))
 
 
 def short_path(path: str | Path) -> str:
