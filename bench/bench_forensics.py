@@ -89,14 +89,19 @@ def synthetic_set(folder: Path, frames_n: int = 40) -> dict[str, Path]:
     return out
 
 
-def run_synthetic_set() -> None:
+def run_synthetic_set(values: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in synthetic_set(Path(tmp)).items():
             rep = run_inspection(path)
             top = sorted((c for c in rep.cues.values() if c.suspicion), key=lambda c: -c.suspicion * c.weight)[:3]
-            print(json.dumps({"clip": name, "authenticity": round(rep.verdict.authenticity, 3),
-                              "verdict": rep.verdict.verdict, "confidence": round(rep.verdict.confidence, 2),
-                              "top_cues": {c.name: round(c.suspicion, 2) for c in top}}))
+            row = {"clip": name, "authenticity": round(rep.verdict.authenticity, 3),
+                   "verdict": rep.verdict.verdict, "confidence": round(rep.verdict.confidence, 2),
+                   "top_cues": {c.name: round(c.suspicion, 2) for c in top}}
+            if values:
+                row["values"] = {c.name: round(c.value, 4) for c in rep.cues.values() if c.measured}
+                row["suspicions"] = {c.name: [round(c.suspicion, 4), c.weight] for c in rep.cues.values()
+                                     if c.suspicion is not None}
+            print(json.dumps(row))
 
 
 def main() -> int:
@@ -108,9 +113,10 @@ def main() -> int:
     ap.add_argument("--long-video", action="store_true",
                     help="time a 5-minute (--seconds 300) 1080p test-pattern video made with ffmpeg")
     ap.add_argument("--synthetic-set", action="store_true", help="score the rendered clip and its manipulations")
+    ap.add_argument("--values", action="store_true", help="with --synthetic-set: also print every cue value")
     args = ap.parse_args()
     if args.synthetic_set:
-        run_synthetic_set()
+        run_synthetic_set(args.values)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         if args.video:

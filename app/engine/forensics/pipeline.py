@@ -14,12 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-import warnings
-
 import numpy as np
 
 from app.engine.jobs import Progress
 
+from . import likelihood as lkc
 from . import pixel_cues as pxc
 from . import pose_cues as psc
 from . import sfm_cues as sfc
@@ -137,19 +136,17 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
             yield Progress(0.15 + 0.4 * f, f"tracking body (BlazePose) {int(f * n)}/{n}")
         report.pose = track
         _add(report, psc.pose_cues(track, fps), table, fps)
+        lik = yield from _in_thread(lambda: motion_likelihood(track, fps), 0.55, "scoring the motion under the motion model")
+        _add(report, lik, table, fps)
     else:
-        _add(report, {k: (None, None, "body tracking switched off") for k in psc.POSE_CUES}, table, fps)
+        off = {**psc.POSE_CUES, **lkc.LIKELIHOOD_CUES}
+        _add(report, {k: (None, None, "body tracking switched off") for k in off}, table, fps)
     yield finish_stage("body", start)
 
     # pixel consistency (+ background motion for foot sliding)
     start = time.monotonic()
-    feet = None
-    if track is not None:
-        im = np.where(track.visibility[..., None] >= psc.MIN_VISIBILITY, track.image, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            feet = np.nanmean(im[:, [psc.LAN, psc.RAN]], axis=1) if n else None
-    gen = pxc.flow_stats(sample.frames, None if track is None else track.masks, feet)
+    feet, radius = (None, None) if track is None or n == 0 else psc.feet_for_flow(track)
+    gen = pxc.flow_stats(sample.frames, None if track is None else track.masks, feet, radius)
     while True:
         try:
             f = next(gen)
@@ -185,6 +182,38 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     report.stage_seconds["total"] = round(time.monotonic() - t0, 3)
     yield finish_stage("verdict", time.monotonic())
     return report
+
+
+def _in_thread(fn: Callable[[], dict], fraction: float, message: str) -> Iterator:
+    """Run `fn` on a helper thread, yielding a Progress every 0.1 s (prompt cancellation)."""
+    import threading
+
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            box["error"] = exc
+
+    th = threading.Thread(target=work, name="forensics-helper", daemon=True)
+    th.start()
+    while th.is_alive():
+        th.join(0.1)
+        yield Progress(fraction, message)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def motion_likelihood(track: psc.PoseTrack, fps: float) -> dict:
+    """The motion-likelihood cue of a track ("not measured" with a reason on any failure)."""
+    world = np.where((track.visibility >= psc.MIN_VISIBILITY)[..., None], track.world, np.nan)
+    try:
+        return lkc.likelihood_cue(world, track.present, fps)
+    except Exception as exc:  # noqa: BLE001 - a failing model must not break the report
+        log.warning("motion likelihood failed: %s", exc)
+        return {"motion_likelihood": (None, None, f"motion model failed ({type(exc).__name__})")}
 
 
 def run_inspection(path: str | Path, **kwargs) -> ForensicReport:

@@ -19,7 +19,22 @@ PIXEL_CUES = {
     "flicker": "Brightness flicker after motion compensation (% of mean level)",
     "noise_instability": "Frame-to-frame instability of the noise level",
     "upsampling_peaks": "Periodic spectral peaks (upsampling traces), log10 ratio",
+    "temporal_alternation": "Frame-to-frame alternation of the midpoint residual (interpolated frames)",
 }
+MID_EPS = 0.5   # grey levels: quantisation floor of the midpoint residual
+
+
+def alternation(mid: np.ndarray) -> tuple[float | None, np.ndarray | None, str]:
+    """Interpolated (blended) frames are predicted by their neighbours far better than real
+    frames: r_t = mean |I_t - (I_t-1 + I_t+1)/2| dips on them and the log residual alternates.
+    Value: median over t of |log r_t - (log r_t-1 + log r_t+1)/2|; per frame the same."""
+    lr = np.log(np.asarray(mid, float) + MID_EPS)
+    d = np.full(lr.shape, np.nan)
+    if lr.size >= 3:
+        d[1:-1] = np.abs(lr[1:-1] - 0.5 * (lr[:-2] + lr[2:]))
+    if np.isfinite(d).sum() < 3:
+        return None, None, "too few frames for the interpolation cue"
+    return float(np.nanmedian(d)), d, ""
 
 
 def _grey_small(frame: np.ndarray) -> np.ndarray:
@@ -31,11 +46,14 @@ def _grey_small(frame: np.ndarray) -> np.ndarray:
     return g
 
 
-def flow_stats(frames: np.ndarray, masks: np.ndarray | None = None, feet: np.ndarray | None = None
-               ) -> Iterator[float | dict]:
+def flow_stats(frames: np.ndarray, masks: np.ndarray | None = None, feet: np.ndarray | None = None,
+               foot_radius: float | None = None) -> Iterator[float | dict]:
     """Generator over consecutive frame pairs. Returns per-frame arrays: warp residual,
-    brightness change, noise level, and the background image shift near the feet
-    (analysis pixels, for foot sliding; ``feet`` [T,2] analysis pixels or NaN)."""
+    brightness change, noise level, the midpoint residual |I_t - (I_t-1 + I_t+1)/2| (frame
+    interpolation), and the background image shift near the feet (analysis pixels, for foot
+    sliding; ``feet`` [T,2] analysis pixels or NaN). With ``foot_radius`` (analysis pixels,
+    about a quarter of the body's image height) the shift is the ground flow right around
+    the feet (the ground a planted foot stands on) instead of a wide box."""
     import cv2
 
     t = frames.shape[0]
@@ -43,7 +61,9 @@ def flow_stats(frames: np.ndarray, masks: np.ndarray | None = None, feet: np.nda
     bright = np.full(t, np.nan)
     noise = np.full(t, np.nan)
     shift = np.full((t, 2), np.nan)
+    mid = np.full(t, np.nan)
     prev = None
+    prev2 = None
     scale = 1.0
     for i in range(t):
         g = _grey_small(frames[i])
@@ -73,14 +93,23 @@ def flow_stats(frames: np.ndarray, masks: np.ndarray | None = None, feet: np.nda
             if feet is not None and np.all(np.isfinite(feet[i - 1])):
                 fx, fy = feet[i - 1] * scale
                 box = np.zeros_like(bg)
-                box[max(0, int(fy - 0.15 * h)):int(fy + 0.15 * h), max(0, int(fx - 0.2 * w)):int(fx + 0.2 * w)] = True
-                if (box & bg).sum() > 50:
+                if foot_radius is not None and np.isfinite(foot_radius):
+                    r = max(3.0, foot_radius * scale)
+                    box[max(0, int(fy - 0.3 * r)):max(0, int(fy + 0.6 * r)), max(0, int(fx - r)):max(0, int(fx + r))] = True
+                    enough = 12
+                else:
+                    box[max(0, int(fy - 0.15 * h)):int(fy + 0.15 * h), max(0, int(fx - 0.2 * w)):int(fx + 0.2 * w)] = True
+                    enough = 50
+                if (box & bg).sum() > enough:
                     region = box & bg
             if region.sum() > 20:
                 shift[i] = np.median(flow[region], axis=0) / scale
-        prev = g
+        if prev2 is not None:
+            mid[i - 1] = float(np.mean(np.abs(prev.astype(np.float32) - 0.5 * (prev2.astype(np.float32) + gf))))
+        prev2, prev = prev, g
         yield i / t  # every frame: one flow field can take 0.1 s on a loaded machine
-    return {"warp_residual": resid, "brightness_change": bright, "noise": noise, "bg_shift": shift}
+    return {"warp_residual": resid, "brightness_change": bright, "noise": noise, "bg_shift": shift,
+            "mid_residual": mid}
 
 
 def spectral_peaks(crops: list[np.ndarray]) -> tuple[float | None, str]:
@@ -131,6 +160,8 @@ def pixel_cues(stats: dict, fps: float, crops: list[np.ndarray]) -> dict[str, tu
         d = np.abs(np.diff(ln))
         pf = np.concatenate([[np.nan], d])
         out["noise_instability"] = (float(np.nanmedian(d)) if d.size else None, pf, "" if d.size else "one frame")
+    if "mid_residual" in stats:
+        out["temporal_alternation"] = alternation(stats["mid_residual"])
     val, why = spectral_peaks(crops)
     out["upsampling_peaks"] = (val, None, why)
     return out

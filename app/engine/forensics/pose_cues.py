@@ -39,7 +39,9 @@ POSE_CUES = {
     "lr_asymmetry": "Left/right limb-length asymmetry",
     "foot_sliding": "Foot sliding during ground contact (body heights/s)",
     "swap_rate": "Limb or identity swaps per 10 s",
+    "image_limb_asymmetry": "Left/right limb-length asymmetry in the image (p90 lengths)",
 }
+MIN_STANCE_STEPS = 3
 
 
 @dataclass
@@ -191,7 +193,8 @@ def _landmark_cues(world: np.ndarray, image: np.ndarray, present: np.ndarray, fp
     dev = np.nanmean(np.abs(bl / med - 1.0), axis=1)
     out["bone_length_cv"] = (float(np.nanmedian(cvs)), dev, "")
 
-    # left/right symmetry
+    # left/right symmetry (3D, and in the image where BlazePose's 3D prior cannot regularise)
+    out["image_limb_asymmetry"] = _image_limb_asymmetry(im)
     ratios = np.stack([np.abs(np.log(np.maximum(bl[:, a], 1e-4) / np.maximum(bl[:, b], 1e-4))) for a, b in PAIRS], 1)
     asym = np.nanmean(ratios, axis=1)
     out["lr_asymmetry"] = (float(np.nanmedian(asym)), asym, "")
@@ -237,25 +240,7 @@ def _landmark_cues(world: np.ndarray, image: np.ndarray, present: np.ndarray, fp
 
     # foot-ground contact and sliding (image space, camera motion cancelled)
     bh_px = _image_body_height(im)
-    slide_pf = np.full(t, np.nan)
-    slides = []
-    shift = np.zeros((t, 2)) if bg_shift is None else np.nan_to_num(bg_shift)
-    for ank, toe in ((LAN, LFT), (RAN, RFT)):
-        foot = _fill(0.5 * (im[:, ank] + im[:, toe]))
-        lowest = np.nanmax(np.stack([im[:, LAN, 1], im[:, RAN, 1], im[:, LFT, 1], im[:, RFT, 1]], 1), axis=1)
-        step = np.diff(foot, axis=0) - shift[1:]
-        speed = np.linalg.norm(step, axis=-1) * fps / bh_px
-        vy = np.abs(step[:, 1]) * fps / bh_px
-        contact = (foot[1:, 1] >= lowest[1:] - 0.06 * bh_px) & (vy < 1.0)
-        s = np.where(contact, np.abs(step[:, 0]) * fps / bh_px, np.nan)
-        slides.append(s[contact])
-        slide_pf[1:] = np.fmax(slide_pf[1:], s)
-        del speed
-    allslide = np.concatenate(slides) if slides else np.zeros(0)
-    if allslide.size >= 3:
-        out["foot_sliding"] = (float(np.median(allslide)), slide_pf, "")
-    else:
-        out["foot_sliding"] = (None, None, "no foot-ground contact detected")
+    out["foot_sliding"] = _foot_sliding(im, bh_px, fps, bg_shift)
 
     # sudden limb (left/right) or identity swaps
     events = np.zeros(t)
@@ -288,6 +273,76 @@ def _persistent_length_jumps(bl: np.ndarray, k: int = 3, thresh: float = 0.3, mi
     # one event per change: keep the first frame of each run
     out[1:] = out[1:] * (out[:-1] == 0)
     return out
+
+
+def _foot_sliding(im: np.ndarray, bh_px: float, fps: float, bg_shift: np.ndarray | None
+                  ) -> tuple[float | None, np.ndarray | None, str]:
+    """A planted foot moves in the image exactly like the ground under it. Per stance phase
+    (>= 3 steps in contact: the foot's lower landmark within 3 % of the body's image height
+    of the lowest foot landmark, little vertical motion relative to the ground), the net
+    horizontal image motion of the foot relative to the ground flow around it, as a speed in
+    body heights/s (signed mean over the phase, so landmark noise averages out; the vertical
+    axis is left out because heels rise in the image during a stance); the value is the median
+    over stance phases. Sliding feet, and a subject pasted without parallax (its feet ignore
+    the camera-induced ground motion), raise it."""
+    t = im.shape[0]
+    shift = np.zeros((t, 2)) if bg_shift is None else np.nan_to_num(bg_shift)
+    lowest = np.nanmax(np.stack([im[:, LAN, 1], im[:, RAN, 1], im[:, LFT, 1], im[:, RFT, 1]], 1), axis=1)
+    slide_pf = np.full(t, np.nan)
+    values = []
+    for ank, toe in ((LAN, LFT), (RAN, RFT)):
+        foot = _fill(0.5 * (im[:, ank] + im[:, toe]))
+        low = np.fmax(im[:, ank, 1], im[:, toe, 1])
+        step = np.diff(foot, axis=0) - shift[1:]
+        vy = np.abs(step[:, 1]) * fps / bh_px
+        contact = (low[1:] >= lowest[1:] - 0.03 * bh_px) & (vy < 1.0) & np.isfinite(step).all(1)
+        k = 0
+        while k < len(contact):
+            if not contact[k]:
+                k += 1
+                continue
+            e = k
+            while e < len(contact) and contact[e]:
+                e += 1
+            if e - k >= MIN_STANCE_STEPS:
+                v = float(abs(step[k:e, 0].mean()) * fps / bh_px)
+                values.append(v)
+                slide_pf[k + 1:e + 1] = np.fmax(slide_pf[k + 1:e + 1], v)
+            k = e
+    if not values:
+        return None, None, "no foot-ground contact detected"
+    return float(np.median(values)), slide_pf, ""
+
+
+def _image_limb_asymmetry(im: np.ndarray) -> tuple[float | None, np.ndarray | None, str]:
+    """Image-space limb lengths (upper arm, forearm, thigh, shin) over the torso's image
+    length; a limb's true length shows as its p90 over frames (least foreshortened). Value:
+    mean over the four pairs of |log(p90 left / p90 right)|. Unlike the 3D world landmarks,
+    which BlazePose regularises towards a plausible body, the 2D landmarks follow the pixels."""
+    a = np.array([b[0] for b in BONES])
+    b = np.array([b[1] for b in BONES])
+    ln = np.linalg.norm(im[:, a] - im[:, b], axis=-1)                 # [T, B]
+    torso = 0.5 * (ln[:, 10] + ln[:, 11])
+    rel = ln / np.where(torso > 1.0, torso, np.nan)[:, None]
+    ok = np.isfinite(rel).all(1)
+    if ok.sum() < 5:
+        return None, None, "too few frames with all limbs visible in the image"
+    p90 = np.percentile(rel[ok], 90, axis=0)
+    val = float(np.mean([abs(np.log(p90[i] / p90[j])) for i, j in PAIRS]))
+    pf = np.nanmean(np.stack([np.abs(np.log(rel[:, i] / rel[:, j])) for i, j in PAIRS], 1), axis=1)
+    return val, pf, ""
+
+
+def feet_for_flow(track: "PoseTrack") -> tuple[np.ndarray, float]:
+    """Mean ankle image position per frame (NaN where not visible) and a quarter of the
+    body's image height: where and how wide the pixel stage samples the ground flow."""
+    im = np.where(track.visibility[..., None] >= MIN_VISIBILITY, track.image, np.nan)
+    im = np.where(track.present[:, None, None], im, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        feet = np.nanmean(im[:, [LAN, RAN]], axis=1)
+        radius = 0.25 * _image_body_height(im) if np.isfinite(im).any() else float("nan")
+    return feet, radius
 
 
 def _image_body_height(im: np.ndarray) -> float:

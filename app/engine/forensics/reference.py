@@ -4,8 +4,10 @@ from real motion capture.
 ``models/forensics/reference.json`` (made by ``scripts/build_forensics_reference.py``)
 holds, per cue, the distribution of the cue over real material: percentiles p1/p5/p50/p95/p99
 and the range [lo, hi] = [p5, p95] that counts as "looks real", plus where it came from.
-Body-motion references come from the committed real mocap corpus projected through
-plausible cameras with BlazePose-like landmark noise (:func:`simulate_landmarks`).
+Body-motion references (and the motion-likelihood cue's) come from the committed real
+mocap corpus rendered on the textured Anny body (:mod:`.calib_render`), encoded as H.264 and
+measured through the real BlazePose stage. :func:`simulate_landmarks` (real mocap projected
+through a camera with a BlazePose-like noise model) is kept for fast landmark-level tests.
 """
 from __future__ import annotations
 

@@ -4,8 +4,11 @@ material; cues outside the range raise suspicion, weighted by how physical the c
 * cue suspicion s in [0, 1]: 0 inside [lo, hi]; outside it grows as a half-Gaussian in units
   of the reference's tail width (p99 - p95), so a value at p99 gives about 0.4 and one three
   tail widths beyond p95 about 0.99. ``score`` = 1 - s (1 = looks real).
-* authenticity = 1 - (0.5 * weighted mean suspicion + 0.5 * strongest weighted suspicion),
-  over measured cues only; unmeasured cues never count as evidence either way.
+* authenticity = 1 - (0.5 * weighted mean suspicion + 0.5 * E), E = 1 - prod (1 - s_i)^w_i
+  (weight-tempered noisy-OR of the cues' tail likelihoods), over measured cues only; unmeasured
+  cues never count as evidence either way. E lets an overwhelming cue count fully (the former
+  "strongest weighted suspicion" saturated at the cue's weight); the mean term keeps a single
+  cue from convicting alone (docs/forensics.md, "Scoring").
 * verdict: >= 0.65 likely real, <= 0.35 likely generated, else uncertain; confidence shrinks
   with the share of cue weight that could be measured; below 25 % coverage (or fewer than
   three measured cues) the verdict is always 'uncertain'.
@@ -17,16 +20,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .likelihood import LIKELIHOOD_CUES
 from .pixel_cues import PIXEL_CUES
 from .pose_cues import POSE_CUES
 from .sfm_cues import SFM_CUES
 
-GROUPS = {"body": POSE_CUES, "scene": SFM_CUES, "pixel": PIXEL_CUES}
+GROUPS = {"body": {**POSE_CUES, **LIKELIHOOD_CUES}, "scene": SFM_CUES, "pixel": PIXEL_CUES}
 WEIGHTS = {"bone_length_cv": 1.0, "joint_angle_violations": 0.7, "jerk": 0.8, "motion_hf_ratio": 0.6,
            "lr_asymmetry": 0.8, "foot_sliding": 0.8, "swap_rate": 0.6,
            "registered_share": 0.8, "reprojection_error": 1.0, "epipolar_residual": 1.0, "background_rigidity": 1.0,
            "track_length": 0.5, "camera_path_jerk": 0.6, "focal_consistency": 0.6,
-           "warp_residual": 0.6, "flicker": 0.5, "noise_instability": 0.5, "upsampling_peaks": 0.4}
+           "warp_residual": 0.6, "flicker": 0.5, "noise_instability": 0.5, "upsampling_peaks": 0.4,
+           "image_limb_asymmetry": 0.8, "motion_likelihood": 0.6, "temporal_alternation": 0.6}
 REAL_AT, GENERATED_AT = 0.65, 0.35
 MIN_COVERAGE, MIN_CUES = 0.25, 3
 VERDICTS = ("likely real", "uncertain", "likely generated")
@@ -115,6 +120,22 @@ def reason_text(cue: Cue) -> str:
             f"({_fmt(r.get('lo', float('nan')))}–{_fmt(r.get('hi', float('nan')))}; limit {_fmt(bound)})")
 
 
+AGGREGATION = "mean_evidence"
+
+
+def aggregate(w: np.ndarray, s: np.ndarray, how: str | None = None) -> float:
+    """Authenticity from cue weights and suspicions (see the module notes)."""
+    how = how or AGGREGATION
+    s = np.clip(s, 0.0, 1.0 - 1e-12)
+    mean_s = float((w * s).sum() / w.sum())
+    evidence = float(1.0 - np.exp(np.sum(w * np.log1p(-s))))   # 1 - prod (1 - s_i)^w_i
+    if how == "mean_max":
+        return float(np.clip(1.0 - (0.5 * mean_s + 0.5 * float((w * s).max())), 0.0, 1.0))
+    if how == "product":
+        return float(np.clip(1.0 - evidence, 0.0, 1.0))
+    return float(np.clip(1.0 - (0.5 * mean_s + 0.5 * evidence), 0.0, 1.0))
+
+
 def combine(cues: list[Cue], num_frames: int) -> Verdict:
     """The authenticity score, verdict, reasons and per-frame suspicion timeline."""
     total_w = sum(WEIGHTS.get(c.name, 0.5) for c in cues) or 1.0
@@ -126,9 +147,7 @@ def combine(cues: list[Cue], num_frames: int) -> Verdict:
                        timeline)
     w = np.array([c.weight for c in scored])
     s = np.array([c.suspicion for c in scored])
-    mean_s = float((w * s).sum() / w.sum())
-    max_s = float((w * s).max())
-    auth = float(np.clip(1.0 - (0.5 * mean_s + 0.5 * max_s), 0.0, 1.0))
+    auth = aggregate(w, s)
     if auth >= REAL_AT:
         verdict = "likely real"
     elif auth <= GENERATED_AT:

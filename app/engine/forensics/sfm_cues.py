@@ -275,5 +275,6 @@ def sfm_cues(frames: np.ndarray, person_masks: np.ndarray | None, *, use_colmap:
     else:
         for k in ("camera_path_jerk", "focal_consistency"):
             cues[k] = (None, None, f"only {int(reg.sum())} frames registered")
-    geometry.update(points=col["points"], colors=col["colors"], centres=c)
+    geometry.update(points=col["points"], colors=col["colors"], centres=c,
+                    centre_frames=np.asarray(idx)[reg].tolist())
     return cues, geometry

@@ -67,13 +67,15 @@ def _rays(cam: Camera, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(cam.eye, float), d / np.linalg.norm(d, axis=-1, keepdims=True)
 
 
-def render_room(cam: Camera, w: int, h: int, tex: np.ndarray, warp: float = 0.0, phase: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """RGB [h,w,3] and depth of the room's inside; ``warp`` > 0 makes the texture swim
-    non-rigidly over time (phase) - a background that is not a rigid 3D scene."""
+def render_room(cam: Camera, w: int, h: int, tex: np.ndarray, warp: float = 0.0, phase: float = 0.0,
+                lo: np.ndarray = ROOM_LO, hi: np.ndarray = ROOM_HI, tile: float = 2.5) -> tuple[np.ndarray, np.ndarray]:
+    """RGB [h,w,3] and ray distance of the room's inside (box ``lo``..``hi``); ``warp`` > 0
+    makes the texture swim non-rigidly over time (phase) - a background that is not a rigid
+    3D scene. ``tile``: metres covered by one repeat of the texture."""
     o, d = _rays(cam, w, h)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = (ROOM_LO - o) / d
-        t2 = (ROOM_HI - o) / d
+        t1 = (np.asarray(lo) - o) / d
+        t2 = (np.asarray(hi) - o) / d
     tfar = np.where(np.isfinite(np.maximum(t1, t2)), np.maximum(t1, t2), np.inf)
     axis = np.argmin(tfar, -1)
     t = np.take_along_axis(tfar, axis[..., None], -1)[..., 0]
@@ -83,7 +85,7 @@ def render_room(cam: Camera, w: int, h: int, tex: np.ndarray, warp: float = 0.0,
                                  np.sin(1.9 * p[..., 0] + 0.7 * phase)], -1)
     uv = np.where(axis[..., None] == 0, p[..., [2, 1]], np.where(axis[..., None] == 1, p[..., [0, 2]], p[..., [0, 1]]))
     size = tex.shape[0]
-    ij = (np.floor(uv * size / 2.5).astype(int) + axis[..., None] * 37) % size
+    ij = (np.floor(uv * size / tile).astype(int) + axis[..., None] * 37) % size
     rgb = tex[ij[..., 1], ij[..., 0]]
     shade = np.where(axis == 1, 0.8, np.where(axis == 0, 0.95, 1.0))
     return rgb * shade[..., None], t
