@@ -1,4 +1,4 @@
-"""Motion file subcommands: info, convert, render, prepare-body."""
+"""Motion file subcommands: info, convert (BVH, npz, SMPL npz, glTF), render, prepare-body."""
 from __future__ import annotations
 
 import argparse
@@ -18,11 +18,14 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("convert", help="convert between BVH, our npz and SMPL npz")
+    p = sub.add_parser("convert", help="convert between BVH, our npz, SMPL npz and glTF (.glb/.gltf)")
     p.add_argument("input")
-    p.add_argument("--out", required=True, help="output file (.bvh or .npz)")
+    p.add_argument("output", nargs="?", default=None, help="output file (or --out)")
+    p.add_argument("--out", default=None, help="output file (.bvh, .npz, .glb or .gltf)")
     p.add_argument("--smpl", action="store_true", help="write an SMPL/AMASS-style npz")
     p.add_argument("--fps", type=float, default=None, help="resample to this frame rate")
+    p.add_argument("--no-mesh", action="store_true",
+                   help="glTF: skeleton and animation only (default: with the skinned Anny body when prepared)")
 
     p = sub.add_parser("render", help="render a motion on the 3D body to MP4 or GIF (no display needed)")
     p.add_argument("input")
@@ -56,20 +59,39 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_gltf_file(clip, out: Path, with_mesh: bool = True) -> None:
+    """glTF export for the CLI: with the Anny body mesh when prepared, else skeleton only (noted)."""
+    import sys
+
+    from app.engine.body.gltf_export import export_gltf_task
+
+    result = run_task(export_gltf_task, clip, out, None, "anny" if with_mesh else None)
+    if with_mesh and result.note:
+        print(f"note: {out.name}: {result.note}", file=sys.stderr)
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from app.core.motion_io import load_motion, save_motion
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".bvh", ".npz"):
-        raise InvalidInputError(f"{out.name}: output must end in .bvh or .npz")
-    if args.smpl and out.suffix.lower() != ".npz":
+    if args.output and args.out and args.output != args.out:
+        raise InvalidInputError("give the output file once (positional or --out)")
+    if not (args.output or args.out):
+        raise InvalidInputError("convert needs an output file (positional or --out)")
+    out = Path(args.output or args.out)
+    ext = out.suffix.lower()
+    if ext not in (".bvh", ".npz", ".glb", ".gltf"):
+        raise InvalidInputError(f"{out.name}: output must end in .bvh, .npz, .glb or .gltf")
+    if args.smpl and ext != ".npz":
         raise InvalidInputError(f"{out.name}: --smpl needs an .npz output")
     clip = load_motion(args.input)
     if args.fps is not None:
         if not (0 < args.fps <= 1000):
             raise InvalidInputError(f"--fps must be in (0, 1000], got {args.fps}")
         clip = clip.resample(args.fps)
-    save_motion(clip, out, flavor="smpl" if args.smpl else "studio")
+    if ext in (".glb", ".gltf"):
+        write_gltf_file(clip, out, not args.no_mesh)
+    else:
+        save_motion(clip, out, flavor="smpl" if args.smpl else "studio")
     print(f"wrote {out} ({clip.num_frames} frames at {clip.fps:g} fps)")
     return 0
 

@@ -18,6 +18,7 @@ class StudioActions:
     export_bvh: QAction
     export_npz: QAction
     export_smpl: QAction
+    export_gltf: QAction
     quit: QAction
     play: QAction
     step_back: QAction
@@ -69,6 +70,8 @@ def build_actions(win: QMainWindow) -> StudioActions:
         export_bvh=_action(win, "&BVH…"),
         export_npz=_action(win, "&npz…"),
         export_smpl=_action(win, "&SMPL npz…"),
+        export_gltf=_action(win, "&glTF (GLB) with body…",
+                            tip="Skeleton, animation and the skinned body for Blender, Unity, three.js"),
         quit=_action(win, "&Quit", "Ctrl+Q"),
         play=_action(win, "&Play/Pause", "Space", tip="Play or pause (Space)"),
         step_back=_action(win, "Previous frame", "Left"),
@@ -95,7 +98,7 @@ def build_menus(win: QMainWindow, a: StudioActions, recent_menu: QMenu) -> tuple
     file_menu.addMenu(recent_menu)
     file_menu.addAction(a.save_as)
     export = file_menu.addMenu("&Export")
-    for act in (a.export_video, a.export_bvh, a.export_npz, a.export_smpl):
+    for act in (a.export_video, a.export_bvh, a.export_npz, a.export_smpl, a.export_gltf):
         export.addAction(act)
     file_menu.addSeparator()
     file_menu.addAction(a.quit)

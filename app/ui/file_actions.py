@@ -23,6 +23,7 @@ OPEN_FILTER = "Motion files (*.bvh *.npz);;BVH (*.bvh);;npz (*.npz);;All files (
 SAVE_FILTERS = {"Motion npz (*.npz)": (".npz", None), "BVH (*.bvh)": (".bvh", None),
                 "SMPL/AMASS npz (*.npz)": (".npz", "smpl")}
 VIDEO_FILTERS = {"MP4 video (*.mp4)": ".mp4", "Animated GIF (*.gif)": ".gif"}
+GLTF_FILTERS = {"glTF binary (*.glb)": ".glb", "glTF with embedded buffer (*.gltf)": ".gltf"}
 EXPORT_SIZE = (1280, 720)
 
 
@@ -170,3 +171,36 @@ class FileActions:
             f"Export {path.name}", render_clip_video, clip.copy(), path, **kwargs,
             on_done=lambda p: win.statusBar().showMessage(f"Exported {Path(p).name}", 8000),
             on_error=lambda m: self.show_error(m, "Could not export video"))
+
+    def export_gltf_dialog(self) -> None:
+        clip = self._clip_or_warn()
+        if clip is None:
+            return
+        start = str(Path(self.last_dir) / ((clip.name or "motion") + ".glb"))
+        path, chosen = QFileDialog.getSaveFileName(self.win, "Export glTF", start, ";;".join(GLTF_FILTERS))
+        if path:
+            self.export_gltf(with_suffix(path, GLTF_FILTERS.get(chosen, ".glb")) if not
+                             path.lower().endswith((".glb", ".gltf")) else path)
+
+    def export_gltf(self, path: str | Path):
+        """Skeleton + animation + the shown body (skinned, its current shape) as .glb/.gltf, on the engine.
+
+        Without a body with skin weights (Anny not ready yet, or another body) the file is
+        skeleton-only and the status bar says so.
+        """
+        from app.engine.body.gltf_export import export_gltf_task
+
+        clip = self._clip_or_warn()
+        if clip is None:
+            return None
+        path = Path(path)
+        self.last_dir = str(path.parent)
+        win = self.win
+        body = win.body if getattr(win.body, "name", None) == "anny" else None
+
+        def done(result) -> None:
+            note = f" ({result.note})" if result.note else " with the body mesh"
+            win.statusBar().showMessage(f"Exported {Path(result.path).name}{note}", 12000)
+
+        return win.bridge.run(f"Export {path.name}", export_gltf_task, clip.copy(), path, body,
+                              on_done=done, on_error=lambda m: self.show_error(m, "Could not export glTF"))
