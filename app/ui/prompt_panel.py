@@ -1,5 +1,9 @@
 """Prompt panel (dock): text -> motion with ATOM (or the MDM baseline), samples, history, span regeneration.
 
+With 2-4 samples they play side by side in the main viewport (:mod:`.sample_compare`); clicking a
+body, its number or a sample button makes it the current clip ("Side by side" off: one body and
+small thumbnails).
+
 Generation and span regeneration run as engine jobs through the window's bridge (progress and
 cancel in the jobs panel); the GUI thread only validates input and shows results. Errors are one
 line in the panel and the status bar; the current clip stays. The panel talks to the window
@@ -25,6 +29,7 @@ from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSam
                                             GenerationResult, generate_task, regenerate_span_task,
                                             validate_request)
 
+from .sample_compare import SampleCompare
 from .studio_tasks import LoadedClip
 
 if TYPE_CHECKING:
@@ -153,6 +158,13 @@ class PromptPanel(QDockWidget):
         self.sample_buttons = QButtonGroup(self)
         self.sample_buttons.setExclusive(True)
         self.sample_bar = QHBoxLayout()
+        self.side_by_side = QCheckBox("Side by side")
+        self.side_by_side.setChecked(True)
+        self.side_by_side.setToolTip("Play all samples next to each other in the viewport; click one to pick it")
+        self.side_by_side.setVisible(False)
+        self.side_by_side.toggled.connect(self._side_by_side_toggled)
+        self.compare = SampleCompare(win)
+        win.viewport.laneClicked.connect(self.select_sample)
         self.thumbs: list[SampleThumb] = []
         self.thumb_row = QHBoxLayout()
         self.history_list = QListWidget()
@@ -185,7 +197,11 @@ class PromptPanel(QDockWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
-        layout.addLayout(self.sample_bar)
+        samples_row = QHBoxLayout()
+        samples_row.addLayout(self.sample_bar)
+        samples_row.addStretch(1)
+        samples_row.addWidget(self.side_by_side)
+        layout.addLayout(samples_row)
         layout.addLayout(self.thumb_row)
         layout.addWidget(QLabel("Regenerate a span (shift+drag on the timeline)"))
         layout.addLayout(span_row)
@@ -285,6 +301,7 @@ class PromptPanel(QDockWidget):
         for t in self.thumbs:
             t.deleteLater()
         self.thumbs = []
+        self.side_by_side.setVisible(len(samples) >= 2)
         if len(samples) < 2:
             return
         for i, s in enumerate(samples):
@@ -296,6 +313,7 @@ class PromptPanel(QDockWidget):
             b.clicked.connect(lambda _=False, k=i: self.select_sample(k))
             thumb = SampleThumb(i, s)
             thumb.clicked.connect(self.select_sample)
+            thumb.setVisible(not self.side_by_side.isChecked())  # the viewport shows them all instead
             self.thumbs.append(thumb)
             self.thumb_row.addWidget(thumb)
 
@@ -313,12 +331,19 @@ class PromptPanel(QDockWidget):
         for t in self.thumbs:
             t.selected = t.index == index
             t.update()
-        self.win.set_loaded(LoadedClip(sample.clip, None, sample.joints, sample.contacts), autoplay=True)
+        if self.win.clip is not sample.clip:  # re-selecting the shown sample keeps its mesh and frame
+            self.win.set_loaded(LoadedClip(sample.clip, None, sample.joints, sample.contacts), autoplay=True)
+        self.compare.show(samples, index)
         self.win.atom_strip.set_attention(sample.attention)
         skate = f", foot skate {sample.skate_before:.2f} → {sample.skate_after:.2f}" \
             if self.current.result.request.foot_lock else ""
         self.info_label.setText(f"sample {index + 1}/{len(samples)}: {sample.clip.num_frames} frames{skate}")
         self.resultShown.emit(sample)
+
+    def _side_by_side_toggled(self, on: bool) -> None:
+        for t in self.thumbs:
+            t.setVisible(not on)
+        self.compare.set_enabled(on)
 
     @property
     def current_sample(self) -> GeneratedSample | None:

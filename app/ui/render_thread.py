@@ -31,6 +31,8 @@ class RenderRequest:
     contacts: np.ndarray | None = None  # [4] bool, feet on the ground
     flags: dict[str, bool] = field(default_factory=dict)  # skeleton, grid, shadow, contacts
     serial: int = 0
+    offset: np.ndarray | None = None  # [3] world shift of the body and joints (side-by-side lane)
+    extras: list = field(default_factory=list)  # side-by-side: (vertices [V,3] | None, joints [J,3]) shifted
 
 
 RenderFn = Callable[[RenderRequest], np.ndarray]  # -> uint8 [H, W, 3]

@@ -19,16 +19,59 @@ from .render_thread import RenderRequest
 log = logging.getLogger(__name__)
 
 
+_TILED: dict = {}  # (id(faces), copies) -> (faces, tiled faces): the same array each frame keeps GPU topology
+
+
+def _tiled_faces(faces: np.ndarray, num_vertices: int, copies: int) -> np.ndarray:
+    key = (id(faces), num_vertices, copies)
+    hit = _TILED.get(key)
+    if hit is None or hit[0] is not faces:
+        tiled = np.concatenate([np.asarray(faces) + k * num_vertices for k in range(copies)]).astype(np.int32)
+        _TILED.clear()
+        _TILED[key] = hit = (faces, tiled)
+    return hit[1]
+
+
+def _with_lanes(req: RenderRequest, has_mesh: bool) -> tuple:
+    """Vertices, faces, joints, parents, joint colours and per-body vertex counts with side-by-side
+    lanes merged in (the selected body first)."""
+    verts, joints, parents, faces = req.vertices, req.joints, req.parents, req.faces
+    if req.offset is not None:
+        off = np.asarray(req.offset, dtype=np.float32)
+        verts = None if verts is None else verts + off
+        joints = None if joints is None else joints + off
+    colors, splits = None, ()
+    if not req.extras:
+        return verts, faces, joints, parents, colors, splits
+    if has_mesh:
+        extra_v = [v for v, _ in req.extras if v is not None and len(v) == len(verts)]
+        if extra_v:
+            splits = (len(verts),) * (1 + len(extra_v))
+            verts = np.concatenate([verts] + extra_v)
+            faces = _tiled_faces(req.faces, len(req.vertices), 1 + len(extra_v))
+    if joints is not None and parents is not None and (req.flags.get("skeleton") or not has_mesh):
+        n = len(joints)
+        base = FrameScene(joints=joints).resolved_joint_colors()
+        extra_j = [j for _, j in req.extras if j is not None and len(j) == n]
+        joints = np.concatenate([joints] + extra_j)
+        parents = tuple(p if p < 0 else p + k * n for k in range(1 + len(extra_j)) for p in req.parents)
+        colors = np.tile(base, (1 + len(extra_j), 1))
+    return verts, faces, joints, parents, colors, splits
+
+
 def build_scene(req: RenderRequest) -> FrameScene:
-    """The FrameScene of a request (body, overlays, grid, shadow, contacts)."""
+    """The FrameScene of a request (body, overlays, grid, shadow, contacts; side-by-side lanes merged)."""
     flags = req.flags
     has_mesh = req.vertices is not None and req.faces is not None
     show_skeleton = bool(flags.get("skeleton")) or not has_mesh  # without a mesh, show the skeleton
+    verts, faces, joints, parents, colors, splits = _with_lanes(req, has_mesh)
     return FrameScene(
-        vertices=req.vertices if has_mesh else None,
-        faces=req.faces if has_mesh else None,
-        joints=req.joints if (show_skeleton or flags.get("contacts") or flags.get("shadow")) else None,
-        parents=req.parents,
+        vertices=verts if has_mesh else None,
+        faces=faces if has_mesh else None,
+        joints=joints if (show_skeleton or flags.get("contacts") or flags.get("shadow")) else None,
+        parents=parents,
+        joint_colors=colors,
+        body_splits=splits,
         show_skeleton=show_skeleton,
         show_grid=bool(flags.get("grid", True)),
         show_shadow=bool(flags.get("shadow", True)),
@@ -55,7 +98,14 @@ def _qcolor(rgb: tuple[float, float, float]) -> QColor:
 
 
 def painter_render(req: RenderRequest) -> np.ndarray:
-    """A GL-free picture: ground grid lines, contacts and the skeleton as lines."""
+    """A GL-free picture: ground grid lines, contacts and the skeleton as lines (side-by-side lanes too)."""
+    has_mesh = req.vertices is not None and req.faces is not None
+    verts, _, joints, parents = _with_lanes(req, has_mesh)[:4]
+    if req.extras and not (req.flags.get("skeleton") or not has_mesh):  # skeletons of every lane anyway
+        joints, parents = _with_lanes(RenderRequest(**{**req.__dict__, "flags": {**req.flags, "skeleton": True}}),
+                                      has_mesh)[2:4]
+    req = RenderRequest(**{**req.__dict__, "vertices": verts, "joints": joints, "parents": parents,
+                           "offset": None, "extras": []})
     w, h = req.width, req.height
     img = QImage(w, h, QImage.Format.Format_RGB888)
     img.fill(_qcolor(BACKGROUND))

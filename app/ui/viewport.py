@@ -32,6 +32,7 @@ class Viewport(QWidget):
 
     statsChanged = Signal(str)
     renderFailed = Signal(str)
+    laneClicked = Signal(int)  # side-by-side mode: a click on sample lane k
 
     def __init__(self, factory: RendererFactory | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +61,9 @@ class Viewport(QWidget):
         self._serial = 0
         self._frames_since_adapt = 0
         self._drag: tuple[QPointF, Qt.MouseButton, bool] | None = None
+        self._press: QPointF | None = None
+        self.lanes: list = []  # app.ui.sample_compare.SampleLane, side-by-side samples (>= 2)
+        self.lane_selected = 0
         self._shown_times: list[float] = []
         self.thread = RenderThread(factory or default_renderer_factory)
         self.thread.signals.imageReady.connect(self._image_ready)
@@ -75,6 +79,7 @@ class Viewport(QWidget):
         """A new clip's joints [T, J, 3]; the mesh is cleared until `set_mesh`."""
         self.joints, self.parents, self.contacts = joints, tuple(parents), contacts
         self.vertices, self.preview, self.mesh_joints, self.mesh_contacts = None, None, None, None
+        self.lanes = []  # a new clip leaves side-by-side mode (the prompt panel sets it again)
         self.frame = min(self.frame, len(joints) - 1)
         if reset_camera:
             self.set_preset(self.preset_name)
@@ -94,6 +99,22 @@ class Viewport(QWidget):
         """Vertices of one frame with a new body shape, shown until the next `set_mesh`."""
         self.preview = (int(frame), vertices)
         self.request_render()
+
+    def set_lanes(self, lanes: list, selected: int = 0, reset_camera: bool = True) -> None:
+        """Show 2+ samples side by side (the current clip is lane `selected`); [] for one body."""
+        lanes = list(lanes) if len(lanes) >= 2 else []
+        if lanes and (self.joints is None or len(lanes[selected].joints) != len(self.joints)):
+            lanes = []
+        changed = bool(lanes) != bool(self.lanes) or selected != self.lane_selected
+        self.lanes, self.lane_selected = lanes, int(selected)
+        if reset_camera and changed:
+            self.set_preset(self.preset_name)
+        else:
+            self.request_render()
+
+    def _lanes_active(self) -> bool:
+        return bool(self.lanes) and self.joints is not None and \
+            len(self.lanes[self.lane_selected].joints) == len(self.joints)
 
     def set_frame(self, frame: int) -> None:
         self.frame = int(frame)
@@ -120,7 +141,11 @@ class Viewport(QWidget):
         """front / side / top / follow, framing the whole clip (follow: one frame's extent)."""
         self.preset_name = name
         if self.joints is not None and len(self.joints):
-            pts = self.joints if name == "follow" else self.joints.reshape(-1, 3)
+            joints = self.joints
+            if self._lanes_active():  # frame every lane, the selected one first (follow tracks it)
+                order = [self.lane_selected] + [i for i in range(len(self.lanes)) if i != self.lane_selected]
+                joints = np.concatenate([self.lanes[i].joints + self.lanes[i].offset for i in order], axis=1)
+            pts = joints if name == "follow" else joints.reshape(-1, 3)
             self.orbit = preset(name, pts, aspect=self.aspect())
         self.request_render()
 
@@ -155,11 +180,19 @@ class Viewport(QWidget):
                 verts = self.preview[1]
             if self.mesh_joints is not None and len(self.mesh_joints) == n:
                 joints, contacts = self.mesh_joints, self.mesh_contacts
+        offset, extras = None, []
+        if n and self._lanes_active():
+            sel = self.lanes[self.lane_selected]
+            offset = sel.offset
+            if verts is None and self.faces is not None:  # the window is still posing: use the lane's body
+                verts = sel.frame_vertices(fi, shifted=False)
+            extras = [(lane.frame_vertices(fi), lane.frame_joints(fi)) for i, lane in enumerate(self.lanes)
+                      if i != self.lane_selected]
         return RenderRequest(
             frame=f, width=w, height=h, camera=self.camera_for_frame(f), vertices=verts, faces=self.faces,
             joints=None if not n else joints[fi], parents=self.parents,
             contacts=None if contacts is None or not n else contacts[fi],
-            flags=dict(self.flags), serial=self._serial)
+            flags=dict(self.flags), serial=self._serial, offset=offset, extras=extras)
 
     def request_render(self) -> None:
         if self.isVisible() or self.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen):
@@ -208,9 +241,61 @@ class Viewport(QWidget):
         if self.image is not None:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(QRectF(self.rect()), self.image)
+        if self._lanes_active():
+            self._paint_lane_labels(p)
         if self.banner:
             self._paint_banner(p)
         p.end()
+
+    def lane_label_rects(self) -> list[QRectF]:
+        """Widget rectangles of the sample labels over the heads (side-by-side mode)."""
+        if not self._lanes_active():
+            return []
+        f = int(np.clip(self.shown_frame if self.shown_frame >= 0 else self.frame, 0, len(self.joints) - 1))
+        cam = self.camera_for_frame(f)
+        heads = np.stack([lane.frame_joints(f).max(axis=0) * [0, 1, 0] + lane.frame_joints(f)[0] * [1, 0, 1]
+                          + [0.0, 0.22, 0.0] for lane in self.lanes])
+        uv, _ = cam.project(heads, max(1, self.width()), max(1, self.height()))
+        return [QRectF(u - 15, v - 13, 30, 24) if np.isfinite([u, v]).all() else QRectF()
+                for u, v in uv]
+
+    def lane_at(self, pos: QPointF) -> int | None:
+        """The lane whose body (or label) is under a widget position, if any."""
+        if not self._lanes_active():
+            return None
+        for k, r in enumerate(self.lane_label_rects()):
+            if r.adjusted(-6, -6, 6, 6).contains(pos):
+                return k
+        f = int(np.clip(self.shown_frame if self.shown_frame >= 0 else self.frame, 0, len(self.joints) - 1))
+        cam = self.camera_for_frame(f)
+        best, best_d = None, 1e9
+        for k, lane in enumerate(self.lanes):
+            uv, _ = cam.project(lane.frame_joints(f), max(1, self.width()), max(1, self.height()))
+            uv = uv[np.isfinite(uv).all(axis=1)]
+            if not len(uv):
+                continue
+            lo, hi = uv.min(axis=0) - 25, uv.max(axis=0) + 25
+            if lo[0] <= pos.x() <= hi[0] and lo[1] <= pos.y() <= hi[1]:
+                d = abs(pos.x() - (lo[0] + hi[0]) / 2)
+                if d < best_d:
+                    best, best_d = k, d
+        return best
+
+    def _paint_lane_labels(self, p: QPainter) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = p.font()
+        font.setBold(True)
+        font.setPointSizeF(max(9.0, font.pointSizeF() + 1))
+        p.setFont(font)
+        for k, r in enumerate(self.lane_label_rects()):
+            if r.isEmpty():
+                continue
+            sel = k == self.lane_selected
+            p.setPen(QColor("#ffffff") if sel else Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#e0533d") if sel else QColor(20, 22, 26, 190))
+            p.drawRoundedRect(r, 6, 6)
+            p.setPen(QColor("#ffffff") if sel else QColor("#c8ccd2"))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.lanes[k].label)
 
     def _paint_banner(self, p: QPainter) -> None:
         w = min(self.width() - 40, 460)
@@ -242,6 +327,7 @@ class Viewport(QWidget):
     def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         self._drag = (ev.position(), ev.button(), shift)
+        self._press = ev.position() if ev.button() == Qt.MouseButton.LeftButton and not shift else None
         self.setFocus()
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
@@ -262,6 +348,11 @@ class Viewport(QWidget):
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         self._drag = None
+        press, self._press = self._press, None
+        if press is not None and (ev.position() - press).manhattanLength() < 5:  # a click, not an orbit
+            lane = self.lane_at(ev.position())
+            if lane is not None:
+                self.laneClicked.emit(lane)
 
     def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
         steps = ev.angleDelta().y() / 120.0

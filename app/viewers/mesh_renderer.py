@@ -184,7 +184,7 @@ class MeshRenderer:
         mesh = dyn.mesh if dyn is not None else mesh
         node = self._scene.add(mesh, name=name)
         self._nodes[name] = node
-        self._renderer.draw_order[node] = ORDER[name]
+        self._renderer.draw_order[node] = ORDER[name.rstrip("0123456789")]
         if dyn is not None:
             self._dyn[name] = dyn
         if overlay:
@@ -243,17 +243,26 @@ class MeshRenderer:
 
     def _sync_shadow(self, scene: FrameScene) -> None:
         anchor = scene.ground_anchor()
-        if not self._visible("shadow", scene.show_shadow and anchor is not None):
-            return
-        if "shadow" not in self._nodes:
+        on = scene.show_shadow and anchor is not None
+        pts = np.asarray(scene.vertices if scene.has_body() else scene.joints, np.float32) if on else None
+        groups = [pts]
+        if on and scene.has_body() and len(scene.body_splits) > 1 and sum(scene.body_splits) == len(pts):
+            groups = np.split(pts, np.cumsum(scene.body_splits)[:-1])  # one shadow per body
+        existing = sum(1 for n in self._nodes if n.startswith("shadow"))
+        for k in range(max(len(groups), existing)):
+            name = "shadow" if k == 0 else f"shadow{k}"
+            if self._visible(name, on and k < len(groups)):
+                self._sync_one_shadow(name, scene, groups[k])
+
+    def _sync_one_shadow(self, name: str, scene: FrameScene, pts: np.ndarray) -> None:
+        if name not in self._nodes:
             geom = overlays.shadow_disc()
             material = pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=[0.0, 0.0, 0.0, 1.0], metallicFactor=0.0, roughnessFactor=1.0,
                 alphaMode="BLEND", doubleSided=True)
             prim = pyrender.Primitive(positions=geom.positions, color_0=geom.colors, indices=geom.indices,
                                       material=material)
-            self._add("shadow", None, pyrender.Mesh([prim], name="shadow"), decal=True)
-        pts = np.asarray(scene.vertices if scene.has_body() else scene.joints, np.float32)
+            self._add(name, None, pyrender.Mesh([prim], name=name), decal=True)
         bottom = float(pts[:, 1].min())
         low = pts[pts[:, 1] < bottom + 0.6]  # footprint of the lower body (ignores outstretched arms)
         lo, hi = low.min(axis=0), low.max(axis=0)
@@ -263,7 +272,7 @@ class MeshRenderer:
         sz = 0.5 * (hi[2] - lo[2]) + 0.22 + 0.3 * height
         pose = np.diag([sx, 1.0, sz, 1.0])
         pose[0, 3], pose[1, 3], pose[2, 3] = (lo[0] + hi[0]) / 2, overlays.GROUND_EPS, (lo[2] + hi[2]) / 2
-        node = self._nodes["shadow"]
+        node = self._nodes[name]
         node.mesh.primitives[0].material.baseColorFactor = [0.0, 0.0, 0.0, scene.shadow_opacity * fade]
         self._scene.set_pose(node, pose)
 

@@ -52,6 +52,7 @@ class FrameScene:
     grid_extent: float = 20.0                   # half-size in metres; squares are 1 m
     show_shadow: bool = True
     shadow_opacity: float = 0.45
+    body_splits: tuple[int, ...] = ()           # vertex counts when `vertices` holds several bodies (a shadow each)
     contacts: np.ndarray | None = None          # [4] bool, FOOT_JOINTS order
     contact_color: Color = CONTACT_COLOR
     background: Color = BACKGROUND

@@ -8,6 +8,7 @@ deterministic DDIM (eta = 0) over ``sampling_steps`` (50 by default) evenly spac
 from __future__ import annotations
 
 import math
+from typing import Generator
 
 import numpy as np
 import torch
@@ -78,6 +79,18 @@ class MDM(FeatureNormMixin, nn.Module):
                steps: int | None = None, guidance: float | None = None, lengths: torch.Tensor | None = None
                ) -> tuple[torch.Tensor, None]:
         """DDIM (eta 0) sampling with classifier-free guidance: normalised features [B, T, 263]."""
+        gen = self.sample_steps(text, num_frames, generator, steps, guidance, lengths)
+        while True:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                return stop.value
+
+    def sample_steps(self, text: torch.Tensor, num_frames: int, generator: torch.Generator | None = None,
+                     steps: int | None = None, guidance: float | None = None, lengths: torch.Tensor | None = None
+                     ) -> Generator[float, None, tuple[torch.Tensor, None]]:
+        """:meth:`sample` as a generator: yields the fraction done after every DDIM step (so an
+        engine task can report progress and stop between steps) and returns the features."""
         steps = int(steps or self.cfg.sampling_steps)
         g = self.cfg.guidance if guidance is None else guidance
         b = text.shape[0]
@@ -91,8 +104,10 @@ class MDM(FeatureNormMixin, nn.Module):
         for i, t in enumerate(ts):
             tt = torch.full((both_text.shape[0],), int(t), device=text.device, dtype=torch.long)
             inp = torch.cat([x, x]) if g != 1.0 else x
-            out = self(inp, tt, both_text, both_len)
+            with torch.no_grad():  # per step: grad mode must not stay off in the caller between yields
+                out = self(inp, tt, both_text, both_len)
             x0 = out[:b] + (g - 1.0) * (out[:b] - out[b:]) if g != 1.0 else out
+            yield (i + 1) / len(ts)
             if i == len(ts) - 1:
                 break
             ab, ab_prev = self.alphas_cumprod[int(t)], self.alphas_cumprod[int(ts[i + 1])]

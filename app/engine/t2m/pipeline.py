@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import zlib
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Generator, Sequence
 
 import numpy as np
 import torch
@@ -140,23 +140,40 @@ class TextToMotionPipeline:
         return cls(build_model(cfg), norm, **kw)
 
     # --- low level ---------------------------------------------------
-    @torch.no_grad()
     def sample_features(self, text: str, num_frames: int, seed: int, num_samples: int = 1
                         ) -> tuple[np.ndarray, np.ndarray | None]:
         """Denormalised features [N, T, 263] and attention [N, T, K] (or None) for one text."""
-        emb = torch.as_tensor(self.text_encoder([text]), dtype=torch.float32, device=self.device)
+        return _drain(self.sample_features_steps(text, num_frames, seed, num_samples))
+
+    def sample_features_steps(self, text: str, num_frames: int, seed: int, num_samples: int = 1
+                              ) -> Generator[float, None, tuple[np.ndarray, np.ndarray | None]]:
+        """:meth:`sample_features` as a generator yielding the fraction done (per DDIM step for
+        the diffusion baseline; once for ATOM's single decoder pass)."""
+        with torch.no_grad():
+            emb = torch.as_tensor(self.text_encoder([text]), dtype=torch.float32, device=self.device)
         emb = emb.expand(num_samples, -1)
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
-        feats, att = self.model.sample(emb, int(num_frames), generator=gen)
+        if hasattr(self.model, "sample_steps"):
+            feats, att = yield from self.model.sample_steps(emb, int(num_frames), generator=gen)
+        else:
+            with torch.no_grad():
+                feats, att = self.model.sample(emb, int(num_frames), generator=gen)
+            yield 1.0
         feats = self.normalizer.denormalize(feats.float().cpu().numpy())
         return feats, None if att is None else att.float().cpu().numpy()
 
     def _piece_clips(self, text: str, num_frames: int, seed: int, n: int) -> tuple[list[list[MotionClip]], list]:
         """Per sample, the pieces (<= one model window each) of one span, and their attention."""
+        return _drain(self._piece_clips_steps(text, num_frames, seed, n))
+
+    def _piece_clips_steps(self, text: str, num_frames: int, seed: int, n: int
+                           ) -> Generator[float, None, tuple[list[list[MotionClip]], list]]:
         pieces = [[] for _ in range(n)]
         atts: list[list[np.ndarray]] = [[] for _ in range(n)]
-        for k, frames in enumerate(S.chunk_frames(num_frames, self.cfg.max_frames)):
-            feats, att = self.sample_features(text, frames, _seed(seed, k), n)
+        chunks = S.chunk_frames(num_frames, self.cfg.max_frames)
+        for k, frames in enumerate(chunks):
+            gen = self.sample_features_steps(text, frames, _seed(seed, k), n)
+            feats, att = yield from _scaled(gen, k / len(chunks), (k + 1) / len(chunks))
             for i in range(n):
                 pieces[i].append(features_to_clip(feats[i], self.fps))
                 if att is not None:
@@ -168,6 +185,14 @@ class TextToMotionPipeline:
                  foot_lock: bool = True, spans: Sequence[tuple[str, float]] | None = None,
                  blend_s: float = 0.5) -> T2MOutput:
         """MotionClips for a prompt (or explicit spans); deterministic for a seed."""
+        return _drain(self.generate_steps(text, seconds, seed, num_samples, foot_lock, spans, blend_s))
+
+    def generate_steps(self, text: str | None = None, seconds: float | None = None, seed: int = 0,
+                       num_samples: int = 1, foot_lock: bool = True,
+                       spans: Sequence[tuple[str, float]] | None = None, blend_s: float = 0.5
+                       ) -> Generator[float, None, T2MOutput]:
+        """:meth:`generate` as a generator yielding the fraction of model work done (per DDIM
+        step for the baseline), so an engine task reports progress and can stop between steps."""
         if not 1 <= int(num_samples) <= MAX_SAMPLES:
             raise InvalidInputError(f"samples must be between 1 and {MAX_SAMPLES}, got {num_samples}")
         plan = plan_spans(text, seconds, spans)
@@ -175,8 +200,13 @@ class TextToMotionPipeline:
         all_pieces: list[list[MotionClip]] = [[] for _ in range(n)]
         all_texts: list[list[str]] = [[] for _ in range(n)]
         all_att: list[list[np.ndarray]] = [[] for _ in range(n)]
-        for j, ((t, _), frames) in enumerate(zip(plan, S.span_frames([sec for _, sec in plan], self.fps))):
-            pieces, atts = self._piece_clips(t, frames, _seed(seed, 1000 + j), n)
+        span_frames = S.span_frames([sec for _, sec in plan], self.fps)
+        total = sum(span_frames) or 1
+        done = 0
+        for j, ((t, _), frames) in enumerate(zip(plan, span_frames)):
+            gen = self._piece_clips_steps(t, frames, _seed(seed, 1000 + j), n)
+            pieces, atts = yield from _scaled(gen, done / total, (done + frames) / total)
+            done += frames
             for i in range(n):
                 all_pieces[i] += pieces[i]
                 all_texts[i] += [t] * len(pieces[i])
@@ -221,6 +251,25 @@ class TextToMotionPipeline:
         if foot_lock:
             out, _ = apply_foot_lock(out, frames=(f0, f1))
         return out, (np.concatenate(atts[0]) if atts[0] else None)
+
+
+def _drain(gen: Generator) -> object:
+    """Run a progress generator to the end and return its value."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _scaled(gen: Generator, lo: float, hi: float) -> Generator[float, None, object]:
+    """Re-yield a progress generator's fractions mapped into [lo, hi]; return its value."""
+    while True:
+        try:
+            f = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield lo + (hi - lo) * float(f)
 
 
 def _to_ground(clip: MotionClip) -> MotionClip:

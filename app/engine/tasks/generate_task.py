@@ -1,7 +1,8 @@
 """Engine tasks for text-to-motion in the studio: generate samples, regenerate a span.
 
 Both are generator tasks (see :mod:`app.engine.jobs`): they yield progress between steps
-(model load, generation, joints per sample), so a cancel takes effect at the next step.
+(model load, every model step of the generation (each DDIM step for the diffusion baseline),
+joints per sample), so a cancel takes effect at the next step.
 Pipelines are loaded once per model name and cached; tests inject their own with
 :func:`register_pipeline`. Results carry precomputed world joints and foot contacts so the
 GUI thread only displays them.
@@ -114,9 +115,20 @@ def generate_task(req: GenerationRequest) -> Generator[Any, None, GenerationResu
     t0 = time.perf_counter()
     yield Progress(0.02, f"loading {MODELS[req.model]}")
     pipe = get_pipeline(req.model)
-    yield Progress(0.15, f"generating {req.num_samples} sample(s)")
-    out = pipe.generate(req.text, req.seconds, seed=int(req.seed), num_samples=int(req.num_samples),
-                        foot_lock=bool(req.foot_lock))
+    message = f"generating {req.num_samples} sample(s)"
+    yield Progress(0.15, message)
+    kwargs = dict(seed=int(req.seed), num_samples=int(req.num_samples), foot_lock=bool(req.foot_lock))
+    if hasattr(pipe, "generate_steps"):  # progress (and cancellation) between model steps
+        gen = pipe.generate_steps(req.text, req.seconds, **kwargs)
+        while True:
+            try:
+                fraction = next(gen)
+            except StopIteration as stop:
+                out = stop.value
+                break
+            yield Progress(0.15 + 0.55 * float(fraction), message)
+    else:
+        out = pipe.generate(req.text, req.seconds, **kwargs)
     result = GenerationResult(req, spans=list(out.spans))
     n = len(out)
     for i, clip in enumerate(out):
