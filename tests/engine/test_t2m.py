@@ -10,7 +10,7 @@ import torch
 
 from app.core.errors import InvalidInputError
 from app.engine.repr.normalizer import Normalizer
-from app.engine.t2m.atom_model import ATOM, mask_ratio
+from app.engine.t2m.atom_model import ATOM, atom_usage_gap, mask_ratio
 from app.engine.t2m.config import AtomConfig, MDMConfig, TrainConfig
 from app.engine.t2m.data import T2MDataset
 from app.engine.t2m.foot_lock import foot_lock, foot_skate_ratio
@@ -51,6 +51,28 @@ def test_atom_shapes_and_attention_sum_to_one():
     assert torch.allclose(maps[0].sum(-1), torch.ones(4, 24), atol=1e-5)
     out, att = model.sample(batch["text"], 30, torch.Generator().manual_seed(1))
     assert out.shape == (4, 30, 263) and att.shape == (4, 30, 16)
+
+
+def test_atom_usage_gap_is_zero_when_spread_and_log_k_when_collapsed():
+    valid = torch.ones(2, 8, dtype=torch.bool)
+    one_hot = torch.nn.functional.one_hot(torch.arange(16).view(2, 8), 16).float()
+    assert float(atom_usage_gap(one_hot, valid)) == pytest.approx(0.0, abs=1e-5)  # sparse per frame, all used
+    collapsed = torch.nn.functional.one_hot(torch.zeros(2, 8, dtype=torch.long), 16).float()
+    assert float(atom_usage_gap(collapsed, valid)) == pytest.approx(np.log(16), abs=1e-4)
+    valid[1] = False  # padded frames do not count
+    half = torch.cat([one_hot[:1], collapsed[1:]])
+    assert float(atom_usage_gap(half, valid)) == pytest.approx(np.log(16) - np.log(8), abs=1e-4)
+
+
+def test_kl_is_summed_over_latent_dims_by_default():
+    model = ATOM(AtomConfig(**TINY_ATOM))
+    batch = tiny_batch()
+    torch.manual_seed(0)
+    _, logs_sum = model.loss(batch, 0.0, torch.Generator().manual_seed(0))
+    model.cfg.kl_reduction = "mean"
+    _, logs_mean = model.loss(batch, 0.0, torch.Generator().manual_seed(0))
+    assert logs_sum["kl"] == pytest.approx(logs_mean["kl"] * model.cfg.d_model, rel=1e-4)
+    assert 0.0 <= logs_sum["usage"] <= np.log(model.cfg.codebook_size) + 1e-5
 
 
 def test_mask_curriculum_schedule():

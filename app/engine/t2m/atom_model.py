@@ -10,7 +10,9 @@ cross-attends to the codebook (K x d, the memory; K/V projected once and broadca
 head returns the 263-dim HumanML3D features.  The attention maps [B, T, K] are returned.
 Losses: masked L2 on (normalised) features, joint positions recovered from the denormalised
 features, KL to N(0, I), attention sparsity (- mean over frames of max over the codebook),
-codebook orthogonality ||C^ C^T - I||_F on row-normalised C.
+codebook orthogonality ||C^ C^T - I||_F on row-normalised C, and (our addition) atom usage: the
+entropy gap of the batch's mean attention, which keeps the sparsity term from collapsing every
+frame onto the same one or two atoms.
 Curriculum masked motion modelling: the share of masked input frames follows
 :func:`mask_ratio` and the whole sequence is reconstructed.
 """
@@ -124,14 +126,18 @@ class ATOM(FeatureNormMixin, nn.Module):
             jp = humanml3d_torch.features_to_joints(self.denormalize(pred.float()))
             jg = humanml3d_torch.features_to_joints(self.denormalize(x.float()))
             joint = masked_mse(jp, jg, valid)
-        kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean()
+        kl_per_dim = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+        # "sum": nats per sample (the usual VAE KL); "mean" divides by d and lets z carry ~100 nats,
+        # which leaves z ~ N(0, I) at sampling far from every posterior and the text ignored
+        kl = kl_per_dim.sum(-1).mean() if cfg.kl_reduction == "sum" else kl_per_dim.mean()
         sparse = torch.stack([-masked_mean(a.max(dim=-1).values[..., None], valid) for a in maps]).mean()
+        usage = torch.stack([atom_usage_gap(a, valid) for a in maps]).mean()
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl + cfg.w_sparse * sparse
-                 + cfg.w_ortho * ortho)
-        logs = {"loss": float(total.detach()), "rec": float(rec.detach()), "joint": float(joint.detach()), "kl": float(kl.detach()),
-                "sparse": float(sparse.detach()), "ortho": float(ortho.detach()), "mask": ratio}
+                 + cfg.w_ortho * ortho + cfg.w_usage * usage)
+        parts = {"loss": total, "rec": rec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage, "ortho": ortho}
+        logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs
 
     # --- inference ---------------------------------------------------
@@ -148,3 +154,16 @@ class ATOM(FeatureNormMixin, nn.Module):
             lengths = torch.full((b,), num_frames, device=text.device, dtype=torch.long)
         feats, maps = self.decode(z, text, lengths, num_frames)
         return feats, maps[-1]
+
+
+def atom_usage_gap(att: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """log K minus the entropy of the batch's mean attention over atoms (att [B, T, K], valid [B, T]).
+
+    0 when the batch uses every atom equally; log K when every frame attends the same atom.  With the
+    per-frame sparsity term this asks for few atoms per frame but different atoms across frames: without
+    it the sparsity term alone collapses the codebook onto one or two atoms.
+    """
+    m = valid.to(att.dtype)[..., None]
+    p = (att * m).sum((0, 1)) / m.sum().clamp(min=1.0)
+    entropy = -(p * torch.log(p.clamp(min=1e-9))).sum()
+    return math.log(att.shape[-1]) - entropy

@@ -28,12 +28,14 @@ class AtomConfig:
     dropout: float = 0.0
     max_frames: int = MODEL_MAX_FRAMES
     fps: float = FPS
-    # losses (ATOM: 1e-2 each for KL, sparsity and orthogonality)
+    # losses (the ATOM paper: 1e-2 each for KL, sparsity and orthogonality; retuned here, see models/atom/README.md)
     w_rec: float = 1.0
     w_joint: float = 0.1            # joint MSE in m^2 over global 10 s paths: scaled to match w_rec
-    w_kl: float = 1e-2
-    w_sparse: float = 1e-2
+    w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
+    kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
+    w_sparse: float = 0.05          # per-frame max attention; 1e-2 could not lift attention off uniform with w_usage
     w_ortho: float = 1e-2
+    w_usage: float = 0.01           # spread of atoms over the batch (see atom_model.atom_usage_gap)
     # curriculum masked motion modelling
     mask_max: float = 0.5
     mask_schedule: str = "linear"   # constant | linear | square | exponential

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[3]
 CACHE_DIR = ROOT / ".cache" / "t2m"
 CORPUS_FILE = ROOT / "data" / "corpus" / "corpus.npz"
+CLIP_SIGMA = 8.0  # normalised features are clipped here (a few real windows have 100+ sigma root-velocity spikes)
 
 
 @dataclass
@@ -138,6 +139,6 @@ class T2MDataset:
         text = np.empty((len(idx), self.text_emb[0].shape[-1]), np.float32)
         for k, i in enumerate(idx):
             f = self.features[i]
-            x[k, :len(f)] = normalizer.normalize(f) if normalizer is not None else f
+            x[k, :len(f)] = np.clip(normalizer.normalize(f), -CLIP_SIGMA, CLIP_SIGMA) if normalizer is not None else f
             text[k] = self.text_emb[i][int(rng.integers(len(self.text_emb[i])))]
         return {"x": x, "lengths": lengths, "text": text, "index": idx}
