@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from .tab_worker import TabWorker, make_request, qimage_to_array, ensure_body_texture
 
 log = logging.getLogger(__name__)
-VIEW = 160
+VIEW = 160  # cell size before the tab has been laid out
+MIN_VIEW, MAX_VIEW = 96, 384  # cells follow the tab's size within these bounds
 
 
 @dataclass
@@ -31,6 +33,7 @@ class ViewsSpec:
     size: int
     avatar: Any = None
     body: Any = None
+    cols: int | None = None
 
 
 def views_renderer_factory():
@@ -57,7 +60,7 @@ def views_renderer_factory():
         spec: ViewsSpec = req.spec
         imgs = (render_views(spec.avatar, req.vertices, spec.cameras, spec.size) if spec.avatar is not None
                 else mesh_views(req, spec))
-        return tile_views(imgs)
+        return tile_views(imgs, spec.cols)
 
     def close() -> None:
         if state["renderer"] is not None:
@@ -93,6 +96,8 @@ class TabMultiview(QWidget):
         self.status = QLabel("")
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # the pixmap must not drive the layout (cells follow the label's size, not the other way round)
+        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         bar = QHBoxLayout()
         for w in (QLabel("Views"), self.views, self.mode, QLabel("Show"), self.source_box, self.fit_button):
             bar.addWidget(w)
@@ -139,10 +144,25 @@ class TabMultiview(QWidget):
             return
         i = min(max(self.frame, 0), len(verts) - 1)
         cams = self._cameras(verts if isinstance(verts, np.ndarray) else np.asarray(verts))
-        size = VIEW if len(cams) > 1 else 2 * VIEW
+        size, cols = self._cell_layout(len(cams))
         splats = self.source_box.currentText() == "Splats" and self.avatar is not None
-        spec = ViewsSpec(cams, size, self.avatar if splats else None, getattr(self.source, "body", None))
+        spec = ViewsSpec(cams, size, self.avatar if splats else None, getattr(self.source, "body", None), cols)
         self._worker.submit(make_request(i, spec, np.asarray(verts[i]), faces, size))
+
+    def _cell_layout(self, n: int) -> tuple[int, int | None]:
+        """Cell size and columns that fill the image area (multiples of 16 px, bounded)."""
+        from app.engine.tasks.multiview import fit_grid
+
+        w, h = self.image.width(), self.image.height()
+        if w < MIN_VIEW or h < MIN_VIEW:  # not laid out yet
+            return (VIEW if n > 1 else 2 * VIEW), None
+        _, cols, cell = fit_grid(n, w, h)
+        return int(min(max(cell // 16 * 16, MIN_VIEW), MAX_VIEW if n > 1 else 2 * MAX_VIEW)), cols
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self.isVisible():
+            self.refresh()  # the worker keeps only the newest request, so a drag-resize stays cheap
 
     def _image_ready(self, image, request) -> None:
         self.last_image = qimage_to_array(image)

@@ -85,20 +85,40 @@ def test_multiview_tab_grid_orbit_and_splats_off_the_gui_thread(qtbot):
     src = _source()
     tab = TabMultiview(src)
     qtbot.addWidget(tab)
+    tab.resize(900, 420)
     tab.show()
     tab.views.setValue(4)
     qtbot.waitUntil(lambda: tab.last_image is not None, timeout=10000)
     assert _timed(lambda: tab.set_frame(1)) < 0.02  # request only: the views render on the worker
-    qtbot.waitUntil(lambda: tab.shown_frame == 1, timeout=5000)
-    assert tab.last_image.shape == (2 * 160, 2 * 160, 3) and tab.last_image.max() > 0
+    qtbot.waitUntil(lambda: tab._worker.idle() and tab.shown_frame == 1, timeout=5000)
+    area_w, area_h = tab.image.width(), tab.image.height()
+    h, w = tab.last_image.shape[:2]
+    assert w > h and h <= area_h and w <= area_w  # a wide area gets a wide grid (1 x 4), inside the label
+    assert w // 4 == h and h % 16 == 0 and (w > 0.6 * area_w or h > 0.6 * area_h) and tab.last_image.max() > 0
+    tab.resize(500, 700)  # a tall area: the cells follow the new size
+    qtbot.waitUntil(lambda: tab._worker.idle() and tab.last_image.shape[0] >= tab.last_image.shape[1], timeout=5000)
+    tab.resize(700, 420)
     tab.mode.setCurrentText("Orbit")
-    qtbot.waitUntil(lambda: tab._worker.idle() and tab.last_image.shape == (320, 320, 3), timeout=5000)
+    qtbot.waitUntil(lambda: tab._worker.idle() and tab.last_image.shape[0] == tab.last_image.shape[1]
+                    and tab.last_image.shape[0] > 200, timeout=5000)
+    tab.resize(900, 420)
     tab.mode.setCurrentText("Grid")
     avatar = GaussianAvatar.from_mesh(src.vertices[0], src.faces, np.full((8, 3), 0.8, np.float32), 3000)
     tab.set_avatar(avatar, {"held_out_views_train_frames": {"psnr": 30.0}})
     assert tab.source_box.currentText() == "Splats" and "PSNR 30.0" in tab.status.text()
     for frame in (2, 3, 0, 1):  # scrubbing while the splats render never blocks; only the newest is drawn
         assert _timed(lambda: tab.set_frame(frame)) < 0.02
-    qtbot.waitUntil(lambda: tab._worker.idle() and tab.shown_frame == 1, timeout=10000)
-    assert tab.last_image.shape == (320, 320, 3) and tab.last_image.max() > 100
+    grid = lambda: tab.last_image.shape[1] == 4 * tab.last_image.shape[0]  # noqa: E731 - the 1 x 4 grid again
+    qtbot.waitUntil(lambda: tab._worker.idle() and tab.shown_frame == 1 and grid(), timeout=10000)
+    assert tab.last_image.max() > 100
     tab.shutdown()
+
+
+def test_fit_grid_uses_the_area():
+    from app.engine.tasks.multiview import fit_grid, tile_views
+
+    assert fit_grid(8, 1000, 600) == (2, 4, 250)  # wide: 2 x 4 beats 3 x 3 (200 px)
+    assert fit_grid(8, 600, 1000) == (4, 2, 250)
+    assert fit_grid(1, 300, 200) == (1, 1, 200)
+    tiles = tile_views([np.full((10, 10, 3), i, np.uint8) for i in range(5)], cols=4)
+    assert tiles.shape == (20, 40, 3) and tiles[15, 5, 0] == 4 and tiles[15, 15].max() == 0

@@ -51,9 +51,20 @@ def grid_shape(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def tile_views(images: list[np.ndarray]) -> np.ndarray:
-    """Images [H, W, 3] -> one grid image (rows x cols, black padding)."""
-    rows, cols = grid_shape(len(images))
+def fit_grid(n: int, width: int, height: int) -> tuple[int, int, int]:
+    """(rows, cols, cell px) of square cells for n views that use a width x height area best."""
+    best = (1, n, 0)
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        cell = min(width // cols, height // rows)
+        if cell > best[2]:
+            best = (rows, cols, cell)
+    return best
+
+
+def tile_views(images: list[np.ndarray], cols: int | None = None) -> np.ndarray:
+    """Images [H, W, 3] -> one grid image (rows x cols, black padding; cols defaults to a square grid)."""
+    rows, cols = grid_shape(len(images)) if cols is None else (math.ceil(len(images) / cols), cols)
     h, w = images[0].shape[:2]
     out = np.zeros((rows * h, cols * w, 3), np.uint8)
     for i, img in enumerate(images):
