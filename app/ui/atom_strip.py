@@ -1,7 +1,8 @@
 """AtomStrip: a compact heat strip of the per-frame codebook attention [T, K] under the timeline.
 
 Rows are the `top_n` atoms with the most attention over the clip (most used on top), columns
-are frames; brightness is attention weight. The strip uses the timeline strip's margins, so
+are frames; brightness is attention weight relative to the row's peak (at least a quarter of
+the strongest atom's peak), so the moments each atom is used stand out; the tooltip gives the weights. The strip uses the timeline strip's margins, so
 its columns line up with the ruler, and draws the current-frame marker like the timeline.
 """
 from __future__ import annotations
@@ -62,7 +63,10 @@ class AtomStrip(QWidget):
         n = min(self.top_n, att.shape[1])
         self.atoms = np.argsort(-att.sum(axis=0), kind="stable")[:n]
         rows = att[:, self.atoms].T  # [n, T]
-        scale = float(rows.max()) or 1.0
+        # each row on its own peak (so when a secondary atom switches on is visible), but never on less than
+        # a quarter of the strongest atom's peak (so a faint, flat atom is not blown up to full brightness)
+        peak = float(rows.max()) or 1.0
+        scale = np.maximum(rows.max(axis=1, keepdims=True), 0.25 * peak)
         rgb = np.ascontiguousarray(heat_colors(np.sqrt(rows / scale)))  # sqrt: show weak atoms too
         self._rgb = rgb
         h, w = rgb.shape[:2]

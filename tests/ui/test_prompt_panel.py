@@ -177,3 +177,20 @@ def test_cancel_generation(qtbot, win, tiny_pipe):
     gate.set()
     qtbot.waitUntil(lambda: panel.generate_button.isEnabled(), timeout=10000)
     assert job.state.value == "cancelled" and panel.history == []
+
+
+def test_atom_strip_rows_follow_their_own_peak(qtbot):
+    from app.ui.atom_strip import AtomStrip
+
+    strip = AtomStrip()
+    qtbot.addWidget(strip)
+    att = np.full((20, 8), 0.01, np.float32)
+    att[:, 0] = 0.9  # dominant everywhere
+    att[10:, 1] = 0.4  # a secondary atom that switches on at frame 10
+    att[:, 2] = 0.05  # faint and flat
+    strip.set_attention(att)
+    rgb = strip._rgb.astype(int)  # rows: atoms 0, 1, 2 ...
+    assert list(strip.atoms[:3]) == [0, 1, 2]
+    assert rgb[1, 15].sum() > rgb[0, 15].sum() * 0.95  # the secondary atom's peak is as bright as the top row
+    assert rgb[1, 5].sum() < rgb[1, 15].sum() / 2  # ... and dark before it switches on
+    assert rgb[2, 5].sum() < rgb[1, 15].sum() * 0.75  # the faint atom is not blown up to full brightness
