@@ -42,6 +42,9 @@ def test_strong_outliers_lower_the_score():
     assert bad.authenticity < good.authenticity
     assert np.nanmean(bad.timeline) > np.nanmean(good.timeline)
     assert any("above the range" in r for r in bad.reasons)
+    assert good.reasons == ["All 4 measured cues lie within the ranges of real material."]
+    slight = verdict([0.5, 0.5, 0.5, 1.05])  # a little above one range: no reason of its own, but not "all within"
+    assert slight.verdict == "likely real" and "1 of 4 are slightly outside" in slight.reasons[0]
 
 
 @pytest.fixture(scope="module")

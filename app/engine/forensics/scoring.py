@@ -163,7 +163,10 @@ def combine(cues: list[Cue], num_frames: int) -> Verdict:
         confidence = min(confidence, 0.2)
         reasons.append(f"Only {len(scored)} cues ({coverage:.0%} of the evidence) could be measured.")
     if not reasons:
-        reasons = [f"All {len(scored)} measured cues lie within the ranges of real material."]
+        near = [c.label for c in scored if c.suspicion > 0]
+        reasons = ([f"All {len(scored)} measured cues lie within the ranges of real material."] if not near else
+                   [f"No measured cue is far outside the ranges of real material; {len(near)} of {len(scored)} "
+                    f"are slightly outside: {'; '.join(near[:3])}{' …' if len(near) > 3 else ''}."])
     return Verdict(auth, verdict, confidence, float(coverage), reasons, timeline)
 
 
