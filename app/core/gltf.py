@@ -12,7 +12,8 @@ What a file holds (numpy + json + struct only):
   joints do not follow a rigid SMPL-22 chain exactly);
 * optionally a skinned mesh (:class:`SkinnedMesh`: bind-pose vertices in the same world
   placement as the rest skeleton, 4 joint influences per vertex) with a skin whose
-  inverse bind matrices are the inverse rest joint transforms.
+  inverse bind matrices are the inverse rest joint transforms, and optionally UVs with an
+  embedded PNG base-colour texture.
 
 Units are metres, Y up, the body faces +Z: the same as glTF's own convention.
 """
@@ -39,6 +40,7 @@ _FLOAT, _UBYTE, _USHORT, _UINT = 5126, 5121, 5123, 5125
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 _TYPES = {1: "SCALAR", 2: "VEC2", 3: "VEC3", 4: "VEC4", 16: "MAT4"}
 _GLB_MAGIC, _JSON_CHUNK, _BIN_CHUNK = 0x46546C67, 0x4E4F534A, 0x004E4942
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass
@@ -51,6 +53,8 @@ class SkinnedMesh:
     joint_weights: np.ndarray     # [V, 4] float, rows sum to 1
     name: str = "body"
     color: tuple[float, float, float, float] = (0.80, 0.66, 0.58, 1.0)
+    uv: np.ndarray | None = None  # [V, 2] texture coordinates, origin bottom-left (the studio's convention)
+    texture_png: bytes | None = None  # base-colour texture (PNG bytes) sampled through `uv`
 
     def __post_init__(self) -> None:
         self.vertices = np.asarray(self.vertices, dtype=np.float32).reshape(-1, 3)
@@ -63,6 +67,12 @@ class SkinnedMesh:
         if self.faces.size and (self.faces.min() < 0 or self.faces.max() >= n):
             raise ValueError("mesh faces index missing vertices")
         self.joint_weights = (w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        if self.uv is not None:
+            self.uv = np.asarray(self.uv, dtype=np.float32).reshape(-1, 2)
+            if len(self.uv) != n:
+                raise ValueError("mesh uv and vertices disagree in length")
+        if self.texture_png is not None and (self.uv is None or not self.texture_png.startswith(PNG_SIGNATURE)):
+            raise ValueError("a mesh texture needs uv coordinates and PNG bytes")
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -95,17 +105,21 @@ class _Builder:
         self.views: list[dict] = []
         self.accessors: list[dict] = []
 
+    def add_bytes(self, raw: bytes, target: int | None = None) -> int:
+        """A buffer view over `raw` (4-byte aligned); returns the view's index."""
+        while len(self.blob) % 4:
+            self.blob.append(0)
+        view = {"buffer": 0, "byteOffset": len(self.blob), "byteLength": len(raw)}
+        if target is not None:
+            view["target"] = target
+        self.blob.extend(raw)
+        self.views.append(view)
+        return len(self.views) - 1
+
     def add(self, data: np.ndarray, component: int, target: int | None = None, minmax: bool = False) -> int:
         data = np.ascontiguousarray(data)
         width = 1 if data.ndim == 1 else int(np.prod(data.shape[1:]))
-        while len(self.blob) % 4:
-            self.blob.append(0)
-        view = {"buffer": 0, "byteOffset": len(self.blob), "byteLength": data.nbytes}
-        if target is not None:
-            view["target"] = target
-        self.blob.extend(data.tobytes())
-        self.views.append(view)
-        acc = {"bufferView": len(self.views) - 1, "componentType": component, "count": int(data.shape[0]),
+        acc = {"bufferView": self.add_bytes(data.tobytes(), target), "componentType": component, "count": int(data.shape[0]),
                "type": _TYPES[width]}
         if minmax:
             flat = data.reshape(len(data), -1)
@@ -193,8 +207,17 @@ def _add_mesh(doc: dict, b: _Builder, skeleton: Skeleton, mesh: SkinnedMesh, roo
     small = nv < 65536
     indices = b.add(mesh.faces.reshape(-1).astype(np.uint16 if small else np.uint32),
                     _USHORT if small else _UINT, _ELEMENT_ARRAY_BUFFER)
-    doc["materials"] = [{"name": f"{mesh.name}_skin", "pbrMetallicRoughness": {
-        "baseColorFactor": [float(c) for c in mesh.color], "metallicFactor": 0.0, "roughnessFactor": 0.8}}]
+    pbr: dict = {"baseColorFactor": [float(c) for c in mesh.color], "metallicFactor": 0.0, "roughnessFactor": 0.8}
+    if mesh.uv is not None:  # glTF's UV origin is top-left
+        attributes["TEXCOORD_0"] = b.add(np.stack([mesh.uv[:, 0], 1.0 - mesh.uv[:, 1]], 1), _FLOAT, _ARRAY_BUFFER)
+    if mesh.texture_png is not None:
+        doc["images"] = [{"name": f"{mesh.name}_albedo", "mimeType": "image/png",
+                          "bufferView": b.add_bytes(mesh.texture_png)}]
+        doc["samplers"] = [{"magFilter": 9729, "minFilter": 9987, "wrapS": 33071, "wrapT": 33071}]
+        doc["textures"] = [{"source": 0, "sampler": 0}]
+        pbr["baseColorTexture"] = {"index": 0, "texCoord": 0}
+        pbr["baseColorFactor"] = [1.0, 1.0, 1.0, 1.0]
+    doc["materials"] = [{"name": f"{mesh.name}_skin", "pbrMetallicRoughness": pbr}]
     doc["meshes"] = [{"name": mesh.name, "primitives": [
         {"attributes": attributes, "indices": indices, "material": 0, "mode": 4}]}]
     doc["skins"] = [{"name": "skeleton", "joints": list(range(skeleton.num_joints)),

@@ -90,6 +90,36 @@ def test_skinned_mesh_matches_numpy_lbs_and_trimesh_loads_it(tmp_path):
     assert len(geoms) == 1 and len(geoms[0].vertices) == len(mesh.vertices) and len(geoms[0].faces) == 12 * 22
 
 
+def test_textured_mesh_embeds_png_and_flips_v(tmp_path):
+    import io
+
+    from PIL import Image
+
+    clip = _clip(5)
+    box = _box_mesh(clip)
+    uv = np.random.default_rng(0).random((len(box.vertices), 2)).astype(np.float32)
+    img = np.zeros((8, 16, 3), np.uint8)
+    img[:, :8] = (200, 30, 30)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    mesh = SkinnedMesh(box.vertices, box.faces, box.joint_indices, box.joint_weights, uv=uv, texture_png=buf.getvalue())
+    g = Gltf(write_gltf(clip, tmp_path / "tex.gltf", mesh=mesh))
+    prim = g.doc["meshes"][0]["primitives"][0]
+    assert np.allclose(g.accessor(prim["attributes"]["TEXCOORD_0"]), np.stack([uv[:, 0], 1 - uv[:, 1]], 1))
+    pbr = g.doc["materials"][0]["pbrMetallicRoughness"]
+    image = g.doc["images"][g.doc["textures"][pbr["baseColorTexture"]["index"]]["source"]]
+    view = g.doc["bufferViews"][image["bufferView"]]
+    png = g.blob[view["byteOffset"]:view["byteOffset"] + view["byteLength"]]
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), img) and pbr["baseColorFactor"] == [1.0] * 4
+    trimesh = pytest.importorskip("trimesh")
+    geom = list(trimesh.load(str(tmp_path / "tex.gltf")).geometry.values())[0]
+    assert geom.visual.kind == "texture" and np.allclose(geom.visual.uv, uv, atol=1e-6)  # trimesh flips v back
+    with pytest.raises(ValueError):
+        SkinnedMesh(box.vertices, box.faces, box.joint_indices, box.joint_weights, texture_png=buf.getvalue())
+    with pytest.raises(ValueError):
+        SkinnedMesh(box.vertices, box.faces, box.joint_indices, box.joint_weights, uv=uv, texture_png=b"not a png")
+
+
 def test_trimesh_reads_skeleton_only_glb(tmp_path):
     trimesh = pytest.importorskip("trimesh")
     path = write_gltf(_clip(), tmp_path / "s.glb")

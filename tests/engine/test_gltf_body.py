@@ -56,10 +56,11 @@ def test_skinned_body_matches_studio_pose(tmp_path, body):
     g = Gltf(result.path)
     frames = [0, 11, 37, 59]
     verts, joints = body.pose_with_joints(clip, frames)
-    assert len(g.accessor(g.doc["meshes"][0]["primitives"][0]["attributes"]["POSITION"])) == body.num_vertices
+    seam = body.uv().vertex_index  # the textured mesh is split at UV seams
+    assert len(g.accessor(g.doc["meshes"][0]["primitives"][0]["attributes"]["POSITION"])) == len(seam)
     for i, f in enumerate(frames):
         assert np.abs(g.joint_positions(f / clip.fps) - joints[i]).max() < 1e-4
-        d = np.linalg.norm(g.skinned_vertices(f / clip.fps) - verts[i], axis=1)
+        d = np.linalg.norm(g.skinned_vertices(f / clip.fps) - verts[i][seam], axis=1)
         assert d.mean() < 0.002 and np.percentile(d, 99) < 0.015 and d.max() < 0.03, (f, d.mean(), d.max())
     # the bind pose is the rest pose: skinning at the rest pose gives the T-pose mesh back
     rest = MotionClip(30.0, np.zeros((1, 3)), np.zeros((1, 22, 3)))
@@ -67,6 +68,40 @@ def test_skinned_body_matches_studio_pose(tmp_path, body):
     g = Gltf(tmp_path / "rest.glb")
     bind = g.accessor(g.doc["meshes"][0]["primitives"][0]["attributes"]["POSITION"])
     assert np.abs(g.skinned_vertices(0.0) - bind).max() < 1e-4
+
+
+@pytest.mark.anny
+def test_body_texture_is_embedded_and_mapped_like_the_studio(tmp_path, body):
+    import io
+
+    from PIL import Image
+
+    from app.engine.avatar.appearance import body_texture
+    from app.viewers.textured import sample_texture
+
+    g = Gltf(export_gltf(walk_clip(4), tmp_path / "tex.glb", body).path)
+    prim = g.doc["meshes"][0]["primitives"][0]
+    pbr = g.doc["materials"][prim["material"]]["pbrMetallicRoughness"]
+    image = g.doc["images"][g.doc["textures"][pbr["baseColorTexture"]["index"]]["source"]]
+    view = g.doc["bufferViews"][image["bufferView"]]
+    png = g.blob[view["byteOffset"]:view["byteOffset"] + view["byteLength"]]
+    tex = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    studio = body_texture(body, size=tex.shape[0])
+    assert image["mimeType"] == "image/png" and np.array_equal(tex, studio.texture)
+    uv = g.accessor(prim["attributes"]["TEXCOORD_0"])  # glTF: origin top-left
+    assert uv.shape == (len(studio.uv), 2) and 0.0 <= uv.min() and uv.max() <= 1.0
+    ours = np.stack([uv[:, 0], 1.0 - uv[:, 1]], 1)
+    assert np.allclose(sample_texture(tex, ours), sample_texture(studio.texture, studio.uv), atol=1e-6)
+    faces = g.accessor(prim["indices"]).reshape(-1, 3)
+    assert np.array_equal(faces, studio.uv_faces)
+
+
+@pytest.mark.anny
+def test_untextured_mesh_when_asked(body):
+    from app.engine.body.gltf_export import body_skinned_mesh
+
+    mesh = body_skinned_mesh(body, textured=False)
+    assert mesh.uv is None and mesh.texture_png is None and len(mesh.vertices) == body.num_vertices
 
 
 @pytest.mark.anny

@@ -14,7 +14,9 @@ for partly driven bones (f < 1: lower spine, neck), whose weight is split f to t
 and 1 - f to the joint's parent (blending the two transforms approximates the partial
 rotation). Per vertex the 4 largest joint weights are kept and renormalised.
 
-Without a body (or with a body that has no skin weights) the export is skeleton-only.
+With the body's UV layout the mesh is split at UV seams and carries the studio's default
+albedo (skin and clothing) as an embedded PNG, so Blender/three.js show the body as the 2.5D tab
+does. Without a body (or with a body that has no skin weights) the export is skeleton-only.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from app.engine.jobs import Progress
 log = logging.getLogger(__name__)
 
 MAX_INFLUENCES = 4
+TEXTURE_SIZE = 1024  # px, the embedded albedo (about 1 MB of PNG)
 NO_MESH_NOTE = "skeleton only: the body model is not loaded (run `main.py prepare-body` once to include the mesh)"
 
 
@@ -74,12 +77,46 @@ def top_influences(dense: np.ndarray, k: int = MAX_INFLUENCES) -> tuple[np.ndarr
     return order, w
 
 
-def body_skinned_mesh(body: Any, split_partial: bool = True) -> SkinnedMesh:
-    """The body's T-pose mesh with SMPL-22 skin weights (AnnyBody only)."""
+def body_skinned_mesh(body: Any, split_partial: bool = True, textured: bool = True) -> SkinnedMesh:
+    """The body's T-pose mesh with SMPL-22 skin weights (AnnyBody only).
+
+    textured: with the body's UV layout, the mesh is split at the UV seams (vertex_index) and carries
+    the studio's default albedo (skin and clothing, as in the 2.5D tab) as a PNG; without a UV layout
+    it stays an untextured, skin-coloured mesh.
+    """
     if not hasattr(body, "model") or not hasattr(body.model, "vertex_bone_weights"):
         raise ValueError(f"the {getattr(body, 'name', 'body')} body has no skin weights to export")
     idx, w = top_influences(joint_weights(body, split_partial))
-    return SkinnedMesh(body.rest_vertices(), body.faces, idx, w, name=getattr(body, "name", "body"))
+    name = getattr(body, "name", "body")
+    rest = body.rest_vertices()
+    tex = _body_texture(body) if textured else None
+    if tex is None:
+        return SkinnedMesh(rest, body.faces, idx, w, name=name)
+    vi = np.asarray(tex.vertex_index, np.int64)
+    return SkinnedMesh(np.asarray(rest)[vi], tex.uv_faces, idx[vi], w[vi], name=name, uv=tex.uv,
+                       texture_png=png_bytes(tex.texture))
+
+
+def _body_texture(body: Any, size: int = TEXTURE_SIZE) -> Any:
+    """The body's default albedo texture, or None (no UV layout or no texture source)."""
+    from app.engine.avatar.appearance import body_texture
+
+    try:
+        return body_texture(body, size=size)
+    except Exception as exc:  # noqa: BLE001 - an untextured mesh is still a useful export
+        log.info("glTF: exporting the body without a texture (%s)", exc)
+        return None
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """PNG encoding of an RGB uint8 image [H, W, 3]."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)).save(out, format="PNG", optimize=False)
+    return out.getvalue()
 
 
 def export_gltf(clip: MotionClip, path: str | Path, body: Any = None) -> GltfExport:
