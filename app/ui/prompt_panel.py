@@ -16,9 +16,8 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
                                QPushButton, QSpinBox, QStyle, QToolButton, QVBoxLayout, QWidget)
@@ -29,7 +28,9 @@ from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSam
                                             GenerationResult, generate_task, regenerate_span_task,
                                             validate_request)
 
+from .prompt_history import SavedPrompts, request_label
 from .sample_compare import SampleCompare
+from .sample_thumb import SampleThumb
 from .studio_tasks import LoadedClip
 
 if TYPE_CHECKING:
@@ -57,45 +58,6 @@ class HistoryEntry:
     label: str
     result: GenerationResult
     selected: int = 0
-
-
-class SampleThumb(QWidget):
-    """A tiny side view of one sample: poses at a few frames, overlaid; click selects it."""
-
-    clicked = Signal(int)
-
-    def __init__(self, index: int, sample: GeneratedSample, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.index, self.sample, self.selected = index, sample, False
-        self.setFixedSize(QSize(64, 64))
-        self.setToolTip(f"sample {index + 1}")
-
-    def mousePressEvent(self, ev) -> None:  # noqa: N802
-        self.clicked.emit(self.index)
-
-    def paintEvent(self, ev) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), QColor("#23252a"))
-        j = self.sample.joints
-        parents = self.sample.clip.skeleton.parents
-        xy = j[..., [0, 1]]  # front view: x right, y up
-        lo, hi = xy.reshape(-1, 2).min(0), xy.reshape(-1, 2).max(0)
-        s = 56.0 / max(float((hi - lo).max()), 1e-6)
-        frames = np.linspace(0, len(j) - 1, 4).astype(int)
-        for k, f in enumerate(frames):
-            c = QColor.fromHsvF(0.08 + 0.15 * k / max(1, len(frames) - 1), 0.8, 1.0)
-            c.setAlphaF(0.4 + 0.6 * k / max(1, len(frames) - 1))
-            p.setPen(QPen(c, 1.4))
-            for i, par in enumerate(parents):
-                if par >= 0:
-                    a, b = xy[f, i], xy[f, par]
-                    p.drawLine(QPointF(4 + (a[0] - lo[0]) * s, 60 - (a[1] - lo[1]) * s),
-                               QPointF(4 + (b[0] - lo[0]) * s, 60 - (b[1] - lo[1]) * s))
-        p.setPen(QPen(QColor("#ff5252") if self.selected else QColor("#555"), 2))
-        p.drawRect(self.rect().adjusted(1, 1, -1, -1))
-        p.drawText(4, 14, str(self.index + 1))
-        p.end()
 
 
 class PromptPanel(QDockWidget):
@@ -168,7 +130,9 @@ class PromptPanel(QDockWidget):
         self.thumbs: list[SampleThumb] = []
         self.thumb_row = QHBoxLayout()
         self.history_list = QListWidget()
-        self.history_list.itemClicked.connect(lambda item: self.show_history(self.history_list.row(item)))
+        self.history_list.itemClicked.connect(lambda item: self._history_clicked(self.history_list.row(item)))
+        self.saved = SavedPrompts(win.recent.settings)
+        self.saved_requests: list[GenerationRequest] = []  # rows after the live history: earlier sessions
 
         self.span_from, self.span_to = QSpinBox(), QSpinBox()
         for box in (self.span_from, self.span_to):
@@ -210,6 +174,7 @@ class PromptPanel(QDockWidget):
         layout.addWidget(QLabel("History"))
         layout.addWidget(self.history_list, 1)
         self.setWidget(body)
+        self._show_saved()
 
         for seq in ("Ctrl+Return", "Ctrl+Enter"):
             sc = QShortcut(QKeySequence(seq), win)
@@ -272,8 +237,8 @@ class PromptPanel(QDockWidget):
     def _generated(self, result: GenerationResult) -> None:
         self._busy(False)
         r = result.request
-        label = f"{r.text.strip()[:50]}  · {MODELS[r.model]} · seed {r.seed} · {r.seconds:g}s · x{len(result.samples)}"
-        self.add_history(HistoryEntry(label, result))
+        self.add_history(HistoryEntry(request_label(r, len(result.samples)), result))
+        self.saved.add(r)
         self.win.statusBar().showMessage(f"generated {len(result.samples)} sample(s) in {result.seconds_taken:.2f} s",
                                          8000)
 
@@ -282,8 +247,37 @@ class PromptPanel(QDockWidget):
         self.history_list.insertItem(0, QListWidgetItem(entry.label))
         while len(self.history) > MAX_HISTORY:
             self.history.pop()
-            self.history_list.takeItem(self.history_list.count() - 1)
+            self.history_list.takeItem(len(self.history))  # the last live row (saved rows follow it)
         self.show_history(0)
+
+    def _show_saved(self) -> None:
+        """List the generations of earlier sessions (greyed, after this session's); a click regenerates one."""
+        self.saved_requests = self.saved.load()
+        for req in self.saved_requests:
+            item = QListWidgetItem("↻ " + request_label(req))
+            item.setForeground(QColor("#8a8a8a"))
+            item.setToolTip("From an earlier session: click to generate it again (same seed, same motion)")
+            self.history_list.addItem(item)
+
+    def _history_clicked(self, row: int) -> None:
+        if row < len(self.history):
+            self.show_history(row)
+        else:
+            self.regenerate_saved(row - len(self.history))
+
+    def regenerate_saved(self, k: int) -> Job | None:
+        """Put saved request `k` back in the form and generate it (it then joins the live history)."""
+        if not 0 <= k < len(self.saved_requests) or (self.job is not None and not self.job.state.finished):
+            return None
+        req = self.saved_requests.pop(k)
+        self.history_list.takeItem(len(self.history) + k)
+        self.text.setPlainText(req.text)
+        self.seconds.setValue(req.seconds)
+        self.seed.setValue(req.seed)
+        self.samples.setValue(req.num_samples)
+        self.model.setCurrentIndex(max(0, self.model.findData(req.model)))
+        self.foot_lock.setChecked(req.foot_lock)
+        return self.generate()
 
     def show_history(self, row: int) -> None:
         """Load a past generation (kept in memory) and rebuild the sample selector."""

@@ -194,3 +194,40 @@ def test_atom_strip_rows_follow_their_own_peak(qtbot):
     assert rgb[1, 15].sum() > rgb[0, 15].sum() * 0.95  # the secondary atom's peak is as bright as the top row
     assert rgb[1, 5].sum() < rgb[1, 15].sum() / 2  # ... and dark before it switches on
     assert rgb[2, 5].sum() < rgb[1, 15].sum() * 0.75  # the faint atom is not blown up to full brightness
+
+
+def test_history_survives_a_restart_and_regenerates_the_same_motion(qtbot, engine, settings, tiny_pipe):
+    from ui_fakes import make_window
+
+    gt.register_pipeline("atom", tiny_pipe)
+    try:
+        first = make_window(qtbot, engine, settings)
+        original = _generate(qtbot, first.prompt_panel, "a person waves", 2.0, seed=7)
+        _generate(qtbot, first.prompt_panel, "a person jumps", 1.5, seed=3)
+        first.close()
+        settings.setValue("prompt/history_junk", "x")  # unrelated keys do not matter
+        second = make_window(qtbot, engine, settings)
+        panel = second.prompt_panel
+        assert not panel.history and panel.history_list.count() == 2
+        assert panel.history_list.item(0).text().startswith("↻ a person jumps")  # most recent first
+        item = panel.history_list.item(1)
+        qtbot.mouseClick(panel.history_list.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.history_list.visualItemRect(item).center())
+        qtbot.waitUntil(lambda: len(panel.history) == 1, timeout=20000)
+        assert panel.seed.value() == 7 and panel.text.toPlainText() == "a person waves"
+        assert np.array_equal(panel.current_sample.clip.joints(), original.clip.joints())  # same seed, same motion
+        assert panel.history_list.count() == 2 and panel.history_list.item(1).text().startswith("↻ a person jumps")
+        second.close()
+    finally:
+        gt.register_pipeline("atom", None)
+
+
+def test_damaged_saved_history_is_ignored(qtbot, settings):
+    from app.ui.prompt_history import SavedPrompts
+
+    settings.setValue("prompt/history", "{not json")
+    assert SavedPrompts(settings).load() == []
+    settings.setValue("prompt/history", '[{"text": "ok", "seed": 1}, {"bogus": 1}, 5, {"text": " ", "seed": 2},'
+                      ' {"text": "x", "model": "nope"}]')
+    reqs = SavedPrompts(settings).load()
+    assert [(r.text, r.seed) for r in reqs] == [("ok", 1)]
