@@ -3,29 +3,22 @@ from __future__ import annotations
 
 import threading
 import time
-import zlib
 
 import numpy as np
 import pytest
 
 from app.engine.jobs import Engine, JobState
-from app.engine.repr.normalizer import Normalizer
-from app.engine.t2m.pipeline import TextToMotionPipeline
 from app.engine.tasks import generate_task as gt
+
+from t2m_fakes import tiny_pipeline
 
 # many DDIM steps of a tiny denoiser: each step takes milliseconds, the whole sampling seconds
 SLOW_MDM = dict(model_type="mdm", d_model=32, layers=2, heads=2, ff=64, sampling_steps=1000)
 
 
-def fake_encoder(texts: list[str]) -> np.ndarray:
-    out = np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=384) for t in texts])
-    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
-
-
 @pytest.fixture(scope="module")
 def mdm_pipe():
-    norm = Normalizer(np.r_[0.0, 0.0, 0.02, 0.9, np.zeros(259)], np.full(263, 0.02))
-    pipe = TextToMotionPipeline.from_config(SLOW_MDM, norm, device="cpu", text_encoder=fake_encoder)
+    pipe = tiny_pipeline(SLOW_MDM)
     gt.register_pipeline("mdm", pipe)
     yield pipe
     gt.register_pipeline("mdm", None)

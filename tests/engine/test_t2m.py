@@ -1,7 +1,6 @@
 """Text-to-motion: ATOM / MDM models, training loop, pipeline, spans, foot locking (tiny random models)."""
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +8,6 @@ import pytest
 import torch
 
 from app.core.errors import InvalidInputError
-from app.engine.repr.normalizer import Normalizer
 from app.engine.t2m.atom_model import ATOM, atom_usage_gap, mask_ratio
 from app.engine.t2m.config import AtomConfig, MDMConfig, TrainConfig
 from app.engine.t2m.data import T2MDataset
@@ -19,20 +17,8 @@ from app.engine.t2m.pipeline import MODELS_DIR, TextToMotionPipeline
 from app.engine.t2m.spans import split_prompt
 from app.engine.t2m.train import export_model, train
 
-TINY_ATOM = dict(model_type="atom", d_model=32, enc_layers=1, dec_layers=1, heads=2, ff=64, codebook_size=16)
-TINY_MDM = dict(model_type="mdm", d_model=32, layers=1, heads=2, ff=64, sampling_steps=4)
-
-
-def fake_encoder(texts: list[str]) -> np.ndarray:
-    """Deterministic stand-in for MiniLM: a unit vector seeded by the text."""
-    out = np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=384) for t in texts])
-    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
-
-
-def tiny_pipe(kind: dict = TINY_ATOM) -> TextToMotionPipeline:
-    # small std keeps the random model's root motion plausible
-    norm = Normalizer(np.r_[0.0, 0.0, 0.02, 0.9, np.zeros(259)], np.full(263, 0.02))
-    return TextToMotionPipeline.from_config(kind, norm, device="cpu", text_encoder=fake_encoder)
+from t2m_fakes import TINY_ATOM, TINY_MDM, fake_encoder
+from t2m_fakes import tiny_pipeline as tiny_pipe
 
 
 def tiny_batch(b: int = 4, t: int = 24) -> dict[str, torch.Tensor]:

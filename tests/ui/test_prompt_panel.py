@@ -4,30 +4,19 @@ Uses a tiny random-weight ATOM pipeline with a fake text encoder (as tests/engin
 """
 from __future__ import annotations
 
-import zlib
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.engine.repr.normalizer import Normalizer
-from app.engine.t2m.pipeline import TextToMotionPipeline
 from app.engine.tasks import generate_task as gt
 
+from t2m_fakes import tiny_pipeline
 from ui_fakes import make_window
-
-TINY_ATOM = dict(model_type="atom", d_model=32, enc_layers=1, dec_layers=1, heads=2, ff=64, codebook_size=16)
-
-
-def fake_encoder(texts: list[str]) -> np.ndarray:
-    out = np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=384) for t in texts])
-    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
-
 
 @pytest.fixture(scope="module")
 def tiny_pipe():
-    norm = Normalizer(np.r_[0.0, 0.0, 0.02, 0.9, np.zeros(259)], np.full(263, 0.02))
-    return TextToMotionPipeline.from_config(TINY_ATOM, norm, device="cpu", text_encoder=fake_encoder)
+    return tiny_pipeline()
 
 
 @pytest.fixture
