@@ -234,7 +234,11 @@ def run_task(task: TaskFunction, *args: Any, on_progress: Callable[[Progress], N
 
     Errors propagate as exceptions (unlike jobs), so command-line tools can map them to exit codes.
     """
-    gen = task(*args, **kwargs)
+    return drain(task(*args, **kwargs), on_progress)
+
+
+def drain(gen: Iterator[Any], on_progress: Callable[[Progress], None] | None = None) -> Any:
+    """Run an already created task generator to its end on this thread and return its value."""
     while True:
         try:
             item = next(gen)

@@ -14,6 +14,7 @@ import pytest
 from app.engine.forensics import video_io
 from app.engine.forensics.pipeline import run_inspection
 from app.engine.forensics.video_io import ANALYSIS_MAX_SIDE, MAX_ANALYSIS_SECONDS, probe_video, sample_frames
+from app.engine.jobs import drain
 
 
 def _ffmpeg(out: Path, *args: str) -> Path:
@@ -24,21 +25,13 @@ def _ffmpeg(out: Path, *args: str) -> Path:
     return out
 
 
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 def test_4k_input_is_downscaled_and_analysed(tmp_path):
     path = _ffmpeg(tmp_path / "uhd.mp4", "-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=30", "-frames:v", "2")
     rep = run_inspection(path, reference={}, use_colmap=False, with_pose=False, keep_frames=True)
     assert (rep.video.width, rep.video.height) == (3840, 2160)
     assert rep.complete and rep.num_frames == 2
     assert rep.frames.shape[1:] == (270, ANALYSIS_MAX_SIDE, 3)  # streamed down to the analysis size
-    sample = _drain(sample_frames(probe_video(path)))
+    sample = drain(sample_frames(probe_video(path)))
     assert sample.crops and sample.crops[0].shape == (256, 256)  # native-resolution crops for the spectrum cue
     assert sample.scale == pytest.approx(ANALYSIS_MAX_SIDE / 3840)
 
@@ -80,7 +73,7 @@ def test_sampling_streams_with_a_stride_and_a_bounded_frame_count(tmp_path, monk
             yield item
 
     monkeypatch.setattr(video_io, "iter_frames", spy)
-    sample = _drain(sample_frames(probe_video(path), max_frames=10, max_seconds=2.0))
+    sample = drain(sample_frames(probe_video(path), max_frames=10, max_seconds=2.0))
     assert sample.num_frames == 10
     assert list(sample.indices) == list(range(0, 60, 6))  # stride 6 over the first 2 s (60 frames)
     assert max(seen) < 60  # never decoded past the analysis window

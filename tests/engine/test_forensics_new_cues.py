@@ -11,23 +11,7 @@ from app.engine.forensics import pixel_cues, synth
 from app.engine.forensics import pose_cues as pc
 from app.engine.forensics.reference import SMPL_TO_BLAZE, simulate_landmarks
 from app.viewers.camera import Camera
-
-
-@pytest.fixture(scope="module")
-def walk() -> np.ndarray:
-    from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
-    if not DEFAULT_PATH.is_file():
-        pytest.skip("real mocap corpus not built")
-    w = next(w for w in load_real_corpus() if "walk" in w.texts[0] and w.clip.num_frames >= 80)
-    return w.clip.joints()[:80]
-
-
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+from app.engine.jobs import drain
 
 
 def test_bone_drift_raises_image_limb_asymmetry(walk):
@@ -74,7 +58,7 @@ def test_frame_interpolation_raises_temporal_alternation(walk):
     frames, masks = synth.render_video(j, synth.SceneSpec(width=96, height=72), cams=synth.camera_path(16, j, move=1.0))
 
     def cue(fr):
-        stats = _drain(pixel_cues.flow_stats(fr, (masks * 255).astype(np.uint8)))
+        stats = drain(pixel_cues.flow_stats(fr, (masks * 255).astype(np.uint8)))
         return pixel_cues.pixel_cues(stats, 20.0, [])["temporal_alternation"][0]
 
     base, interp = cue(frames), cue(synth.interpolate_frames(frames))

@@ -2,20 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from app.engine.forensics import pose_cues as pc
 from app.engine.forensics import synth
 from app.engine.forensics.reference import simulate_landmarks
-
-
-@pytest.fixture(scope="module")
-def walk() -> np.ndarray:
-    from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
-    if not DEFAULT_PATH.is_file():
-        pytest.skip("real mocap corpus not built")
-    w = next(w for w in load_real_corpus() if "walk" in w.texts[0] and w.clip.num_frames >= 80)
-    return w.clip.joints()[:80]
 
 
 def _cues(joints: np.ndarray, seed: int = 0, **kw) -> dict:

@@ -6,16 +6,9 @@ import numpy as np
 import pytest
 
 from app.engine.forensics import pixel_cues, pose_cues, sfm_cues, synth
+from app.engine.jobs import drain
 
 W, H, T = 240, 180, 30
-
-
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +26,11 @@ def real(joints):
 
 
 def _sfm(frames, masks, colmap=True):
-    return _drain(sfm_cues.sfm_cues(frames, (masks * 255).astype(np.uint8), use_colmap=colmap))[0]
+    return drain(sfm_cues.sfm_cues(frames, (masks * 255).astype(np.uint8), use_colmap=colmap))[0]
 
 
 def _pix(frames, masks):
-    stats = _drain(pixel_cues.flow_stats(frames, (masks * 255).astype(np.uint8)))
+    stats = drain(pixel_cues.flow_stats(frames, (masks * 255).astype(np.uint8)))
     return {k: v[0] for k, v in pixel_cues.pixel_cues(stats, 20.0, [f.mean(-1).astype(np.uint8) for f in frames[::4]]).items()}
 
 
@@ -93,11 +86,11 @@ def test_upsampled_frames_show_spectral_peaks(real):
 def test_pasted_subject_slides_its_feet(joints, real):
     """A person pasted in without parallax does not move with the ground: foot sliding rises."""
     def sliding(frames, masks):
-        track = _drain(pose_cues.track_pose(frames))
+        track = drain(pose_cues.track_pose(frames))
         assert track.present_share > 0.8
         im = np.where(track.visibility[..., None] >= 0.5, track.image, np.nan)
         feet = np.nanmean(im[:, [pose_cues.LAN, pose_cues.RAN]], axis=1)
-        stats = _drain(pixel_cues.flow_stats(frames, track.masks, feet))
+        stats = drain(pixel_cues.flow_stats(frames, track.masks, feet))
         return pose_cues.pose_cues(track, 20.0, stats["bg_shift"])["foot_sliding"][0]
 
     cams = synth.camera_path(T, joints, move=2.0)

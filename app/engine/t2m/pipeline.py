@@ -23,6 +23,7 @@ import torch
 
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
+from app.engine.jobs import drain
 from app.engine.repr.humanml3d import features_to_clip
 from app.engine.repr.normalizer import Normalizer
 
@@ -143,7 +144,7 @@ class TextToMotionPipeline:
     def sample_features(self, text: str, num_frames: int, seed: int, num_samples: int = 1
                         ) -> tuple[np.ndarray, np.ndarray | None]:
         """Denormalised features [N, T, 263] and attention [N, T, K] (or None) for one text."""
-        return _drain(self.sample_features_steps(text, num_frames, seed, num_samples))
+        return drain(self.sample_features_steps(text, num_frames, seed, num_samples))
 
     def sample_features_steps(self, text: str, num_frames: int, seed: int, num_samples: int = 1
                               ) -> Generator[float, None, tuple[np.ndarray, np.ndarray | None]]:
@@ -164,7 +165,7 @@ class TextToMotionPipeline:
 
     def _piece_clips(self, text: str, num_frames: int, seed: int, n: int) -> tuple[list[list[MotionClip]], list]:
         """Per sample, the pieces (<= one model window each) of one span, and their attention."""
-        return _drain(self._piece_clips_steps(text, num_frames, seed, n))
+        return drain(self._piece_clips_steps(text, num_frames, seed, n))
 
     def _piece_clips_steps(self, text: str, num_frames: int, seed: int, n: int
                            ) -> Generator[float, None, tuple[list[list[MotionClip]], list]]:
@@ -185,7 +186,7 @@ class TextToMotionPipeline:
                  foot_lock: bool = True, spans: Sequence[tuple[str, float]] | None = None,
                  blend_s: float = 0.5) -> T2MOutput:
         """MotionClips for a prompt (or explicit spans); deterministic for a seed."""
-        return _drain(self.generate_steps(text, seconds, seed, num_samples, foot_lock, spans, blend_s))
+        return drain(self.generate_steps(text, seconds, seed, num_samples, foot_lock, spans, blend_s))
 
     def generate_steps(self, text: str | None = None, seconds: float | None = None, seed: int = 0,
                        num_samples: int = 1, foot_lock: bool = True,
@@ -251,15 +252,6 @@ class TextToMotionPipeline:
         if foot_lock:
             out, _ = apply_foot_lock(out, frames=(f0, f1))
         return out, (np.concatenate(atts[0]) if atts[0] else None)
-
-
-def _drain(gen: Generator) -> object:
-    """Run a progress generator to the end and return its value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def _scaled(gen: Generator, lo: float, hi: float) -> Generator[float, None, object]:
