@@ -246,3 +246,34 @@ def drain(gen: Iterator[Any], on_progress: Callable[[Progress], None] | None = N
             return stop.value
         if on_progress is not None:
             on_progress(_as_progress(item))
+
+
+def in_helper_thread(fn: Callable[[], Any], tick: Any = None, name: str = "task-helper",
+                     on_abandon: Callable[[], None] | None = None, every: float = 0.1) -> Generator[Any, None, Any]:
+    """Run ``fn()`` on a daemon thread while this task keeps yielding, so it stays cancellable.
+
+    Yields ``tick`` (or ``tick(elapsed_seconds)`` when callable) every ``every`` seconds until ``fn``
+    returns; returns its value or re-raises its exception on the task's thread. Closing the generator
+    early (a cancelled job) calls ``on_abandon`` when ``fn`` is still running (e.g. to cancel a solver).
+    """
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            box["error"] = exc
+
+    th = threading.Thread(target=work, name=name, daemon=True)
+    t0 = time.monotonic()
+    th.start()
+    try:
+        while th.is_alive():
+            th.join(every)
+            yield tick(time.monotonic() - t0) if callable(tick) else tick
+    finally:
+        if th.is_alive() and on_abandon is not None:
+            on_abandon()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -118,3 +118,22 @@ def test_sub_task_maps_progress_and_returns_value():
 def test_run_task_propagates_errors():
     with pytest.raises(InvalidInputError):
         run_task(rejecting)
+
+
+def test_in_helper_thread_ticks_returns_reraises_and_abandons():
+    from app.engine.jobs import drain, in_helper_thread
+
+    ticks = []
+    assert drain(in_helper_thread(lambda: (time.sleep(0.35), 42)[1], lambda s: ticks.append(s) or s, every=0.05)) == 42
+    assert len(ticks) >= 3 and ticks == sorted(ticks)  # elapsed seconds, growing
+
+    def boom():
+        raise KeyError("inside")
+    with pytest.raises(KeyError):
+        drain(in_helper_thread(boom, 0.0))
+
+    release, abandoned = threading.Event(), []
+    gen = in_helper_thread(lambda: release.wait(5), 0.0, on_abandon=lambda: abandoned.append(True) or release.set())
+    next(gen)
+    gen.close()  # a cancelled task closes its generator while the helper still runs
+    assert abandoned == [True] and release.is_set()

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from app.engine.jobs import Progress
+from app.engine.jobs import Progress, in_helper_thread
 
 from . import likelihood as lkc
 from . import pixel_cues as pxc
@@ -186,24 +186,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
 
 def _in_thread(fn: Callable[[], dict], fraction: float, message: str) -> Iterator:
     """Run `fn` on a helper thread, yielding a Progress every 0.1 s (prompt cancellation)."""
-    import threading
-
-    box: dict = {}
-
-    def work() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
-            box["error"] = exc
-
-    th = threading.Thread(target=work, name="forensics-helper", daemon=True)
-    th.start()
-    while th.is_alive():
-        th.join(0.1)
-        yield Progress(fraction, message)
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    return (yield from in_helper_thread(fn, Progress(fraction, message), "forensics-helper"))
 
 
 def motion_likelihood(track: psc.PoseTrack, fps: float) -> dict:

@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from app.engine.jobs import in_helper_thread
+
 log = logging.getLogger(__name__)
 
 NOSE, LSH, RSH, LEL, REL, LWR, RWR = 0, 11, 12, 13, 14, 15, 16
@@ -64,27 +66,12 @@ class PoseTrack:
 def _load_pose_model() -> Iterator[float]:
     """Import mediapipe and build BlazePose on a helper thread (about a second on a loaded
     machine), yielding every 0.1 s so a cancelled job stops promptly; returns the model."""
-    import threading
+    def build():
+        import mediapipe as mp
+        return mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, enable_segmentation=True,
+                                      min_detection_confidence=0.5, min_tracking_confidence=0.5)
 
-    box: dict = {}
-
-    def work() -> None:
-        try:
-            import mediapipe as mp
-            box["model"] = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
-                                                  enable_segmentation=True, min_detection_confidence=0.5,
-                                                  min_tracking_confidence=0.5)
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
-            box["error"] = exc
-
-    th = threading.Thread(target=work, name="blazepose-load", daemon=True)
-    th.start()
-    while th.is_alive():
-        th.join(0.1)
-        yield 0.0
-    if "error" in box:
-        raise box["error"]
-    return box["model"]
+    return (yield from in_helper_thread(build, 0.0, "blazepose-load"))
 
 
 def track_pose(frames: np.ndarray, mask_scale: float = 0.5) -> Iterator[float | PoseTrack]:

@@ -18,6 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
+from app.engine.jobs import in_helper_thread
+
 log = logging.getLogger(__name__)
 
 NUM_SFM_FRAMES = 12
@@ -179,32 +181,19 @@ def run_colmap(frames: list[np.ndarray], masks: list[np.ndarray], per_image_foca
 def _colmap_in_thread(frames: list[np.ndarray], masks: list[np.ndarray]) -> Iterator[float]:
     """Run :func:`run_colmap` on a helper thread, yielding every 0.1 s so the engine can cancel
     (closing this generator cancels pycolmap through its token)."""
-    import threading
-    import time
-
     import pycolmap
 
     token = pycolmap.CancellationToken()
-    box: dict = {}
 
-    def work() -> None:
+    def work():
         try:
-            box["out"] = run_colmap(frames, masks, token=token)
+            return run_colmap(frames, masks, token=token)
         except Exception as exc:  # noqa: BLE001 - SfM failure is a finding, not a crash
             log.warning("pycolmap failed: %s", exc)
-            box["out"] = None
+            return None
 
-    th = threading.Thread(target=work, name="forensics-sfm", daemon=True)
-    th.start()
-    t0 = time.monotonic()
-    try:
-        while th.is_alive():
-            th.join(0.1)
-            yield min(0.85, 0.3 + 0.55 * (time.monotonic() - t0) / 20.0)
-    finally:
-        if th.is_alive():
-            token.cancel()
-    return box.get("out")
+    return (yield from in_helper_thread(work, lambda elapsed: min(0.85, 0.3 + 0.55 * elapsed / 20.0),
+                                        "forensics-sfm", on_abandon=token.cancel))
 
 
 def sfm_cues(frames: np.ndarray, person_masks: np.ndarray | None, *, use_colmap: bool = True
