@@ -5,12 +5,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from app.engine.jobs import Engine  # noqa: E402
-from ui_fakes import make_clip  # noqa: E402
+from t2m_fakes import tiny_pipeline  # noqa: E402
+from ui_fakes import make_clip, make_window  # noqa: E402
 
 
 @pytest.fixture
@@ -23,6 +23,24 @@ def engine():
     eng = Engine().start()
     yield eng
     eng.stop()
+
+
+@pytest.fixture(scope="module")
+def tiny_pipe():
+    """A tiny random-weight ATOM pipeline with a fake text encoder."""
+    return tiny_pipeline()
+
+
+@pytest.fixture
+def t2m_window(qtbot, engine, settings, tiny_pipe):
+    """A studio window whose 'atom' model is the tiny pipeline (restored afterwards)."""
+    from app.engine.tasks import generate_task as gt
+
+    gt.register_pipeline("atom", tiny_pipe)
+    w = make_window(qtbot, engine, settings)
+    yield w
+    w.close()
+    gt.register_pipeline("atom", None)
 
 
 @pytest.fixture

@@ -11,21 +11,12 @@ from PySide6.QtCore import QPoint, Qt
 
 from app.engine.tasks import generate_task as gt
 
-from t2m_fakes import tiny_pipeline
 from ui_fakes import make_window
-
-@pytest.fixture(scope="module")
-def tiny_pipe():
-    return tiny_pipeline()
 
 
 @pytest.fixture
-def win(qtbot, engine, settings, tiny_pipe):
-    gt.register_pipeline("atom", tiny_pipe)
-    w = make_window(qtbot, engine, settings)
-    yield w
-    w.close()
-    gt.register_pipeline("atom", None)
+def win(t2m_window):
+    return t2m_window
 
 
 def _generate(qtbot, panel, text: str, seconds: float = 3.0, seed: int = 0, samples: int = 1):

@@ -10,26 +10,16 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from app.engine.tasks import generate_task as gt
 from app.ui.sample_compare import MIN_LANE_SPACING, lane_offsets, pose_stride
 from app.ui.scene_render import build_scene, painter_render
 from app.ui.studio_tasks import prepare_clip
 
-from t2m_fakes import tiny_pipeline
-from ui_fakes import FakeJointBody, make_clip, make_window
-
-@pytest.fixture(scope="module")
-def tiny_pipe():
-    return tiny_pipeline()
+from ui_fakes import FakeJointBody, make_clip
 
 
 @pytest.fixture
-def win(qtbot, engine, settings, tiny_pipe):
-    gt.register_pipeline("atom", tiny_pipe)
-    w = make_window(qtbot, engine, settings)
-    yield w
-    w.close()
-    gt.register_pipeline("atom", None)
+def win(t2m_window):
+    return t2m_window
 
 
 def _generate(qtbot, panel, samples: int):
