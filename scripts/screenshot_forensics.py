@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from screenshot_util import open_studio, save_screen  # noqa: E402
 
 log = logging.getLogger("screenshot")
 
@@ -55,14 +56,7 @@ def main() -> int:
 
     from PySide6.QtCore import QTimer
 
-    from app.ui.app import make_application
-    from app.ui.main_window import MainWindow
-
-    app = make_application([])
-    win = MainWindow()
-    win.setGeometry(app.primaryScreen().geometry())
-    win.show()
-    win.start(None)
+    app, win = open_studio()
     tab = win.forensics_tab
     t0 = time.monotonic()
     status = {"code": 0, "job": None}
@@ -83,10 +77,7 @@ def main() -> int:
         QTimer.singleShot(2500, save)
 
     def save() -> None:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-window", "root", str(out)], check=True, timeout=60)
-        log.info("saved %s", out)
+        save_screen(args.out)
         win.close()
         app.quit()
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QTimer  # noqa: E402
 
-from app.ui.app import make_application  # noqa: E402
+from screenshot_util import open_studio, save_screen  # noqa: E402
 
 log = logging.getLogger("screenshot")
 
@@ -36,16 +34,10 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=240.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if "DISPLAY" not in os.environ:
-        log.error("no X display: run under xvfb-run")
+    studio = open_studio()
+    if studio is None:
         return 2
-    app = make_application([])
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    win.setGeometry(app.primaryScreen().geometry())
-    win.show()
-    win.start(None)
+    app, win = studio
     panel = win.prompt_panel
     t0 = time.monotonic()
     status = {"code": 0, "generated": False}
@@ -80,10 +72,7 @@ def main() -> int:
         QTimer.singleShot(1500, save)
 
     def save() -> None:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-window", "root", str(out)], check=True, timeout=60)
-        log.info("saved %s", out)
+        save_screen(args.out)
         win.close()
         app.quit()
 

@@ -1,0 +1,34 @@
+"""Shared bits of the screenshot scripts: start the studio on the X display and grab the screen."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+log = logging.getLogger("screenshot")
+
+
+def open_studio():
+    """(QApplication, MainWindow) shown full screen and started, or None without an X display."""
+    if "DISPLAY" not in os.environ:
+        log.error("no X display: run under xvfb-run")
+        return None
+    from app.ui.app import make_application
+    from app.ui.main_window import MainWindow
+
+    app = make_application([])
+    win = MainWindow()
+    win.setGeometry(app.primaryScreen().geometry())
+    win.show()
+    win.start(None)
+    return app, win
+
+
+def save_screen(path: str | Path) -> Path:
+    """The whole X screen as a PNG (ImageMagick's `import`)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["import", "-window", "root", str(out)], check=True, timeout=60)
+    log.info("saved %s", out)
+    return out
