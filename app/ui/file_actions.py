@@ -136,14 +136,21 @@ class FileActions:
         return self.win.bridge.run(f"Save {path.name}", save_clip_task, clip.copy(), path, flavor,
                                    on_done=done, on_error=lambda m: self.show_error(m, "Could not save"))
 
-    def export_video_dialog(self) -> None:
+    def _ask_export_path(self, title: str, filters: dict[str, str]) -> str | None:
+        """Ask where to export the current clip; a name without one of `filters`' suffixes gets the chosen one."""
         clip = self._clip_or_warn()
         if clip is None:
-            return
-        start = str(Path(self.last_dir) / ((clip.name or "motion") + ".mp4"))
-        path, chosen = QFileDialog.getSaveFileName(self.win, "Export video", start, ";;".join(VIDEO_FILTERS))
-        if path:
-            self.export_video(with_suffix(path, VIDEO_FILTERS.get(chosen, ".mp4")))
+            return None
+        default = next(iter(filters.values()))
+        start = str(Path(self.last_dir) / ((clip.name or "motion") + default))
+        path, chosen = QFileDialog.getSaveFileName(self.win, title, start, ";;".join(filters))
+        if not path:
+            return None
+        return path if path.lower().endswith(tuple(filters.values())) else path + filters.get(chosen, default)
+
+    def export_video_dialog(self) -> None:
+        if path := self._ask_export_path("Export video", VIDEO_FILTERS):
+            self.export_video(path)
 
     def export_video(self, path: str | Path, size: tuple[int, int] = EXPORT_SIZE):
         """Render the clip offscreen on the engine (as the viewport shows it) into MP4/GIF."""
@@ -173,14 +180,8 @@ class FileActions:
             on_error=lambda m: self.show_error(m, "Could not export video"))
 
     def export_gltf_dialog(self) -> None:
-        clip = self._clip_or_warn()
-        if clip is None:
-            return
-        start = str(Path(self.last_dir) / ((clip.name or "motion") + ".glb"))
-        path, chosen = QFileDialog.getSaveFileName(self.win, "Export glTF", start, ";;".join(GLTF_FILTERS))
-        if path:
-            self.export_gltf(with_suffix(path, GLTF_FILTERS.get(chosen, ".glb")) if not
-                             path.lower().endswith((".glb", ".gltf")) else path)
+        if path := self._ask_export_path("Export glTF", GLTF_FILTERS):
+            self.export_gltf(path)
 
     def export_gltf(self, path: str | Path):
         """Skeleton + animation + the shown body (skinned, its current shape) as .glb/.gltf, on the engine.

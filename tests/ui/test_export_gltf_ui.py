@@ -25,3 +25,26 @@ def test_export_gltf_action_and_skeleton_only_note(qtbot, engine, settings, tmp_
         assert len(doc["animations"][0]["channels"]) == 23
     finally:
         win.close()
+
+
+def test_export_dialogs_complete_the_suffix(qtbot, engine, settings, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    win = make_window(qtbot, engine, settings)
+    try:
+        win.set_loaded(prepare_clip(make_clip(12)))
+        asked, written = [], []
+        answers = iter([(str(tmp_path / "a"), "glTF with embedded buffer (*.gltf)"),
+                        (str(tmp_path / "b.GLB"), "glTF with embedded buffer (*.gltf)"),
+                        (str(tmp_path / "c"), "Animated GIF (*.gif)"), ("", "")])
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: asked.append(a[2]) or next(answers))
+        monkeypatch.setattr(win.files, "export_gltf", written.append)
+        monkeypatch.setattr(win.files, "export_video", written.append)
+        win.files.export_gltf_dialog()
+        win.files.export_gltf_dialog()
+        win.files.export_video_dialog()
+        win.files.export_video_dialog()  # cancelled: nothing written
+        assert [str(p) for p in written] == [str(tmp_path / "a.gltf"), str(tmp_path / "b.GLB"), str(tmp_path / "c.gif")]
+        assert asked[0].endswith(".glb") and asked[2].endswith(".mp4")  # the default suggestion per dialog
+    finally:
+        win.close()
