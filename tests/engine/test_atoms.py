@@ -168,3 +168,38 @@ def test_descriptions_vary_and_mention_parameters():
 def test_unknown_parameter_rejected():
     with pytest.raises(ValueError):
         generate("walk", {"nope": 1})
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("reps", [2, 4])
+def test_wave_swings_side_to_side_above_the_shoulder(side, reps):
+    clip = generate("wave", {"side": side, "reps": reps}, np.random.default_rng(1))
+    j = clip.joints()
+    sh, wr = (17, 21) if side == "right" else (16, 20)
+    osh, owr = (16, 20) if side == "right" else (17, 21)
+    rel = j[:, wr] - j[:, sh]
+    up = rel[:, 1] > 0.05
+    assert up.mean() > 0.4 and 0.1 < rel[:, 1].max() < 0.35
+    assert (j[:, owr, 1] - j[:, osh, 1]).max() < -0.3  # the other hand stays down
+    idx = np.where(up)[0]
+    x, z = rel[idx[0]:idx[-1] + 1, 0], rel[idx[0]:idx[-1] + 1, 2]
+    xd = x - np.median(x)
+    assert np.ptp(x) > 0.15 and np.ptp(z) < 0.5 * np.ptp(x)  # lateral, not forwards and back
+    swings = sum(1 for i in range(1, len(xd) - 1) if xd[i] >= xd[i - 1] and xd[i] > xd[i + 1] and abs(xd[i]) > 0.05)
+    assert swings >= reps - 1
+    assert np.sign(np.median(x)) == (-1.0 if side == "right" else 1.0)  # hand beside its own shoulder
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_punch_extends_the_requested_arm_straight_ahead(side):
+    clip = generate("punch", {"side": side, "reps": 1}, np.random.default_rng(2))
+    j = clip.joints()
+    sh, wr = (17, 21) if side == "right" else (16, 20)
+    osh, owr = (16, 20) if side == "right" else (17, 21)
+    arm = sum(np.linalg.norm(OFF[k]) for k in ARM[side][2:])
+    d = np.linalg.norm(j[:, wr] - j[:, sh], axis=1)
+    i = int(d.argmax())
+    assert d[i] > 0.97 * arm  # full extension (|wrist - shoulder| cannot exceed the ~0.51 m arm)
+    assert j[:, wr, 2].max() - j[0, sh, 2] >= 0.55  # fist reach ahead of the guard-stance shoulder
+    assert abs(j[i, wr, 1] - j[i, sh, 1]) < 0.1 and abs(j[i, wr, 0] - j[i, sh, 0]) < 0.12
+    assert (j[:, owr, 2] - j[:, osh, 2]).max() < 0.35  # the other fist stays in guard

@@ -39,6 +39,8 @@ def idle(p, rng):
 
 @atom("wave", "upper", params=dict(side=SIDE3, reps=Param(3, 2, 6), speed=SPEED))
 def wave(p, rng):
+    """Hand raised beside the head (wrist ~0.2 m above the shoulder, forearm upright, elbow out
+    and down) swinging side to side about the elbow, one lateral swing per rep at ~2.4 Hz."""
     sf = speed_factor(p)
     per = 0.42 * sf
     t1 = 0.3 + 0.55 * sf
@@ -46,8 +48,11 @@ def wave(p, rng):
     b = _base(p, rng, t2 + 0.6 * sf + 0.3)
     up = _win(b.t, 0.3, t1, t2, t2 + 0.6 * sf)
     osc = np.sin(2 * np.pi * cycles(b.t, t1, t2, p["reps"]))
+    amp = 0.13 * ramp(b.t, t1 - 0.1, t1 + 0.15)
+    # chest-frame wrist target from the shoulder (x = outward): the forearm pivots about the elbow
+    tg = np.stack([0.2 + amp * osc, 0.21 - 0.04 * np.abs(osc) * amp / 0.13, 0.1 + 0 * osc], -1)
     for s in _sides(p["side"]):
-        b.set_arm(s, 0.35, 2.0, 1.3, -1.45 + 0.4 * osc, weight=up)
+        _reach(b, s, tg, [0.75, -0.6, -0.1], up)
         b.hand[s][:, 1] = 0.25 * osc * up
     b.head[:, 1] += 0.1 * up * (SGN[p["side"]] if p["side"] != "both" else 0)
     return b.finish("wave")
@@ -96,7 +101,10 @@ def punch(p, rng):
         s = p["side"] if p["side"] != "both" else SIDES[i % 2]
         t0 = t1 + i * per
         hit = keys(b.t, [t0, t0 + 0.14 * per / 0.55, t0 + 0.45 * per], [0.0, 1.0, 0.0])
-        _reach(b, s, [-0.14, 0.02, 0.5], [0.3, -1.0, 0.0], hit * g)
+        # aimed (chest frame, x = outward) so that after the trunk twist the fist travels
+        # straight ahead at shoulder height; the target lies past arm's length (arm straight)
+        _reach(b, s, [0.2, 0.03, 0.55], [0.3, -1.0, 0.0], hit * g)
+        b.collar[s][:, 1] += 0.3 * hit * g  # shoulder protraction adds reach
         twist += -SGN[s] * 0.35 * hit
     b.spine[:, 1] += twist
     b.pelvis[:, 1] += 0.3 * twist
