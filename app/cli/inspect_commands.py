@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("--pdf", default=None, metavar="OUT.pdf", help="write a PDF report")
     p.add_argument("--csv", default=None, metavar="OUT.csv", help="folder mode: one row per video")
     p.add_argument("--no-sfm", action="store_true", help="skip incremental SfM (two-view geometry only)")
+    p.add_argument("--crop", default=None, metavar="X0,Y0,X1,Y1",
+                   help="analyse only this panel of a side-by-side composite (source pixels)")
     p.add_argument("--reference", default=None, help="reference table (default models/forensics/reference.json)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return {"inspect": cmd_inspect}
@@ -37,9 +39,24 @@ def _run(path: Path, args: argparse.Namespace):
     progress = ConsoleProgress(path.name[:24], quiet=args.quiet)
     try:
         return run_task(inspect_video, path, reference=args.reference, use_colmap=not args.no_sfm,
-                        on_progress=progress)
+                        crop_box=_crop(args.crop), on_progress=progress)
     finally:
         progress.close()
+
+
+def _crop(text: str | None) -> tuple[int, int, int, int] | None:
+    if not text:
+        return None
+    try:
+        x0, y0, x1, y1 = (int(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInputError(f"--crop {text}: expected four integers X0,Y0,X1,Y1") from None
+    return x0, y0, x1, y1
+
+
+def _verdict_text(v) -> str:
+    p = "" if v.probability is None else f"P(generated) {v.probability:.2f}, "
+    return f"{v.verdict} ({p}authenticity {v.authenticity:.2f}, confidence {v.confidence:.2f})"
 
 
 def _check_out(path: str | None) -> None:
@@ -65,7 +82,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             try:
                 rep = _run(v, args)
                 rows.append(report_json.csv_row(rep, v.name))
-                print(f"{v.name}: {rep.verdict.verdict} ({rep.verdict.authenticity:.2f})")
+                print(f"{v.name}: {_verdict_text(rep.verdict)}")
             except ActionStudioError as exc:
                 rows.append(report_json.csv_row(None, v.name, str(exc)))
                 print(f"{v.name}: skipped: {exc}", file=sys.stderr)
@@ -80,7 +97,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{src}: no such file")
     rep = _run(src, args)
     v = rep.verdict
-    print(f"{src.name}: {v.verdict} (authenticity {v.authenticity:.2f}, confidence {v.confidence:.2f})")
+    print(f"{src.name}: {_verdict_text(v)}")
     for r in v.reasons:
         print(f"  - {r}")
     if args.report:

@@ -1,5 +1,8 @@
-"""The forensic inspection task: decode -> body motion -> pixel consistency -> scene
-geometry -> verdict, as an engine generator task.
+"""The forensic inspection task: decode -> body motion -> appearance (face, hands, body
+surface) -> pixel consistency -> scene geometry -> verdict, as an engine generator task.
+
+The verdict comes from the calibrated model (``models/forensics/calibrated.json``, see
+:mod:`calibration`) when it is present, else from the hand-set combination in :mod:`scoring`.
 
 ``inspect_video(path)`` yields :class:`~app.engine.jobs.Progress` items and, when a stage
 finishes, a :class:`StageResult` (a Progress carrying the report so far) so a GUI can
@@ -18,17 +21,19 @@ import numpy as np
 
 from app.engine.jobs import Progress, in_helper_thread
 
+from . import appearance as apc
+from . import calibration as cal
 from . import likelihood as lkc
 from . import pixel_cues as pxc
 from . import pose_cues as psc
 from . import sfm_cues as sfc
 from .reference import load_reference, reference_for
-from .scoring import Cue, Verdict, combine, group_of, label_of, score_cue
+from .scoring import Cue, Verdict, combine, combine_calibrated, group_of, label_of, score_cue
 from .video_io import FrameSample, VideoInfo, probe_video, sample_frames
 
 log = logging.getLogger(__name__)
 
-STAGES = ("decode", "body", "pixel", "scene", "verdict")
+STAGES = ("decode", "body", "appearance", "pixel", "scene", "verdict")
 FPS_DEPENDENT = {"jerk", "motion_hf_ratio", "foot_sliding", "swap_rate", "bone_length_cv", "lr_asymmetry",
                  "joint_angle_violations"}
 
@@ -48,6 +53,8 @@ class ForensicReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     geometry: dict = field(default_factory=dict)
     pose: psc.PoseTrack | None = None
+    appearance: apc.AppearanceTrack | None = None
+    model: cal.CalibratedModel | None = None
     frames: np.ndarray | None = None     # analysis frames, only with keep_frames=True (GUI playback)
     complete: bool = False
 
@@ -74,18 +81,35 @@ def _add(report: ForensicReport, values: dict, table: dict, fps: float) -> None:
 
 
 def _rescore(report: ForensicReport) -> None:
-    report.verdict = combine(list(report.cues.values()), report.num_frames)
+    if report.model is not None:
+        report.verdict = combine_calibrated(list(report.cues.values()), report.num_frames, report.model)
+    else:
+        report.verdict = combine(list(report.cues.values()), report.num_frames)
+        report.verdict.families = cal.measured_families({c.name: c.value for c in report.cues.values()})
+
+
+def _merge_reference(table: dict, model: cal.CalibratedModel | None) -> dict:
+    """Reference table plus the real-clip ranges of the calibrated model for cues it lacks."""
+    if model is None:
+        return table
+    return {**{k: v for k, v in model.reference.items() if v.get("lo") is not None}, **table}
 
 
 def inspect_video(path: str | Path, *, reference: dict | str | Path | None = None, use_colmap: bool = True,
-                  with_pose: bool = True, max_frames: int | None = None, keep_frames: bool = False,
+                  with_pose: bool = True, with_appearance: bool = True, max_frames: int | None = None,
+                  keep_frames: bool = False, crop_box: tuple[int, int, int, int] | None = None,
+                  calibrated: cal.CalibratedModel | str | Path | bool | None = True,
                   on_stage: Callable[[str, ForensicReport], None] | None = None) -> Iterator:
-    """Engine task: analyse one video; returns a complete :class:`ForensicReport`."""
-    table = reference if isinstance(reference, dict) else load_reference(reference)
+    """Engine task: analyse one video (only the `crop_box` panel of a composite, when given);
+    returns a complete :class:`ForensicReport`. ``calibrated``: True = the shipped model, a
+    path or model, or False/None for the hand-set combination."""
+    model = (calibrated if isinstance(calibrated, cal.CalibratedModel) else
+             cal.load_model(None if calibrated is True else calibrated) if calibrated else None)
+    table = _merge_reference(reference if isinstance(reference, dict) else load_reference(reference), model)
     t0 = time.monotonic()
     yield Progress(0.0, "opening video")
-    info = probe_video(path)
-    report = ForensicReport(video=info, warnings=list(info.warnings))
+    info = probe_video(path, crop_box)
+    report = ForensicReport(video=info, warnings=list(info.warnings), model=model)
     if not table:
         report.warnings.append("no reference table (models/forensics/reference.json): cues cannot be scored")
 
@@ -109,7 +133,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
         except StopIteration as stop:
             sample = stop.value
             break
-        yield Progress(0.15 * f, "decoding frames")
+        yield Progress(0.1 * f, "decoding frames")
     report.warnings += sample.warnings
     report.times = sample.times - sample.times[0]
     report.frame_indices = sample.indices
@@ -133,15 +157,33 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
             except StopIteration as stop:
                 track = stop.value
                 break
-            yield Progress(0.15 + 0.4 * f, f"tracking body (BlazePose) {int(f * n)}/{n}")
+            yield Progress(0.1 + 0.3 * f, f"tracking body (BlazePose) {int(f * n)}/{n}")
         report.pose = track
         _add(report, psc.pose_cues(track, fps), table, fps)
-        lik = yield from _in_thread(lambda: motion_likelihood(track, fps), 0.55, "scoring the motion under the motion model")
+        lik = yield from _in_thread(lambda: motion_likelihood(track, fps), 0.4, "scoring the motion under the motion model")
         _add(report, lik, table, fps)
     else:
         off = {**psc.POSE_CUES, **lkc.LIKELIHOOD_CUES}
         _add(report, {k: (None, None, "body tracking switched off") for k in off}, table, fps)
     yield finish_stage("body", start)
+
+    # appearance: face, hands, body surface
+    start = time.monotonic()
+    if with_appearance:
+        size = (sample.frames.shape[2], sample.frames.shape[1])
+        gen = apc.appearance_cues(info, sample.indices, fps, size, None if track is None else track.image,
+                                  None if track is None else track.visibility)
+        while True:
+            try:
+                f = next(gen)
+            except StopIteration as stop:
+                cues, report.appearance = stop.value
+                break
+            yield Progress(0.42 + 0.2 * f, "face, hands and body surface")
+    else:
+        cues = {k: (None, None, "appearance analysis switched off") for k in apc.APPEARANCE_CUES}
+    _add(report, cues, table, fps)
+    yield finish_stage("appearance", start)
 
     # pixel consistency (+ background motion for foot sliding)
     start = time.monotonic()
@@ -153,7 +195,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
         except StopIteration as stop:
             stats = stop.value
             break
-        yield Progress(0.55 + 0.15 * f, "optical flow and noise")
+        yield Progress(0.62 + 0.1 * f, "optical flow and noise")
     _add(report, pxc.pixel_cues(stats, fps, sample.crops), table, fps)
     if track is not None:
         body = psc.pose_cues(track, fps, stats["bg_shift"])
@@ -169,7 +211,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
         except StopIteration as stop:
             cues, geometry = stop.value
             break
-        yield Progress(0.7 + 0.28 * (f or 0.0), "structure from motion")
+        yield Progress(0.72 + 0.26 * (f or 0.0), "structure from motion")
     _add(report, cues, table, fps)
     report.geometry = geometry
     yield finish_stage("scene", start)

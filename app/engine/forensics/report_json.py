@@ -11,13 +11,14 @@ import numpy as np
 
 from app import __version__
 
+from .appearance import APPEARANCE_CUES
 from .pipeline import ForensicReport
 from .scoring import WEIGHTS
 
 SCHEMA, SCHEMA_VERSION = "action-studio-forensics-report", 1
-CUE_ORDER = tuple(WEIGHTS)
-CSV_FIELDS = ("file", "authenticity_score", "verdict", "confidence", "coverage", "cues_measured", "frames",
-              "seconds", "error") + CUE_ORDER
+CUE_ORDER = tuple(WEIGHTS) + tuple(k for k in APPEARANCE_CUES if k not in WEIGHTS)
+CSV_FIELDS = ("file", "authenticity_score", "probability_generated", "verdict", "confidence", "coverage",
+              "families_measured", "cues_measured", "frames", "seconds", "error") + CUE_ORDER
 
 
 def _num(x: Any, nd: int = 6) -> float | None:
@@ -52,6 +53,9 @@ def report_dict(report: ForensicReport) -> dict:
         "verdict": v.verdict if v else "uncertain",
         "confidence": _num(v.confidence, 4) if v else 0.0,
         "coverage": _num(v.coverage, 4) if v else 0.0,
+        "probability_generated": _num(v.probability, 4) if v else None,
+        "calibrated": bool(v.calibrated) if v else False,
+        "families_measured": list(v.families) if v else [],
         "reasons": list(v.reasons) if v else [],
         "video": dict(report.video.to_dict(), analysed_frames=report.num_frames,
                       analysis_fps=_num(report.analysis_fps, 3)),
@@ -80,6 +84,8 @@ def csv_row(report: ForensicReport | None, file: str, error: str = "") -> dict:
         v = report.verdict
         row.update(authenticity_score=f"{v.authenticity:.4f}", verdict=v.verdict, confidence=f"{v.confidence:.3f}",
                    coverage=f"{v.coverage:.3f}", frames=report.num_frames,
+                   probability_generated="" if v.probability is None else f"{v.probability:.4f}",
+                   families_measured=";".join(v.families),
                    cues_measured=sum(c.measured for c in report.cues.values()),
                    seconds=report.stage_seconds.get("total", ""))
         for name, c in report.cues.items():

@@ -20,12 +20,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import calibration as cal
+from .face_cues import FACE_CUES
+from .hand_cues import HAND_CUES
 from .likelihood import LIKELIHOOD_CUES
 from .pixel_cues import PIXEL_CUES
 from .pose_cues import POSE_CUES
 from .sfm_cues import SFM_CUES
+from .surface_cues import SURFACE_CUES
 
-GROUPS = {"body": {**POSE_CUES, **LIKELIHOOD_CUES}, "scene": SFM_CUES, "pixel": PIXEL_CUES}
+GROUPS = {"body": {**POSE_CUES, **LIKELIHOOD_CUES}, "face": FACE_CUES, "hands": HAND_CUES, "surface": SURFACE_CUES,
+          "scene": SFM_CUES, "pixel": PIXEL_CUES}
 WEIGHTS = {"bone_length_cv": 1.0, "joint_angle_violations": 0.7, "jerk": 0.8, "motion_hf_ratio": 0.6,
            "lr_asymmetry": 0.8, "foot_sliding": 0.8, "swap_rate": 0.6,
            "registered_share": 0.8, "reprojection_error": 1.0, "epipolar_residual": 1.0, "background_rigidity": 1.0,
@@ -68,6 +73,9 @@ class Verdict:
     coverage: float
     reasons: list[str] = field(default_factory=list)
     timeline: np.ndarray | None = None
+    probability: float | None = None          # calibrated P(generated); None with the hand-set combination
+    families: list[str] = field(default_factory=list)   # cue families that could be measured
+    calibrated: bool = False
 
 
 def group_of(name: str) -> str:
@@ -185,3 +193,36 @@ def _timeline(cues: list[Cue], n: int) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         tl = np.where(den > 0, num / np.maximum(den, 1e-9), np.nan)
     return tl
+
+
+def _plain(cue: Cue, model: "cal.CalibratedModel", towards: str) -> str:
+    ref = model.reference.get(cue.name) or {}
+    rng = (f" (real clips: {_fmt(ref['lo'])}–{_fmt(ref['hi'])})" if ref.get("lo") is not None else "")
+    return f"{cue.label}: {_fmt(cue.value)}, {towards}{rng}"
+
+
+def combine_calibrated(cues: list[Cue], num_frames: int, model: "cal.CalibratedModel") -> Verdict:
+    """Verdict from the calibrated model (probability of 'generated', thresholds chosen out of fold)."""
+    values = {c.name: c.value for c in cues if c.measured}
+    families = cal.measured_families(values)
+    p = model.probability(values)
+    verdict, notes = cal.decide(p, families, model)
+    scored = [c for c in cues if c.suspicion is not None]
+    timeline = _timeline(scored, num_frames)
+    contrib = model.contributions(values)
+    by_name = {c.name: c for c in cues}
+    reasons: list[str] = []
+    if verdict == "likely generated" or (verdict == "uncertain" and p >= 0.5):
+        top = sorted((v, k) for k, v in contrib.items() if v > 0.15)[::-1][:3]
+        reasons = [_plain(by_name[k], model, "more like generated clips") for _, k in top]
+    elif verdict == "likely real" or p < 0.5:
+        top = sorted((v, k) for k, v in contrib.items() if v < -0.15)[:3]
+        reasons = [_plain(by_name[k], model, "more like real footage") for _, k in top]
+    head = (f"Calibrated probability of generated: {p:.2f} (likely generated from {model.generated_at:.2f}, "
+            f"likely real up to {model.real_at:.2f}); measured: {', '.join(cal.FAMILY_WORDS[f] for f in families) or 'nothing'}.")
+    coverage = len(families) / len(cal.FAMILY_CUES)
+    strength = abs(p - 0.5) * 2
+    confidence = float(strength * (0.4 + 0.6 * coverage)) if not notes else min(0.2, strength)
+    return Verdict(authenticity=1.0 - p, verdict=verdict, confidence=confidence, coverage=coverage,
+                   reasons=[head] + notes + reasons, timeline=timeline, probability=p, families=families,
+                   calibrated=True)

@@ -124,6 +124,7 @@ def run_colmap(frames: list[np.ndarray], masks: list[np.ndarray], per_image_foca
     import pycolmap
 
     pycolmap.logging.minloglevel = 2
+    pycolmap.set_random_seed(0)   # with one thread everywhere, the same input gives the same model
     out: dict = {"registered": np.zeros(len(frames), bool), "points": np.zeros((0, 3)), "colors": np.zeros((0, 3)),
                  "centres": np.full((len(frames), 3), np.nan), "focals": np.full(len(frames), np.nan),
                  "reproj": None, "track": None}
@@ -144,14 +145,16 @@ def run_colmap(frames: list[np.ndarray], masks: list[np.ndarray], per_image_foca
         reader.mask_path = str(mask_dir)
         reader.camera_model = "SIMPLE_RADIAL"
         ext = pycolmap.FeatureExtractionOptions()
-        ext.num_threads = 2
+        ext.num_threads = 1
         ext.sift.max_num_features = 2048
         pycolmap.extract_features(db, img_dir, camera_mode=pycolmap.CameraMode.PER_IMAGE if per_image_focal else pycolmap.CameraMode.SINGLE, reader_options=reader,
                                   extraction_options=ext, device=pycolmap.Device.cpu,
                                   cancellation_token=token)
-        pycolmap.match_exhaustive(db, device=pycolmap.Device.cpu, cancellation_token=token)
+        match = pycolmap.FeatureMatchingOptions()
+        match.num_threads = 1
+        pycolmap.match_exhaustive(db, matching_options=match, device=pycolmap.Device.cpu, cancellation_token=token)
         opts = pycolmap.IncrementalPipelineOptions()
-        opts.num_threads = 2
+        opts.num_threads = 1
         opts.min_model_size = 3
         opts.random_seed = 0
         opts.max_runtime_seconds = 40

@@ -42,6 +42,7 @@ class VideoInfo:
     codec: str = ""
     variable_frame_rate: bool = False
     warnings: list[str] = field(default_factory=list)
+    crop_box: tuple[int, int, int, int] | None = None   # (x0, y0, x1, y1) analysed panel of a composite
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,9 +77,20 @@ def _fourcc(cap) -> str:
     return s if s.isprintable() else ""
 
 
-def probe_video(path: str | Path) -> VideoInfo:
+def _clip_box(box: tuple[int, int, int, int] | None, w: int, h: int, name: str) -> tuple[int, int, int, int] | None:
+    if box is None:
+        return None
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        raise InvalidInputError(f"{name}: crop box {tuple(box)} is outside the {w}x{h} frame or too small")
+    return x0, y0, x1, y1
+
+
+def probe_video(path: str | Path, crop_box: tuple[int, int, int, int] | None = None) -> VideoInfo:
     """Open `path` and read its metadata; raise InvalidInputError with one plain line
-    when it is missing, not a video, or has no decodable frame."""
+    when it is missing, not a video, or has no decodable frame. With `crop_box` (x0, y0, x1, y1,
+    source pixels) only that panel is analysed and width/height are the panel's."""
     cv2 = _cv2()
     p = Path(path)
     if not p.exists():
@@ -105,8 +117,12 @@ def probe_video(path: str | Path) -> VideoInfo:
     if not (0.5 <= fps <= 1000):
         warnings.append(f"container frame rate {fps:g} is implausible; assuming 25 fps")
         fps = 25.0
+    box = _clip_box(crop_box, w, h, p.name)
+    if box is not None:
+        w, h = box[2] - box[0], box[3] - box[1]
     return VideoInfo(path=str(p), name=p.name, size_bytes=size, width=w, height=h, fps=fps,
-                     frame_count=count, duration_s=count / fps if count else 0.0, codec=codec, warnings=warnings)
+                     frame_count=count, duration_s=count / fps if count else 0.0, codec=codec, warnings=warnings,
+                     crop_box=box)
 
 
 def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) -> tuple[int, int, float]:
@@ -118,7 +134,7 @@ def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) ->
 
 
 def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: int = 1, limit: int | None = None,
-                crop_every: int = 0, crop_size: int = CROP_SIZE
+                crop_every: int = 0, crop_size: int = CROP_SIZE, crop_box: tuple[int, int, int, int] | None = None
                 ) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
     """Yield (index, timestamp s, RGB analysis frame or None, native grey centre crop or None)
     one frame at a time; frames off the stride are only grabbed (not converted)."""
@@ -140,6 +156,9 @@ def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: 
                 t = i / fps
             rgb = crop = None
             if keep:
+                if crop_box is not None:
+                    x0, y0, x1, y1 = crop_box
+                    frame = frame[y0:y1, x0:x1]
                 h, w = frame.shape[:2]
                 if crop_every and (i // stride) % crop_every == 0 and min(h, w) >= 64:
                     c = min(crop_size, h, w)
@@ -174,7 +193,7 @@ def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max
     crop_every = max(1, min(expected // stride, max_frames) // NUM_CROPS)
     last_yield = time.monotonic()
     for i, t, rgb, crop in iter_frames(info.path, max_side=max_side, stride=stride, limit=limit,
-                                       crop_every=crop_every):
+                                       crop_every=crop_every, crop_box=info.crop_box):
         n_seen = i + 1
         if rgb is not None:
             frames.append(rgb)

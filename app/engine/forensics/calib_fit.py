@@ -1,0 +1,195 @@
+"""Fitting and judging the calibrated combination (used by ``scripts/fit_forensics.py``).
+
+L2-regularised logistic regression (scipy L-BFGS) on :func:`calibration.design` features,
+judged under leave-one-source-out cross-validation: every clip's probability comes from a
+model that saw no clip of its source; the regularisation strength is picked by an inner
+leave-one-source-out loop on the training fold only. Thresholds for the verdict are chosen on
+the pooled out-of-fold probabilities: "likely generated" from the point where at most 5 % of
+the real clips are above it, "likely real" up to where at most 10 % of generated clips are below.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+from scipy.optimize import minimize
+
+from . import calibration as cal
+from .reference import distribution
+
+log = logging.getLogger(__name__)
+
+C_GRID = (0.03, 0.1, 0.3, 1.0)
+MAX_REAL_AS_GENERATED = 0.05
+MAX_GENERATED_AS_REAL = 0.10
+MIN_FAMILIES = 3
+CUES = [c for names in cal.FAMILY_CUES.values() for c in names]
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    """(coef, intercept) minimising mean log-loss + ||w||^2 / (2 C n)."""
+    n, d = x.shape
+    lam = 1.0 / (c * n)
+
+    def f(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:d], theta[d]
+        z = x @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        loss = float(np.mean(np.logaddexp(0.0, z) - y * z)) + 0.5 * lam * float(w @ w)
+        g = p - y
+        return loss, np.r_[x.T @ g / n + lam * w, g.mean()]
+
+    res = minimize(f, np.zeros(d + 1), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return res.x[:d], float(res.x[d])
+
+
+def auroc(y: np.ndarray, s: np.ndarray) -> float:
+    """Area under the ROC curve (ties count half)."""
+    pos, neg = s[y == 1], s[y == 0]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    gt = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(gt / (len(pos) * len(neg)))
+
+
+def tpr_at_fpr(y: np.ndarray, s: np.ndarray, fpr: float = 0.05) -> tuple[float, float]:
+    """(TPR, threshold) at the lowest threshold whose false-positive rate is at most `fpr`."""
+    neg = np.sort(s[y == 0])[::-1]
+    k = int(math.floor(fpr * len(neg)))          # real clips allowed above the threshold
+    thr = neg[k] + 1e-9 if k < len(neg) else -np.inf
+    return float(np.mean(s[y == 1] >= thr)), float(thr)
+
+
+def _fit(raw: np.ndarray, y: np.ndarray, c: float) -> dict:
+    tr = [cal.Transform.fit(raw[:, j]) for j in range(raw.shape[1])]
+    fam = list(cal.FAMILY_CUES)
+    x = cal.design(raw, CUES, tr, fam)
+    w, b = fit_logistic(x, y, c)
+    return {"transforms": tr, "coef": w, "intercept": b, "c": c}
+
+
+def _predict(m: dict, raw: np.ndarray) -> np.ndarray:
+    x = cal.design(raw, CUES, m["transforms"], list(cal.FAMILY_CUES))
+    return 1.0 / (1.0 + np.exp(-(x @ m["coef"] + m["intercept"])))
+
+
+def loso(raw: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float | None = None) -> tuple[np.ndarray, list]:
+    """Out-of-fold probabilities; with c=None each outer fold picks C by inner LOSO."""
+    p = np.full(len(y), np.nan)
+    chosen = []
+    for g in np.unique(groups):
+        test = groups == g
+        trn = ~test
+        cc = c if c is not None else choose_c(raw[trn], y[trn], groups[trn])
+        chosen.append(cc)
+        p[test] = _predict(_fit(raw[trn], y[trn], cc), raw[test])
+    return p, chosen
+
+
+def choose_c(raw: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+    best, best_c = -1.0, C_GRID[0]
+    for c in C_GRID:
+        p, _ = loso(raw, y, groups, c)
+        a = auroc(y, p)
+        if a > best + 1e-9:
+            best, best_c = a, c
+    return best_c
+
+
+def thresholds(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(generated_at, real_at) from out-of-fold probabilities."""
+    _, gen_at = tpr_at_fpr(y, p, MAX_REAL_AS_GENERATED)
+    gen_at = float(max(gen_at, 0.5))
+    pos = np.sort(p[y == 1])
+    k = int(math.floor(MAX_GENERATED_AS_REAL * len(pos)))
+    real_at = float(pos[k] - 1e-9) if k < len(pos) else 0.5
+    real_at = float(min(real_at, 0.5, gen_at - 0.05))
+    return gen_at, real_at
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 5) -> list[tuple[str, int, float, float]]:
+    edges = np.linspace(0, 1, bins + 1)
+    rows = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sel = (p >= a) & ((p < b) if b < 1 else (p <= b))
+        rows.append((f"{a:.1f}–{b:.1f}", int(sel.sum()), float(p[sel].mean()) if sel.any() else float("nan"),
+                     float(y[sel].mean()) if sel.any() else float("nan")))
+    return rows
+
+
+def verdicts(p: np.ndarray, fams: list[list[str]], gen_at: float, real_at: float) -> list[str]:
+    out = []
+    for pi, f in zip(p, fams):
+        if len(f) < MIN_FAMILIES:
+            out.append("uncertain")
+        else:
+            out.append("likely generated" if pi >= gen_at else "likely real" if pi <= real_at else "uncertain")
+    return out
+
+
+def run(rows: list[dict], feats: dict[str, dict]) -> dict:
+    """Cross-validate, choose thresholds, fit the final model; returns model dict, report, summary."""
+    rows = [r for r in rows if feats.get(r["file"], {}).get("values")]
+    raw = np.array([[_num(feats[r["file"]]["values"].get(c)) for c in CUES] for r in rows])
+    y = np.array([1.0 if r["label"] == "generated" else 0.0 for r in rows])
+    groups = np.array([r["repo"] for r in rows])
+    fams = [cal.measured_families({c: raw[i, j] for j, c in enumerate(CUES)}) for i in range(len(rows))]
+    p_oof, chosen = loso(raw, y, groups)
+    auc = auroc(y, p_oof)
+    tpr, _ = tpr_at_fpr(y, p_oof, 0.05)
+    gen_at, real_at = thresholds(y, p_oof)
+    v = verdicts(p_oof, fams, gen_at, real_at)
+    c_all = choose_c(raw, y, groups)
+    final = _fit(raw, y, c_all)
+    ref = {c: distribution(raw[(y == 0) & np.isfinite(raw[:, j]), j], "real development clips", "both")
+           for j, c in enumerate(CUES)}
+    single = {c: auroc(y[np.isfinite(raw[:, j])], raw[np.isfinite(raw[:, j]), j]) for j, c in enumerate(CUES)}
+    meta = {"clips": len(rows), "real": int((y == 0).sum()), "generated": int(y.sum()), "sources": int(len(set(groups))),
+            "cv": "leave-one-source-out (source = repository), inner LOSO for C", "auroc_oof": round(auc, 4),
+            "tpr_at_5fpr_oof": round(tpr, 4), "c": c_all, "c_chosen_per_fold": chosen}
+    model = cal.CalibratedModel(cues=CUES, transforms=final["transforms"], families=list(cal.FAMILY_CUES),
+                                coef=final["coef"], intercept=final["intercept"], generated_at=gen_at,
+                                real_at=real_at, min_families=MIN_FAMILIES, reference=ref, meta=meta)
+    measured = {c: int(np.isfinite(raw[:, j]).sum()) for j, c in enumerate(CUES)}
+    report = _report(rows, y, p_oof, v, fams, auc, tpr, gen_at, real_at, single, measured, model)
+    summary = (f"LOSO AUROC {auc:.3f}, TPR@5%FPR {tpr:.3f}, thresholds gen>={gen_at:.3f} real<={real_at:.3f}, "
+               f"real called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 0)}/{int((y == 0).sum())}, "
+               f"generated called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 1)}/{int(y.sum())}")
+    return {"model": model.to_dict(), "report": report, "summary": summary, "p_oof": p_oof}
+
+
+def _num(v) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+    return x if math.isfinite(x) else float("nan")
+
+
+def _report(rows, y, p, v, fams, auc, tpr, gen_at, real_at, single, measured, model) -> str:
+    lines = [f"Leave-one-source-out AUROC **{auc:.3f}**; TPR at 5 % FPR **{tpr:.3f}** "
+             f"({len(rows)} clips: {int((y == 0).sum())} real, {int(y.sum())} generated, {len(set(r['repo'] for r in rows))} sources).",
+             "", f"Verdict thresholds (from the out-of-fold probabilities): likely generated at p >= {gen_at:.3f}, "
+             f"likely real at p <= {real_at:.3f}, uncertain with fewer than {MIN_FAMILIES} measured cue families.", ""]
+    table = {lab: {k: 0 for k in ("likely generated", "uncertain", "likely real")} for lab in ("real", "generated")}
+    for vi, yi in zip(v, y):
+        table["generated" if yi else "real"][vi] += 1
+    lines += ["| out of fold | likely generated | uncertain | likely real |", "|---|---|---|---|"]
+    for lab, row in table.items():
+        lines.append(f"| {lab} | {row['likely generated']} | {row['uncertain']} | {row['likely real']} |")
+    lines += ["", "Reliability of the out-of-fold probability:", "", "| p bin | clips | mean p | share generated |",
+              "|---|---|---|---|"]
+    for b, n, mp, fy in reliability(y, p):
+        lines.append(f"| {b} | {n} | {mp:.2f} | {fy:.2f} |" if n else f"| {b} | 0 | – | – |")
+    lines += ["", "Single-cue AUROC on the clips where the cue was measured (direction: higher = generated), "
+              "and the final model's coefficient (on the robust z-score):", "", "| cue | measured | AUROC | coef |", "|---|---|---|---|"]
+    for j, c in enumerate(model.cues):
+        lines.append(f"| {c} | {measured[c]}/{len(rows)} | {single[c]:.2f} | {model.coef[j]:+.3f} |")
+    lines += ["", "Every clip's out-of-fold probability of 'generated':", "",
+              "| clip | label | source | p (out of fold) | verdict | families measured |", "|---|---|---|---|---|---|"]
+    for i in np.argsort(-p):
+        r = rows[i]
+        lines.append(f"| {r['file'].split('/')[-1]} | {r['label']} | {r['repo']} | {p[i]:.3f} | {v[i]} | {','.join(fams[i])} |")
+    return "\n".join(lines) + "\n"
+

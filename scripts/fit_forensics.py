@@ -1,0 +1,114 @@
+"""Fit the calibrated forensics combination on the labelled development clips.
+
+    .venv/bin/python scripts/fit_forensics.py                      # extract (cached) + fit + write model and report
+    .venv/bin/python scripts/fit_forensics.py --extract-only       # only fill the feature cache
+    .venv/bin/python scripts/fit_forensics.py --dev ../shared/data/videos/dev --out models/forensics/calibrated.json
+
+Every cue of every clip in ``SOURCES.tsv`` is extracted once (the generated panel only, for
+side-by-side composites; pycolmap SfM off, its cues are never scored) and cached under
+``.cache/forensics/features/``. The logistic regression is judged under leave-one-source-out
+cross-validation (a source repository is never in the training and the test fold; its
+regularisation is chosen by an inner leave-one-source-out loop on the training fold only), the
+verdict thresholds are chosen on the out-of-fold probabilities, and the final model is fitted
+on all clips. Writes the model json and a markdown report (``--report``).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+log = logging.getLogger("fit_forensics")
+FEATURE_VERSION = "v1"
+CACHE = ROOT / ".cache" / "forensics" / "features"
+
+
+def read_sources(dev: Path) -> list[dict]:
+    with open(dev / "SOURCES.tsv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for r in rows:
+        box = (r.get("composite_box") or "").strip()
+        r["box"] = tuple(int(v) for v in box.split(",")) if box else None
+    return rows
+
+
+def extract_one(path: Path, box: tuple | None) -> dict:
+    from app.engine.forensics.pipeline import run_inspection
+
+    t0 = time.monotonic()
+    rep = run_inspection(path, crop_box=box, use_colmap=False, calibrated=False)
+    return {"version": FEATURE_VERSION, "file": path.name, "frames": rep.num_frames, "fps": rep.analysis_fps,
+            "seconds": round(time.monotonic() - t0, 1),
+            "values": {k: c.value for k, c in rep.cues.items()},
+            "reasons": {k: c.reason for k, c in rep.cues.items() if not c.measured}}
+
+
+def extract_all(dev: Path, rows: list[dict]) -> dict[str, dict]:
+    import cv2
+    cv2.setNumThreads(1)
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    CACHE.mkdir(parents=True, exist_ok=True)
+    feats = {}
+    for i, r in enumerate(rows):
+        cache = CACHE / (Path(r["file"]).name + ".json")
+        if cache.is_file():
+            d = json.loads(cache.read_text())
+            if d.get("version") == FEATURE_VERSION:
+                feats[r["file"]] = d
+                continue
+        log.info("[%d/%d] extracting %s", i + 1, len(rows), r["file"])
+        try:
+            d = extract_one(dev / r["file"], r["box"])
+        except Exception as exc:  # noqa: BLE001 - a clip that fails is reported, not fatal
+            log.warning("%s failed: %s", r["file"], exc)
+            d = {"version": FEATURE_VERSION, "file": r["file"], "values": {}, "error": str(exc)}
+        cache.write_text(json.dumps(d, indent=1))
+        log.info("   %s: %s s", r["file"], d.get("seconds"))
+        feats[r["file"]] = d
+    return feats
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dev", default=str(ROOT.parent / "shared" / "data" / "videos" / "dev"))
+    ap.add_argument("--out", default=str(ROOT / "models" / "forensics" / "calibrated.json"))
+    ap.add_argument("--report", default=str(ROOT / ".cache" / "forensics" / "fit_report.md"))
+    ap.add_argument("--extract-only", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    dev = Path(args.dev)
+    if not (dev / "SOURCES.tsv").is_file():
+        log.error("%s: no SOURCES.tsv (the development set lives in ../shared/data/videos/dev)", dev)
+        return 2
+    rows = read_sources(dev)
+    feats = extract_all(dev, rows)
+    if args.extract_only:
+        return 0
+    from app.engine.forensics import calib_fit
+
+    result = calib_fit.run(rows, feats)
+    Path(args.out).write_text(json.dumps(result["model"], indent=1))
+    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.report).write_text(result["report"])
+    log.info("wrote %s and %s", args.out, args.report)
+    print(result["summary"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
