@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.engine.jobs import Job
 
 from .bridge import EngineBridge
-from .forensics_widgets import DropZone, FrameView, SceneGeometryView, SuspicionTimeline, compose_frame
+from .forensics_widgets import DropZone, ElidedLabel, FrameView, SceneGeometryView, SuspicionTimeline, compose_frame
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +52,31 @@ class ForensicsTab(QWidget):
         self.save_button = QPushButton("Save report…")
         self.cancel_button.setEnabled(False)
         self.save_button.setEnabled(False)
-        self.status = QLabel("No video")
+        self.status = ElidedLabel("No video")
         self.verdict_label = QLabel("—")
         self.verdict_label.setStyleSheet("font-size:16px;font-weight:bold")
         self.verdict_label.setWordWrap(True)
+        self.verdict_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.view = FrameView()
         self.timeline = SuspicionTimeline()
         self.play_button = QPushButton("Play")
         self.mask_box = QCheckBox("person mask")
         self.pose_box = QCheckBox("pose")
-        self.mask_box.setChecked(True)
-        self.pose_box.setChecked(True)
+        self.face_box = QCheckBox("face/hands")
+        for box in (self.mask_box, self.pose_box, self.face_box):
+            box.setChecked(True)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["cue", "value", "real range", "score / status"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)   # long "not measured" reasons wrap here
+        self.table.setWordWrap(True)
+        self.table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.cloud = SceneGeometryView()
         self.reasons = QLabel()
         self.reasons.setWordWrap(True)
+        self.reasons.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         top = QHBoxLayout()
         top.addWidget(self.drop, 1)
@@ -79,8 +86,8 @@ class ForensicsTab(QWidget):
         controls.addWidget(self.play_button)
         controls.addWidget(self.pose_box)
         controls.addWidget(self.mask_box)
-        controls.addStretch(1)
-        controls.addWidget(self.status)
+        controls.addWidget(self.face_box)
+        controls.addWidget(self.status, 1)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -95,8 +102,11 @@ class ForensicsTab(QWidget):
         scene = QWidget()
         sl = QVBoxLayout(scene)
         sl.setContentsMargins(0, 0, 0, 0)
-        sl.addWidget(QLabel("Scene: sparse SfM points; camera path cyan (start) → magenta (end), white = this "
-                            "frame (drag to orbit, wheel to zoom)"))
+        scene_note = QLabel("Scene: sparse SfM points; camera path cyan (start) → magenta (end), white = this "
+                            "frame (drag to orbit, wheel to zoom)")
+        scene_note.setWordWrap(True)
+        scene_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        sl.addWidget(scene_note)
         sl.addWidget(self.cloud, 1)
         table_scene = QSplitter(Qt.Orientation.Vertical)  # the user can trade table rows for the 3D view
         table_scene.addWidget(self.table)
@@ -123,6 +133,7 @@ class ForensicsTab(QWidget):
         self.timeline.frameChanged.connect(self.set_frame)
         self.mask_box.toggled.connect(lambda _: self._show_frame())
         self.pose_box.toggled.connect(lambda _: self._show_frame())
+        self.face_box.toggled.connect(lambda _: self._show_frame())
         self.bridge.jobProgress.connect(self._progress)
 
     # --- analysis ---------------------------------------------------------------------
@@ -190,9 +201,16 @@ class ForensicsTab(QWidget):
     # --- display -----------------------------------------------------------------------
     def _fill(self, report) -> None:
         v = report.verdict
-        if v is not None:
-            partial = "" if report.complete else " (so far)"
-            self.verdict_label.setText(f"{v.verdict}{partial} — authenticity {v.authenticity:.2f}, "
+        if not report.complete:   # no verdict (nor its colour) before all the evidence is in
+            done = [s for s in report.stages_done if s != "verdict"]
+            self.verdict_label.setText("analysing…")
+            self.verdict_label.setStyleSheet("font-size:16px;font-weight:bold")
+            self.reasons.setText(f"Stages done: {', '.join(done) or 'none yet'}. The verdict comes when all "
+                                 "stages have finished.")
+            self.timeline.set_values(None)
+        elif v is not None:
+            p = "" if v.probability is None else f"P(generated) {v.probability:.2f}, "
+            self.verdict_label.setText(f"{v.verdict} — {p}authenticity {v.authenticity:.2f}, "
                                        f"confidence {v.confidence:.2f}")
             self.verdict_label.setStyleSheet(f"font-size:16px;font-weight:bold;color:{VERDICT_STYLE.get(v.verdict, '#333')}")
             self.reasons.setText("\n".join(f"• {r}" for r in v.reasons))
@@ -206,6 +224,7 @@ class ForensicsTab(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{c.name}: {text}")
                 self.table.setItem(row, col, item)
+        self.table.resizeRowsToContents()
         self._show_geometry(report)
         if report.frames is not None:
             fps = report.analysis_fps or 25.0
@@ -257,11 +276,18 @@ class ForensicsTab(QWidget):
         if r is None or r.frames is None or not len(r.frames):
             return
         i = min(self.frame, len(r.frames) - 1)
-        mask = lm = None
+        mask = lm = face = None
+        hands: list = []
         if r.pose is not None:
             mask = r.pose.masks[i]
             lm = r.pose.image[i]
-        self.view.set_image(compose_frame(r.frames[i], mask, lm, self.mask_box.isChecked(), self.pose_box.isChecked()))
+        app = getattr(r, "appearance", None)
+        if self.face_box.isChecked() and app is not None and len(app.positions) and len(app.faces):
+            k = int(np.clip(np.searchsorted(app.positions, i, side="right") - 1, 0, len(app.faces) - 1))
+            if abs(int(app.positions[k]) - i) <= 3:   # the appearance stage looked near this frame
+                face, hands = app.faces[k], app.hands[k] if k < len(app.hands) else []
+        self.view.set_image(compose_frame(r.frames[i], mask, lm, self.mask_box.isChecked(), self.pose_box.isChecked(),
+                                          face=face, hands=hands))
 
     # --- files -------------------------------------------------------------------------
     def _open_dialog(self) -> None:

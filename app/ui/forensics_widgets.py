@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.viewers.camera import OrbitCamera
@@ -50,8 +50,10 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 
 
 def compose_frame(frame: np.ndarray, mask: np.ndarray | None, landmarks: np.ndarray | None,
-                  show_mask: bool = True, show_pose: bool = True) -> QImage:
-    """The frame with the person mask tinted and the BlazePose skeleton drawn on top."""
+                  show_mask: bool = True, show_pose: bool = True, face: np.ndarray | None = None,
+                  hands: list[np.ndarray] | None = None) -> QImage:
+    """The frame with the person mask tinted, the BlazePose skeleton, and (when given) the
+    FaceMesh points (cyan) and hand landmarks (magenta) drawn on top."""
     img = frame.astype(np.float32)
     if show_mask and mask is not None:
         import cv2
@@ -66,18 +68,68 @@ def compose_frame(frame: np.ndarray, mask: np.ndarray | None, landmarks: np.ndar
             if np.isfinite(landmarks[[a, b]]).all():
                 p.drawLine(QPointF(*landmarks[a]), QPointF(*landmarks[b]))
         p.end()
+    marks = [(pts, QColor(0, 230, 255)) for pts in ([face] if face is not None else [])]
+    marks += [(pts, QColor(255, 60, 220)) for pts in (hands or [])]
+    if marks:
+        p = QPainter(q)
+        r = max(1.0, frame.shape[1] / 480)
+        for pts, colour in marks:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            step = 4 if len(pts) > 100 else 1            # every 4th mesh point keeps the face readable
+            for x, y in np.asarray(pts)[::step]:
+                if np.isfinite(x) and np.isfinite(y):
+                    p.drawEllipse(QPointF(float(x), float(y)), r, r)
+        p.end()
     return q
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text ("…") instead of widening the window; the full
+    text is in the tooltip."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(60)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        self._full = text
+        self.setToolTip(text)
+        super().setText(text)
+        self.update()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(min(super().sizeHint().width(), 320), super().sizeHint().height())
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        text = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width())
+        p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), text)
+        p.end()
+
+
 class FrameView(QLabel):
-    """Shows a QImage scaled to fit, keeping the aspect ratio."""
+    """Shows a QImage scaled to fit, keeping the aspect ratio. Its size hint never follows the
+    pixmap (a QLabel's would), so a large video cannot push the window wider than the screen."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(320, 180)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self._image: QImage | None = None
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(640, 360)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(320, 180)
 
     def set_image(self, image: QImage | None) -> None:
         self._image = image
@@ -132,7 +184,8 @@ class SuspicionTimeline(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
         w, h = self.width(), self.height()
-        p.fillRect(0, 0, w, h, QColor(250, 250, 250))
+        pal = self.palette()
+        p.fillRect(0, 0, w, h, pal.color(QPalette.ColorRole.Base))   # follows the light or dark theme
         n = len(self.values)
         if n:
             bw = w / n
@@ -140,11 +193,12 @@ class SuspicionTimeline(QWidget):
                 if np.isfinite(v):
                     c = QColor.fromHsvF(max(0.0, 0.33 * (1 - v)), 0.8, 0.9)
                     p.fillRect(int(i * bw), int(h * (1 - v)), max(1, int(math.ceil(bw))), int(h * v) + 1, c)
-            p.setPen(QPen(QColor(20, 20, 20), 2))
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Text), 2))
             x = int((self.frame + 0.5) * bw)
             p.drawLine(x, 0, x, h)
-        p.setPen(QColor(120, 120, 120))
-        p.drawText(4, 12, "suspicion per frame")
+        p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+        p.drawText(4, 12, "suspicion per frame" if n and np.isfinite(self.values).any()
+                   else "suspicion per frame (shown when the analysis is done)")
         p.end()
 
 

@@ -32,11 +32,15 @@ def tab(qtbot, engine):
 
 
 def test_inspect_updates_per_stage_plays_in_sync_and_saves(tab, qtbot, video, tmp_path):
-    stages = []
+    stages, labels = [], []
     tab._relay.stage.connect(lambda s, name, rep: stages.append(name))
+    tab._relay.stage.connect(lambda s, name, rep: labels.append((name, tab.verdict_label.text(),
+                                                                 tab.verdict_label.styleSheet())))
     job = tab.inspect(video)
     qtbot.waitUntil(lambda: job.state.finished and tab.save_button.isEnabled(), timeout=60000)
-    assert stages[:3] == ["decode", "body", "pixel"] and "verdict" in stages
+    assert stages[:4] == ["decode", "body", "appearance", "pixel"] and "verdict" in stages
+    partial = [(t, css) for name, t, css in labels[1:] if name not in ("verdict",)]
+    assert partial and all(t == "analysing…" and "color" not in css for t, css in partial)
     assert tab.table.rowCount() == len(tab.report.cues) > 10
     assert "uncertain" in tab.verdict_label.text() or "likely" in tab.verdict_label.text()
     n = len(tab.report.frames)
@@ -61,3 +65,48 @@ def test_bad_file_shows_a_message_and_cancel_is_quick(tab, qtbot, video, tmp_pat
     tab.cancel()
     assert job.wait(2.0)
     assert time.monotonic() - t0 < 1.0 and job.state.value in ("cancelled", "done")
+
+
+def test_partial_report_says_analysing_without_verdict_colour(tab):
+    from app.engine.forensics.pipeline import ForensicReport
+    from app.engine.forensics.scoring import Verdict
+    from app.engine.forensics.video_io import VideoInfo
+
+    rep = ForensicReport(video=VideoInfo("x.mp4", "x.mp4", 1, 64, 64, 25.0, 10, 0.4),
+                         verdict=Verdict(1.0, "likely real", 0.9, 0.3), stages_done=["decode", "body"])
+    tab._fill(rep)
+    assert tab.verdict_label.text() == "analysing…"
+    assert "color" not in tab.verdict_label.styleSheet()
+    assert "decode, body" in tab.reasons.text()
+    rep.complete = True
+    tab._fill(rep)
+    assert tab.verdict_label.text().startswith("likely real") and "color" in tab.verdict_label.styleSheet()
+
+
+def test_large_video_and_long_status_do_not_widen_the_tab(tab, qtbot):
+    from app.ui.forensics_widgets import to_qimage
+
+    tab.resize(900, 600)
+    tab.show()
+    qtbot.waitExposed(tab)
+    before = tab.sizeHint().width()
+    tab.view.set_image(to_qimage(np.zeros((1080, 1920, 3), np.uint8)))
+    tab.status.setText("too few frames with a person (8) for motion dynamics; " * 6)
+    tab.verdict_label.setText("likely generated — " + "x" * 300)
+    qtbot.wait(50)
+    assert tab.sizeHint().width() <= before + 10
+    assert tab.minimumSizeHint().width() < 900
+    assert tab.status.toolTip().startswith("too few frames")
+
+
+def test_empty_timeline_follows_the_dark_theme(qtbot):
+    from PySide6.QtGui import QColor, QPalette
+    from app.ui.forensics_widgets import SuspicionTimeline
+
+    t = SuspicionTimeline()
+    pal = t.palette()
+    pal.setColor(QPalette.ColorRole.Base, QColor(30, 30, 30))
+    t.setPalette(pal)
+    t.resize(200, 60)
+    img = t.grab().toImage()
+    assert QColor(img.pixel(100, 40)).lightness() < 80
