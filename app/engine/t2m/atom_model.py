@@ -26,6 +26,7 @@ from torch import nn
 from app.engine.repr import humanml3d_torch
 
 from .config import AtomConfig
+from .text_cond import N_SLOTS, SLOT_SIZES
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
                      padding_mask)
 
@@ -65,6 +66,13 @@ class ATOM(FeatureNormMixin, nn.Module):
         self.encoder = nn.TransformerEncoder(encoder_layer(d, cfg.heads, cfg.ff, cfg.dropout), cfg.enc_layers,
                                              norm=nn.LayerNorm(d), enable_nested_tensor=False)
         self.text_bias = nn.Linear(cfg.text_dim, d)
+        if cfg.word_emb:  # per-frame text bias from the prompt's tokens and slots
+            self.token_proj = nn.Linear(cfg.text_dim, d)
+            self.slot_emb = nn.ModuleList(nn.Embedding(n, d) for n in SLOT_SIZES)
+            self.slot_pos = nn.Parameter(torch.randn(N_SLOTS, d) * 0.02)
+            layer = nn.TransformerDecoderLayer(d, cfg.heads, cfg.ff, cfg.dropout, activation="gelu",
+                                               batch_first=True, norm_first=True)
+            self.word_decoder = nn.TransformerDecoder(layer, cfg.word_layers, norm=nn.LayerNorm(d))
         self.codebook = nn.Parameter(torch.randn(cfg.codebook_size, d) / math.sqrt(d))
         self.decoder = nn.ModuleList(CodebookDecoderLayer(d, cfg.heads, cfg.ff, cfg.dropout)
                                      for _ in range(cfg.dec_layers))
@@ -74,9 +82,28 @@ class ATOM(FeatureNormMixin, nn.Module):
 
 
     # --- encoder / decoder -------------------------------------------
-    def encode(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor,
+    def text_memory(self, cond: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Projected token states + slot embeddings [B, L+4, d] and their padding mask (True = pad)."""
+        tokens, mask, slots = cond["tokens"], cond["token_mask"], cond["slots"]
+        tok = self.token_proj(tokens)
+        slot = torch.stack([emb(slots[:, i].clamp(0, emb.num_embeddings - 1)) for i, emb in enumerate(self.slot_emb)], 1)
+        mem = torch.cat([tok, slot + self.slot_pos.to(tok.dtype)], dim=1)
+        pad = torch.cat([~mask, mask.new_zeros((mask.shape[0], N_SLOTS))], dim=1)
+        return mem, pad
+
+    def frame_bias(self, cond: dict[str, torch.Tensor], t: int) -> torch.Tensor:
+        """Text bias on the decoder's frame queries: [B, 1, d] (pooled) or [B, T, d] (word-level)."""
+        bias = self.text_bias(cond["text"])[:, None]
+        if not self.cfg.word_emb:
+            return bias
+        mem, pad = self.text_memory(cond)
+        q = self.pos(bias.expand(-1, t, -1))
+        return self.word_decoder(q, mem, memory_key_padding_mask=pad)
+
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor | dict,
                frame_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """mu, logvar [B, d] from normalised features x [B, T, 263]; frame_mask True = masked frame."""
+        text = as_cond(text)["text"]
         h = self.motion_in(x)
         if frame_mask is not None:
             h = torch.where(frame_mask[..., None], self.mask_token.to(h.dtype), h)
@@ -89,12 +116,12 @@ class ATOM(FeatureNormMixin, nn.Module):
         out = self.encoder(seq, src_key_padding_mask=pad)
         return out[:, 0], out[:, 1]
 
-    def decode(self, z: torch.Tensor, text: torch.Tensor, lengths: torch.Tensor,
+    def decode(self, z: torch.Tensor, text: torch.Tensor | dict, lengths: torch.Tensor,
                num_frames: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only)."""
         t = int(num_frames if num_frames is not None else lengths.max())
-        q = (z + self.text_bias(text))[:, None].expand(-1, t, -1)
-        h = self.pos(q)
+        q = z[:, None] + self.frame_bias(as_cond(text), t)
+        h = self.pos(q.expand(-1, t, -1))
         pad = padding_mask(lengths, t)
         pad = pad if bool(pad.any()) else None
         maps = []
@@ -109,7 +136,8 @@ class ATOM(FeatureNormMixin, nn.Module):
              generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and its parts for one batch (x normalised [B,T,263], lengths [B], text [B,384])."""
         cfg = self.cfg
-        x, lengths, text = batch["x"], batch["lengths"], batch["text"]
+        x, lengths = batch["x"], batch["lengths"]
+        text = as_cond(batch)
         valid = ~padding_mask(lengths, x.shape[1])
         ratio = mask_ratio(progress, cfg.mask_max, cfg.mask_schedule, cfg.curriculum_end)
         frame_mask = None
@@ -131,7 +159,7 @@ class ATOM(FeatureNormMixin, nn.Module):
         # which leaves z ~ N(0, I) at sampling far from every posterior and the text ignored
         kl = kl_per_dim.sum(-1).mean() if cfg.kl_reduction == "sum" else kl_per_dim.mean()
         sparse = torch.stack([-masked_mean(a.max(dim=-1).values[..., None], valid) for a in maps]).mean()
-        usage = torch.stack([atom_usage_gap(a, valid) for a in maps]).mean()
+        usage = torch.stack([atom_usage_gap(a, valid, cfg.usage_scope) for a in maps]).mean()
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl + cfg.w_sparse * sparse
@@ -142,28 +170,52 @@ class ATOM(FeatureNormMixin, nn.Module):
 
     # --- inference ---------------------------------------------------
     @torch.no_grad()
-    def sample(self, text: torch.Tensor, num_frames: int, generator: torch.Generator | None = None,
+    def sample(self, text: torch.Tensor | dict, num_frames: int, generator: torch.Generator | None = None,
                temperature: float = 1.0, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One decoder pass from z ~ N(0, I): normalised features [B, T, 263], last-layer attention [B, T, K].
 
+        text: the pooled [B, 384] vectors or a condition dict (text, tokens, token_mask, slots);
         lengths [B] (optional, <= num_frames) masks padded frames when a batch mixes durations.
         """
-        b = text.shape[0]
-        z = torch.randn((b, self.cfg.d_model), generator=generator, device=text.device) * temperature
+        text = as_cond(text)
+        dev = text["text"].device
+        b = text["text"].shape[0]
+        z = torch.randn((b, self.cfg.d_model), generator=generator, device=dev) * temperature
         if lengths is None:
-            lengths = torch.full((b,), num_frames, device=text.device, dtype=torch.long)
+            lengths = torch.full((b,), num_frames, device=dev, dtype=torch.long)
         feats, maps = self.decode(z, text, lengths, num_frames)
         return feats, maps[-1]
 
 
-def atom_usage_gap(att: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """log K minus the entropy of the batch's mean attention over atoms (att [B, T, K], valid [B, T]).
+def atom_usage_gap(att: torch.Tensor, valid: torch.Tensor, scope: str = "batch") -> torch.Tensor:
+    """log K minus the entropy of the mean attention over atoms (att [B, T, K], valid [B, T]).
 
-    0 when the batch uses every atom equally; log K when every frame attends the same atom.  With the
-    per-frame sparsity term this asks for few atoms per frame but different atoms across frames: without
-    it the sparsity term alone collapses the codebook onto one or two atoms.
+    scope "batch": of the batch's mean attention (0 when the batch uses every atom equally);
+    "motion": of each motion's own mean, averaged over motions, so one motion also spreads over
+    several atoms in time.  With the per-frame sparsity term this asks for few atoms per frame but
+    different atoms across frames: without it the sparsity term alone collapses the codebook onto
+    one or two atoms.
     """
     m = valid.to(att.dtype)[..., None]
-    p = (att * m).sum((0, 1)) / m.sum().clamp(min=1.0)
-    entropy = -(p * torch.log(p.clamp(min=1e-9))).sum()
+    if scope == "motion":
+        p = (att * m).sum(1) / m.sum(1).clamp(min=1.0)                   # B K
+        entropy = -(p * torch.log(p.clamp(min=1e-9))).sum(-1).mean()
+    else:
+        p = (att * m).sum((0, 1)) / m.sum().clamp(min=1.0)
+        entropy = -(p * torch.log(p.clamp(min=1e-9))).sum()
     return math.log(att.shape[-1]) - entropy
+
+
+def as_cond(text: torch.Tensor | dict) -> dict[str, torch.Tensor]:
+    """A condition dict from pooled vectors [B, D] (tokens = the pooled vector, no slots) or a dict
+    holding at least 'text' (missing tokens/slots are filled the same way)."""
+    if isinstance(text, torch.Tensor):
+        text = {"text": text}
+    pooled = text["text"]
+    if "tokens" in text and "slots" in text:
+        return text
+    out = dict(text)
+    out.setdefault("tokens", pooled[:, None])
+    out.setdefault("token_mask", torch.ones(pooled.shape[:1] + (1,), dtype=torch.bool, device=pooled.device))
+    out.setdefault("slots", torch.zeros((pooled.shape[0], N_SLOTS), dtype=torch.long, device=pooled.device))
+    return out

@@ -35,7 +35,12 @@ class AtomConfig:
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
     w_sparse: float = 0.05          # per-frame max attention; 1e-2 could not lift attention off uniform with w_usage
     w_ortho: float = 1e-2
-    w_usage: float = 0.01           # spread of atoms over the batch (see atom_model.atom_usage_gap)
+    w_usage: float = 0.01           # spread of atoms (see atom_model.atom_usage_gap)
+    usage_scope: str = "batch"      # "batch": over the batch's mean attention; "motion": within each motion
+    # word-level text path (ATOM's public `use_word_emb`): per-frame positional queries cross-attend the
+    # encoder's per-token states + 4 prompt slots (side, direction, speed, reps); replaces the single text bias
+    word_emb: bool = False
+    word_layers: int = 2
     # curriculum masked motion modelling
     mask_max: float = 0.5
     mask_schedule: str = "linear"   # constant | linear | square | exponential
@@ -79,8 +84,9 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
-ATOM_CPU = AtomConfig()
-ATOM_GPU = AtomConfig(d_model=256, enc_layers=8, dec_layers=8, heads=4, ff=1024, codebook_size=512, dropout=0.1)
+ATOM_CPU = AtomConfig(word_emb=True, usage_scope="motion")
+ATOM_GPU = AtomConfig(d_model=256, enc_layers=8, dec_layers=8, heads=4, ff=1024, codebook_size=512, dropout=0.1,
+                      word_emb=True, usage_scope="motion")
 MDM_CPU = MDMConfig()
 MDM_GPU = MDMConfig(d_model=512, layers=8, heads=4, ff=1024, dropout=0.1)
 TRAIN_CPU = TrainConfig()

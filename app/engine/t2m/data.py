@@ -23,6 +23,8 @@ import numpy as np
 from app.engine.repr.humanml3d import FEATURE_DIM
 from app.engine.repr.normalizer import Normalizer
 
+from .text_cond import MAX_TEXT_TOKENS, pad_tokens, parse_slots
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -81,12 +83,27 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
         if k % 500 == 0:
             log.info("cache %s: %d items", split, k)
     flat = [t for tx in texts for t in tx]
-    emb = TextEncoder.get().encode(flat)
+    enc = TextEncoder.get()
+    emb = enc.encode(flat)
+    tok_parts, tok_len = [], []
+    order = sorted(range(len(flat)), key=lambda i: len(flat[i]))  # similar lengths per batch: less padding
+    by_index: dict[int, np.ndarray] = {}
+    for s in range(0, len(order), 256):
+        chunk = order[s:s + 256]
+        tok, mask = enc.encode_tokens([flat[i] for i in chunk])
+        for k, i in enumerate(chunk):
+            by_index[i] = tok[k, :MAX_TEXT_TOKENS][mask[k, :MAX_TEXT_TOKENS]].astype(np.float16)
+    for i in range(len(flat)):
+        tok_parts.append(by_index[i])
+        tok_len.append(len(by_index[i]))
+    slots = np.stack([parse_slots(t) for t in flat]) if flat else np.zeros((0, 4), np.int64)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         np.savez(fh, features=np.concatenate(feats), offsets=np.cumsum([0] + [len(f) for f in feats]),
                  text_emb=emb.astype(np.float32), text_offsets=np.cumsum([0] + [len(t) for t in texts]),
+                 tokens=np.concatenate(tok_parts) if tok_parts else np.zeros((0, emb.shape[-1]), np.float16),
+                 token_offsets=np.cumsum([0] + tok_len), slots=slots.astype(np.int64),
                  texts=np.array(json.dumps(texts)), ids=np.array(json.dumps(ids)), split=np.array(split),
                  source=np.array(source))
     log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))
@@ -97,11 +114,14 @@ class T2MDataset:
     """Items of one split with a length-bucketed random batch sampler."""
 
     def __init__(self, features: list[np.ndarray], text_emb: list[np.ndarray], texts: list[list[str]],
-                 ids: list[str], max_frames: int = 200) -> None:
+                 ids: list[str], max_frames: int = 200, tokens: list[list[np.ndarray]] | None = None,
+                 slots: list[np.ndarray] | None = None) -> None:
         if not features:
             raise ValueError("empty dataset")
         self.features = [f[:max_frames] for f in features]
         self.text_emb = text_emb
+        self.tokens = tokens            # per item, per text: [L, 384] float16 token states (None: pooled only)
+        self.slots = slots if slots is not None else [np.stack([parse_slots(t) for t in tx]) for tx in texts]
         self.texts = texts
         self.ids = ids
         self.max_frames = max_frames
@@ -115,7 +135,13 @@ class T2MDataset:
             feats = [allf[off[i]:off[i + 1]] for i in range(len(off) - 1)]
             emb = [alle[toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
             texts, ids = json.loads(str(d["texts"])), json.loads(str(d["ids"]))
-        return cls(feats, emb, texts, ids, max_frames)
+            tokens = slots = None
+            if "tokens" in d.files:
+                allt, tko, alls = d["tokens"], d["token_offsets"], d["slots"]
+                per_text = [allt[tko[j]:tko[j + 1]] for j in range(len(tko) - 1)]
+                tokens = [per_text[toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
+                slots = [alls[toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
+        return cls(feats, emb, texts, ids, max_frames, tokens, slots)
 
     def __len__(self) -> int:
         return len(self.features)
@@ -128,7 +154,8 @@ class T2MDataset:
         """A random batch of items of similar length (a window of ``size*bucket`` in length order).
 
         Returns x [B, Tmax, 263] (normalised when a normaliser is given, zero padded),
-        lengths [B], text [B, 384] (one random text per item), index [B].
+        lengths [B], text [B, 384] (one random text per item), slots [B, 4], index [B], and
+        tokens [B, L, 384] + token_mask [B, L] of that text when the cache holds token states.
         """
         n = len(self)
         win = min(n, size * bucket)
@@ -137,8 +164,17 @@ class T2MDataset:
         lengths = self.lengths[idx]
         x = np.zeros((len(idx), int(lengths.max()), FEATURE_DIM), np.float32)
         text = np.empty((len(idx), self.text_emb[0].shape[-1]), np.float32)
+        slots = np.zeros((len(idx), 4), np.int64)
+        toks = []
         for k, i in enumerate(idx):
             f = self.features[i]
             x[k, :len(f)] = np.clip(normalizer.normalize(f), -CLIP_SIGMA, CLIP_SIGMA) if normalizer is not None else f
-            text[k] = self.text_emb[i][int(rng.integers(len(self.text_emb[i])))]
-        return {"x": x, "lengths": lengths, "text": text, "index": idx}
+            j = int(rng.integers(len(self.text_emb[i])))
+            text[k] = self.text_emb[i][j]
+            slots[k] = self.slots[i][j]
+            if self.tokens is not None:
+                toks.append(self.tokens[i][j])
+        out = {"x": x, "lengths": lengths, "text": text, "slots": slots, "index": idx}
+        if self.tokens is not None:
+            out["tokens"], out["token_mask"] = pad_tokens(toks)
+        return out

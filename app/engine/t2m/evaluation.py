@@ -18,7 +18,7 @@ from app.core.motion import MotionClip
 from app.engine.repr.humanml3d import features_to_clip
 
 from .foot_lock import foot_lock as apply_foot_lock
-from .pipeline import MODELS_DIR, TextToMotionPipeline, _to_ground
+from .pipeline import MODELS_DIR, TextToMotionPipeline, _to_ground, select_cond
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,12 @@ def batch_generate(pipe: TextToMotionPipeline, texts: list[str], frames: list[in
     frames = [int(min(max(f, 2), pipe.cfg.max_frames)) for f in frames]
     order = np.argsort(frames, kind="stable")
     out: list[MotionClip | None] = [None] * len(texts)
-    emb_all = pipe.text_encoder(list(texts))
+    emb_all = pipe.encode_texts(list(texts))
     model_s, model_frames = 0.0, 0
     for b, start in enumerate(range(0, len(order), batch_size)):
         idx = order[start:start + batch_size]
         lengths = torch.tensor([frames[i] for i in idx], device=pipe.device)
-        emb = torch.as_tensor(emb_all[idx], dtype=torch.float32, device=pipe.device)
+        emb = select_cond(emb_all, idx)
         gen = torch.Generator(device=pipe.device).manual_seed(int(seed) * 100003 + b)
         t0 = time.perf_counter()
         feats, _ = pipe.model.sample(emb, int(lengths.max()), generator=gen, lengths=lengths)

@@ -31,6 +31,7 @@ from . import spans as S
 from .config import FPS, MAX_SECONDS, config_from_dict, load_config
 from .foot_lock import foot_lock as apply_foot_lock
 from .foot_lock import foot_skate_ratio
+from .text_cond import as_text_cond, encode_text_cond
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,8 @@ class TextToMotionPipeline:
         self.model.set_normalizer(normalizer.mean, normalizer.std)
         self.cfg = model.cfg
         self.fps = float(self.cfg.fps)
-        self.text_encoder = text_encoder or _default_encoder
+        self.word_level = bool(getattr(self.cfg, "word_emb", False))
+        self.text_encoder = text_encoder or (encode_text_cond if self.word_level else _default_encoder)
         self.name = name or self.cfg.model_type
 
     @classmethod
@@ -141,6 +143,16 @@ class TextToMotionPipeline:
         return cls(build_model(cfg), norm, **kw)
 
     # --- low level ---------------------------------------------------
+    def encode_texts(self, texts: list[str]) -> torch.Tensor | dict[str, torch.Tensor]:
+        """The model's text condition for `texts`: pooled vectors [N, 384], or (word-level ATOM) a
+        dict with pooled vectors, per-token states, their mask and the prompt slots."""
+        with torch.no_grad():
+            enc = self.text_encoder(list(texts))
+            if not self.word_level:
+                pooled = enc["pooled"] if isinstance(enc, dict) else enc
+                return torch.as_tensor(pooled, dtype=torch.float32, device=self.device)
+            return as_text_cond(enc, list(texts)).to_torch(self.device)
+
     def sample_features(self, text: str, num_frames: int, seed: int, num_samples: int = 1
                         ) -> tuple[np.ndarray, np.ndarray | None]:
         """Denormalised features [N, T, 263] and attention [N, T, K] (or None) for one text."""
@@ -150,9 +162,7 @@ class TextToMotionPipeline:
                               ) -> Generator[float, None, tuple[np.ndarray, np.ndarray | None]]:
         """:meth:`sample_features` as a generator yielding the fraction done (per DDIM step for
         the diffusion baseline; once for ATOM's single decoder pass)."""
-        with torch.no_grad():
-            emb = torch.as_tensor(self.text_encoder([text]), dtype=torch.float32, device=self.device)
-        emb = emb.expand(num_samples, -1)
+        emb = select_cond(self.encode_texts([text]), [0] * int(num_samples))
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
         if hasattr(self.model, "sample_steps"):
             feats, att = yield from self.model.sample_steps(emb, int(num_frames), generator=gen)
@@ -252,6 +262,14 @@ class TextToMotionPipeline:
         if foot_lock:
             out, _ = apply_foot_lock(out, frames=(f0, f1))
         return out, (np.concatenate(atts[0]) if atts[0] else None)
+
+
+def select_cond(cond: torch.Tensor | dict, index) -> torch.Tensor | dict:
+    """Rows `index` of a text condition (a tensor or a dict of tensors)."""
+    idx = torch.as_tensor(np.asarray(index, dtype=np.int64))
+    if isinstance(cond, dict):
+        return {k: v[idx.to(v.device)] for k, v in cond.items()}
+    return cond[idx.to(cond.device)]
 
 
 def _scaled(gen: Generator, lo: float, hi: float) -> Generator[float, None, object]:

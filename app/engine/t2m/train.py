@@ -68,8 +68,13 @@ def _install_stop_handler() -> list:  # [flag list, restore()]
 
 
 def _to_torch(b: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
-    return {"x": torch.from_numpy(b["x"]).to(device), "lengths": torch.from_numpy(b["lengths"]).long().to(device),
-            "text": torch.from_numpy(b["text"]).to(device)}
+    out = {"x": torch.from_numpy(b["x"]).to(device), "lengths": torch.from_numpy(b["lengths"]).long().to(device),
+           "text": torch.from_numpy(b["text"]).to(device)}
+    if "tokens" in b:
+        out["tokens"] = torch.from_numpy(b["tokens"]).to(device)
+        out["token_mask"] = torch.from_numpy(b["token_mask"]).to(device)
+        out["slots"] = torch.from_numpy(b["slots"]).long().to(device)
+    return out
 
 
 def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, out_dir: str | Path,
