@@ -1,0 +1,157 @@
+#!/usr/bin/env python
+"""Prompt-following benchmark: does the generated body do what an everyday prompt asked?
+
+    python bench/bench_prompts.py                       # models atom + mdm, 3 seeds, whole suite
+    python bench/bench_prompts.py --models atom --seeds 1 --subset 20 --out prompts.json
+    python bench/bench_prompts.py --check-real          # predicate thresholds on real mocap
+    python bench/bench_prompts.py --audit-atoms         # procedural atoms vs their own predicates
+
+Each prompt of ``bench/prompt_suite.py`` x seed is generated once; its parts' predicates
+(``app.engine.evaluator.predicates``) are applied to the output spans (a prompt whose spans do
+not match its parts is cut into equal pieces). A prompt passes when all its parts hold. Reported:
+pass rate per model, per family, for compositions, and the left/right 'named limb moves' rate.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from app.engine.evaluator.kinematics import Kin  # noqa: E402
+from app.engine.evaluator.predicates import evaluate  # noqa: E402
+from prompt_suite import SUITE, Prompt  # noqa: E402
+
+log = logging.getLogger("bench_prompts")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def part_spans(prompt: Prompt, spans: list[tuple[int, int, str]], n_frames: int) -> list[tuple[int, int]]:
+    """Frame ranges of the prompt's parts: the pipeline's spans when they match, else equal pieces."""
+    n = len(prompt.parts)
+    if len(spans) == n:
+        return [(int(a), int(b)) for a, b, _ in spans]
+    edges = [round(i * n_frames / n) for i in range(n + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def judge(prompt: Prompt, clip, spans: list[tuple[int, int, str]]) -> dict:
+    """Apply the prompt's predicates to one generated clip (per span for compositions)."""
+    kin = Kin.from_clip(clip)
+    parts = []
+    for (pred, kw), (f0, f1) in zip(prompt.parts, part_spans(prompt, spans, kin.n)):
+        v = evaluate(pred, kin.span(f0, f1) if len(prompt.parts) > 1 else kin, **kw)
+        parts.append(dict(pred=pred, kw=kw, span=[f0, f1], ok=bool(v.ok), named=v.named_moves, values=v.values))
+    return dict(ok=all(p["ok"] for p in parts), parts=parts, spans_matched=len(spans) == len(prompt.parts))
+
+
+def run_model(pipe, suite: list[Prompt], seeds: int) -> list[dict]:
+    """Generate and judge every prompt x seed."""
+    rows = []
+    for i, p in enumerate(suite):
+        for seed in range(seeds):
+            out = pipe.generate(p.text, seconds=p.seconds, seed=seed, num_samples=1)
+            r = judge(p, out[0], list(out.spans))
+            rows.append(dict(text=p.text, family=p.family, seed=seed, pair=p.pair, side=p.side, **r))
+        log.info("[%d/%d] %s: %s", i + 1, len(suite), p.text, [r["ok"] for r in rows[-seeds:]])
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Pass rates overall, per family, compositions, and the left/right named-limb rate."""
+    fam: dict[str, list[bool]] = defaultdict(list)
+    for r in rows:
+        fam[r["family"]].append(r["ok"])
+    named = [p["named"] for r in rows if r["pair"] for p in r["parts"] if p["named"] is not None]
+    rate = lambda xs: (sum(xs) / len(xs)) if xs else float("nan")  # noqa: E731
+    return dict(n=len(rows), overall=rate([r["ok"] for r in rows]),
+                families={f: rate(v) for f, v in sorted(fam.items())}, family_n={f: len(v) for f, v in fam.items()},
+                named_moves=rate(named), named_n=len(named))
+
+
+def table(summaries: dict[str, dict]) -> str:
+    """A markdown table: one column per model."""
+    models = list(summaries)
+    fams = sorted({f for s in summaries.values() for f in s["families"]})
+    pct = lambda x: "-" if x != x else f"{100 * x:.0f}%"  # noqa: E731
+    lines = ["| | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    lines.append("| all prompts | " + " | ".join(f"{pct(s['overall'])} (n={s['n']})" for s in summaries.values()) + " |")
+    for f in fams:
+        lines.append(f"| {f} | " + " | ".join(
+            f"{pct(s['families'].get(f, float('nan')))} (n={s['family_n'].get(f, 0)})" for s in summaries.values()) + " |")
+    lines.append("| left/right: named limb moves | " + " | ".join(
+        f"{pct(s['named_moves'])} (n={s['named_n']})" for s in summaries.values()) + " |")
+    return "\n".join(lines)
+
+
+def load_pipeline(name: str):
+    from app.engine.t2m.pipeline import TextToMotionPipeline
+    return TextToMotionPipeline.from_pretrained(ROOT / "models" / name, device="cpu")
+
+
+def bench(pipes: dict, seeds: int = 3, subset: int | None = None,
+          suite: list[Prompt] | None = None) -> tuple[dict, dict]:
+    """({model: rows}, {model: summary}) for already loaded pipelines (``suite`` defaults to SUITE)."""
+    suite = suite if suite is not None else SUITE
+    suite = suite[:subset] if subset else suite
+    rows = {m: run_model(p, suite, seeds) for m, p in pipes.items()}
+    return rows, {m: summarize(r) for m, r in rows.items()}
+
+
+def _real_report() -> str:
+    from predicate_checks import check_real
+    lines = ["| check | windows | agree | median values | disagreeing windows |", "|---|---|---|---|---|"]
+    for r in check_real():
+        fails = "; ".join(f.split(" ")[0] for f in r.failures[:6]) + (" ..." if len(r.failures) > 6 else "")
+        lines.append(f"| {r.name} | {r.n} | {r.agree}/{r.n} | {r.values} | {fails} |")
+    return "\n".join(lines)
+
+
+def _audit_report() -> str:
+    from predicate_checks import audit_atoms
+    lines = ["| atom | params | check | expected | result | named limb | values |", "|---|---|---|---|---|---|---|"]
+    for r in audit_atoms():
+        p = {k: v for k, v in r["params"].items() if k in ("side", "reps", "steps", "angle", "direction", "turns")}
+        res = "-" if r["ok"] is None else ("pass" if r["ok"] == r["expected"] else "FAIL")
+        lines.append(f"| {r['atom']} | {p} | {r['check']} | {r['expected']} | {res} | {r.get('named')} | {r['values']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", nargs="+", default=["atom", "mdm"])
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--subset", type=int, default=None, help="only the first N prompts")
+    ap.add_argument("--out", type=Path, default=None, help="write rows and summaries as JSON")
+    ap.add_argument("--check-real", action="store_true", help="predicate thresholds on real mocap")
+    ap.add_argument("--audit-atoms", action="store_true", help="procedural atoms vs their own predicates")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    if args.check_real or args.audit_atoms:
+        if args.check_real:
+            print(_real_report())
+        if args.audit_atoms:
+            print(_audit_report())
+        return 0
+    pipes = {m: load_pipeline(m) for m in args.models}
+    rows, sums = bench(pipes, args.seeds, args.subset)
+    if args.out:
+        args.out.write_text(json.dumps(dict(rows=rows, summaries=sums), indent=1, default=str))
+    print(table(sums))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
