@@ -4,9 +4,11 @@ Joining: each piece is generated in its canonical frame (root over the origin, f
 next piece is turned to the previous piece's final heading and moved so its first root position
 continues the previous last one by one step of its velocity; the remaining pose difference
 (all local rotations, root height) is faded out over ``blend_s`` seconds (offset
-inertialisation with a smoothstep, C1).  Splicing (span regeneration) does the same at the
-start and fades *in* the offset to the following original frame at the end, and bends the root
-path over the span so it meets the original trajectory; frames outside are copied untouched.
+inertialisation with a smoothstep, C1).  Splicing (span regeneration) puts the piece on the
+clip's floor, does the same at the start, bends heading and root path over the span so they meet
+the original trajectory, fades *in* the offset to the following original frame at the end and
+corrects the root height so grounded frames stay grounded (:mod:`.seams`); frames outside are
+copied untouched, and the span's segment replaces exactly those frames.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import numpy as np
 
 from app.core.motion import MotionClip, Segment
 from app.core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quaternion, quaternion_to_matrix, slerp
+
+from . import seams
 
 _SPLIT = re.compile(r";|\bafter that\b|,?\s*(?:and\s+)?\bthen\b", re.IGNORECASE)
 
@@ -96,39 +100,86 @@ def join(pieces: list[MotionClip], texts: list[str], blend_s: float = 0.5) -> Mo
 
 
 def splice(clip: MotionClip, f0: int, f1: int, piece: MotionClip, text: str, blend_s: float = 0.4) -> MotionClip:
-    """`clip` with frames [f0, f1) replaced by `piece` (f1 - f0 frames); other frames bit-exact."""
+    """`clip` with frames [f0, f1) replaced by `piece` (f1 - f0 frames); other frames bit-exact.
+
+    The piece is put on the clip's floor, placed to continue from frame f0-1 (pose and root
+    height blended in), its heading bent over the span to meet frame f1's (yaw as an angle, so
+    the body never tilts at the seam), its root path bent to meet the original, the remaining
+    pose offset faded in towards frame f1, and finally its root height corrected so each frame's
+    lowest joint is where the generated piece had it (grounded frames on the floor).
+    """
     n = f1 - f0
     if piece.num_frames != n:
         raise ValueError(f"piece has {piece.num_frames} frames, span {n}")
+    floor = seams.ground_level(clip)
+    piece = seams.ground_to(piece, floor)
+    piece_low = seams.lowest(piece)
+    clip_low = seams.lowest(clip)
+    start = end = None
     if f0 > 0:
         new = continue_from(clip.trans[max(0, f0 - 2):f0], clip.rotations[f0 - 1], clip.facing_angle(f0 - 1),
                             piece, blend_s)
+        ns = min(n, max(2, int(round(blend_s * clip.fps))))
+        w = np.zeros(n)
+        w[:ns] = 1.0 - smoothstep(np.arange(ns) / (ns - 1))
+        start = (float(clip_low[f0 - 1]), w)
     else:
         new = place(piece, clip.trans[0], clip.facing_angle(0))
     if f1 < clip.num_frames:
+        ramp = smoothstep(np.arange(1, n + 1) / n) if f0 > 0 else np.ones(n)
+        yaw_next = seams.root_yaw(clip.rotations[f1:f1 + 2])
+        yaw_step = seams.wrap(yaw_next[1] - yaw_next[0]) if len(yaw_next) > 1 else 0.0
+        yaw_new = seams.root_yaw(new.rotations[-1:])[0]
+        new = seams.bend_heading(new, ramp, seams.wrap(yaw_next[0] - yaw_step - yaw_new))
         nb = min(n, max(2, int(round(blend_s * clip.fps))))
         w = smoothstep(np.arange(1, nb + 1) / (nb + 1))
         nxt = clip.rotations[f1]
         new.rotations[n - nb:] = _apply_offset(new.rotations[n - nb:], _offset_rot(new.rotations[-1], nxt), w)
         vel = clip.trans[f1 + 1] - clip.trans[f1] if f1 + 1 < clip.num_frames else np.zeros(3)
         want = clip.trans[f1] - vel
-        ramp = smoothstep(np.arange(1, n + 1) / n) if f0 > 0 else np.ones(n)
         off = want - new.trans[-1]
         new.trans[:, [0, 2]] += ramp[:, None] * off[[0, 2]]
         new.trans[n - nb:, 1] += w * off[1]
+        we = np.zeros(n)
+        we[n - nb:] = w
+        end = (float(clip_low[f1]), we)
+    new.trans[:, 1] += seams.ground_correction(seams.lowest(new), piece_low, floor, start, end)
     out = clip.copy()
     out.trans[f0:f1] = new.trans
     out.rotations[f0:f1] = new.rotations
-    t0, t1 = f0 / clip.fps, f1 / clip.fps
-    segs = []
-    for s in clip.segments:
-        if s.end <= t0 or s.start >= t1:
-            segs.append(s)
-        else:
-            if s.start < t0:
-                segs.append(Segment(s.start, t0, s.text, s.label))
-            if s.end > t1:
-                segs.append(Segment(t1, s.end, s.text, s.label))
-    segs.append(Segment(t0, t1, text, "generated"))
-    out.segments = sorted(segs, key=lambda s: s.start)
+    out.segments = replace_segments(clip.segments, f0, f1, clip.fps, text)
     return out
+
+
+def replace_segments(segments: list[Segment], f0: int, f1: int, fps: float, text: str) -> list[Segment]:
+    """Segments with frames [f0, f1) given to one new 'generated' segment; edges are whole frames
+    and remnants of old segments shorter than one frame are dropped (no slivers)."""
+    t0, t1 = f0 / fps, f1 / fps
+    segs = []
+    for s in segments:
+        a, b = int(round(s.start * fps)), int(round(s.end * fps))
+        if b <= f0 or a >= f1:
+            segs.append(Segment(a / fps, b / fps, s.text, s.label))
+            continue
+        if a < f0:
+            segs.append(Segment(a / fps, t0, s.text, s.label))
+        if b > f1:
+            segs.append(Segment(t1, b / fps, s.text, s.label))
+    segs = [s for s in segs if s.end - s.start > 0.5 / fps]
+    segs.append(Segment(t0, t1, text, "generated"))
+    return sorted(segs, key=lambda s: s.start)
+
+
+def snap_span(segments: list[Segment], f0: int, f1: int, fps: float, num_frames: int,
+              tol: int | None = None) -> tuple[int, int]:
+    """[f0, f1) with each end moved onto a segment edge within `tol` frames (default 0.15 s, at
+    least 2), so a selection dragged a frame short of a segment's edge replaces all of it."""
+    tol = max(2, int(round(0.15 * fps))) if tol is None else int(tol)
+    edges = sorted({0, int(num_frames)} | {int(round(t * fps)) for s in segments for t in (s.start, s.end)})
+
+    def snap(f: int) -> int:
+        best = min(edges, key=lambda e: abs(e - f))
+        return best if abs(best - f) <= tol else f
+
+    a, b = snap(int(f0)), snap(int(f1))
+    return (a, b) if b - a >= 2 else (int(f0), int(f1))

@@ -140,21 +140,40 @@ def generate_task(req: GenerationRequest) -> Generator[Any, None, GenerationResu
     return result
 
 
+@dataclass
+class SpanEdit:
+    """A regenerated span: the edited sample and the frames [f0, f1) actually replaced."""
+
+    sample: GeneratedSample
+    f0: int
+    f1: int
+    text: str
+    snapped: bool = False
+
+
 def regenerate_span_task(clip: MotionClip, f0: int, f1: int, text: str, seed: int = 0, model: str = "atom",
                          foot_lock: bool = True, attention: np.ndarray | None = None
-                         ) -> Generator[Any, None, GeneratedSample]:
-    """`clip` with frames [f0, f1) regenerated from `text`; the attention rows of the span are replaced."""
+                         ) -> Generator[Any, None, SpanEdit]:
+    """`clip` with frames [f0, f1) regenerated from `text`; the attention rows of the span are replaced.
+
+    Span ends within 0.15 s of a segment edge are moved onto it (a selection dragged a frame
+    short of a segment replaces the whole segment instead of leaving a sliver of it).
+    """
     from app.engine.t2m.pipeline import clean_prompt
-    clean_prompt(text)
+    from app.engine.t2m.spans import snap_span
+    text = clean_prompt(text)
+    a, b = snap_span(clip.segments, int(f0), int(f1), clip.fps, clip.num_frames)
+    if (a, b) != (int(f0), int(f1)):
+        log.info("span %d-%d snapped to segment edges %d-%d", f0, f1, a, b)
     yield Progress(0.05, f"loading {MODELS.get(model, model)}")
     pipe = get_pipeline(model)
-    yield Progress(0.2, f"regenerating frames {f0}-{f1}")
-    new, att = pipe.regenerate_span(clip, int(f0), int(f1), text, seed=int(seed), foot_lock=bool(foot_lock))
+    yield Progress(0.2, f"regenerating frames {a}-{b}")
+    new, att = pipe.regenerate_span(clip, a, b, text, seed=int(seed), foot_lock=bool(foot_lock))
     yield Progress(0.8, "computing joints")
     merged = None
     if attention is not None and att is not None and attention.shape[0] == clip.num_frames \
             and attention.shape[1] == att.shape[1]:
         merged = attention.copy()
-        merged[int(f0):int(f1)] = att
+        merged[a:b] = att
     new.name = clip.name
-    return sample_from_clip(new, merged)
+    return SpanEdit(sample_from_clip(new, merged), a, b, text, (a, b) != (int(f0), int(f1)))
