@@ -132,6 +132,9 @@ def test_split_prompt():
     assert split_prompt("walk forward; then jump twice; then wave") == ["walk forward", "jump twice", "wave"]
     assert split_prompt("a man walks, then sits down and then waves") == ["a man walks", "sits down", "waves"]
     assert split_prompt("dance") == ["dance"]
+    assert split_prompt("after jogging for a bit, she stops") == ["jogging for a bit", "she stops"]
+    assert split_prompt("clap three times before bowing") == ["clap three times", "bowing"]
+    assert split_prompt("walks forward, followed by a jump") == ["walks forward", "a jump"]
 
 
 def test_multi_span_length_and_continuity():

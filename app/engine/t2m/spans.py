@@ -21,11 +21,17 @@ from app.core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matri
 
 from . import seams
 
-_SPLIT = re.compile(r";|\bafter that\b|,?\s*(?:and\s+)?\bthen\b", re.IGNORECASE)
+_SPLIT = re.compile(r";|\bafter that\b|\bafterwards\b|,?\s*\bfollowed by\b|\bbefore\b|,?\s*(?:and\s+)?\bthen\b",
+                    re.IGNORECASE)
+_AFTER = re.compile(r"^\s*(?:(?:a|the|my)\s+\w+\s+|someone\s+|somebody\s+)?after\s+([^,;]+),\s*(.+)$", re.IGNORECASE)
 
 
 def split_prompt(text: str) -> list[str]:
-    """'walk forward; then jump twice, then wave' -> ['walk forward', 'jump twice', 'wave']."""
+    """'walk forward; then jump twice, then wave' -> ['walk forward', 'jump twice', 'wave'];
+    'after jogging a bit, she waves' -> ['jogging a bit', 'she waves']; 'A before B' -> [A, B]."""
+    m = _AFTER.match(text)
+    if m:
+        return [p for part in (m.group(1), m.group(2)) for p in split_prompt(part)]
     parts = [p.strip(" ,.;\t\n") for p in _SPLIT.split(text)]
     parts = [re.sub(r"^(and|finally)\s+", "", p, flags=re.IGNORECASE).strip() for p in parts]
     return [p for p in parts if p]
