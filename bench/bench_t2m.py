@@ -68,7 +68,7 @@ def bench_speed(names: list[str], runs: int, threads: int, base: Path | None = N
 
 
 def bench_quality(names: list[str], mdm_items: int, mm_texts: int, mm_samples: int, seed: int = 0,
-                  base: Path | None = None, full_items: int | None = None) -> dict:
+                  base: Path | None = None, full_items: int | None = None, mdm_full: bool = False) -> dict:
     from app.engine.corpus.dataset import load_corpus
     from app.engine.evaluator import metrics as M
     from app.engine.evaluator.evaluate import embed_clips, evaluate_motions, get_evaluator, reference_row
@@ -83,8 +83,8 @@ def bench_quality(names: list[str], mdm_items: int, mm_texts: int, mm_samples: i
         pipe = TextToMotionPipeline.from_pretrained((base or MODELS_DIR) / name, device="cpu")
         full = np.arange(len(items))[:full_items]
         for label, idx in ((name, full), (f"{name} (subset)", sub)):
-            if name == "mdm" and label == name:
-                continue  # MDM only on the subset
+            if name == "mdm" and label == name and not mdm_full:
+                continue  # MDM only on the subset unless --mdm-full
             sel = [items[i] for i in idx]
             t0 = time.perf_counter()
             clips, per10 = batch_generate(pipe, [it.texts[0] for it in sel], [it.clip.num_frames - 1 for it in sel], seed)
@@ -102,6 +102,40 @@ def bench_quality(names: list[str], mdm_items: int, mm_texts: int, mm_samples: i
         if name in rows:
             rows[name]["MultiModality"] = rows[f"{name} (subset)"]["MultiModality"]
     return rows
+
+
+def atom_segment_nmi(base: Path | None = None, max_items: int | None = None, seed: int = 0) -> dict:
+    """Agreement of each frame's dominant atom with the ground-truth segments of composed test items.
+
+    One ATOM pass per item over its whole (composed) text at its true length; the last decoder
+    layer's attention argmax per frame vs the segment index per frame, as normalised mutual
+    information (0: the atom ignores where the action changes; 1: atoms switch exactly at the
+    segment boundaries), and the share of GT boundaries with a dominant-atom change within 0.5 s.
+    """
+    import torch
+
+    from app.engine.corpus.compose import frame_labels
+    from app.engine.corpus.dataset import load_corpus
+    from app.engine.evaluator.metrics import normalized_mutual_info
+    from app.engine.t2m.pipeline import MODELS_DIR, TextToMotionPipeline, select_cond
+
+    pipe = TextToMotionPipeline.from_pretrained((base or MODELS_DIR) / "atom", device="cpu")
+    items = [it for it in load_corpus(split="test", include_real=False) if len(it.clip.segments) > 1][:max_items]
+    nmis, hits, bounds = [], 0, 0
+    cond = pipe.encode_texts([it.texts[0] for it in items])
+    for k, it in enumerate(items):
+        labels = frame_labels(it.clip)[1:]
+        gen = torch.Generator().manual_seed(seed * 7919 + k)
+        with torch.no_grad():
+            _, att = pipe.model.sample(select_cond(cond, [k]), len(labels), generator=gen)
+        dom = att[0].argmax(-1).numpy()
+        nmis.append(normalized_mutual_info(labels, dom))
+        change = np.flatnonzero(np.diff(dom) != 0)
+        for b in np.flatnonzero(np.diff(labels) != 0):
+            bounds += 1
+            hits += int(np.any(np.abs(change - b) <= 0.5 * pipe.fps))
+    return {"items": len(items), "nmi": round(float(np.mean(nmis)), 4), "boundary_hit": round(hits / max(bounds, 1), 4),
+            }
 
 
 def markdown(rows: dict) -> str:
@@ -128,6 +162,8 @@ def main() -> int:
     ap.add_argument("--mm-texts", type=int, default=16)
     ap.add_argument("--mm-samples", type=int, default=5)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--mdm-full", action="store_true", help="also run MDM on every test item (slow on a CPU)")
+    ap.add_argument("--nmi", action="store_true", help="atom / segment agreement on composed test items (ATOM)")
     ap.add_argument("--models-dir", type=Path, default=None, help="folder holding atom/ and mdm/ (default models/)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -138,8 +174,11 @@ def main() -> int:
         print(json.dumps(result["speed"]))
     if args.eval:
         result["quality"] = bench_quality(args.models, args.mdm_items, args.mm_texts, args.mm_samples, args.seed,
-                                          args.models_dir, args.full_items)
+                                          args.models_dir, args.full_items, args.mdm_full)
         print(markdown(result["quality"]))
+    if args.nmi:
+        result["atom_nmi"] = atom_segment_nmi(args.models_dir, seed=args.seed)
+        print(json.dumps(result["atom_nmi"]))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, default=float))
     return 0

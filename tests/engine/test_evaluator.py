@@ -158,3 +158,11 @@ def test_cli_scores_a_prediction_folder(tmp_path: Path) -> None:
     assert row["MultiModality"] is None and row["Penetration"] < 0.01
     (pred / "stray.npz").write_bytes(b"not an npz")
     assert cli_main(args[:2] + args[4:6]) == 2
+
+
+def test_normalized_mutual_info():
+    from app.engine.evaluator.metrics import normalized_mutual_info as nmi
+    assert nmi([0, 0, 1, 1, 2, 2], [7, 7, 3, 3, 9, 9]) == pytest.approx(1.0)
+    assert nmi([0, 0, 1, 1], [4, 4, 4, 4]) == 0.0
+    assert nmi([0, 1, 0, 1], [0, 0, 1, 1]) == pytest.approx(0.0, abs=1e-9)
+    assert 0.0 < nmi([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 1]) < 1.0

@@ -141,3 +141,20 @@ def physical_metrics(joint_sets: list[np.ndarray], fps: float = 20.0) -> dict[st
     return {"foot_skate": float(np.mean([foot_skate_ratio(j, fps) for j in joint_sets])),
             "jitter": float(np.mean([jitter(j, fps) for j in joint_sets])),
             "penetration": float(np.mean([ground_penetration(j) for j in joint_sets]))}
+
+
+def normalized_mutual_info(a: np.ndarray, b: np.ndarray) -> float:
+    """NMI (arithmetic-mean normalisation) of two integer labelings of the same frames; 0 when
+    either labeling is constant (no information), 1 when they agree up to renaming."""
+    a, b = np.asarray(a).ravel(), np.asarray(b).ravel()
+    _, ai = np.unique(a, return_inverse=True)
+    _, bi = np.unique(b, return_inverse=True)
+    joint = np.zeros((ai.max() + 1, bi.max() + 1))
+    np.add.at(joint, (ai, bi), 1.0)
+    p = joint / joint.sum()
+    pa, pb = p.sum(1), p.sum(0)
+    nz = p > 0
+    mi = float((p[nz] * np.log(p[nz] / (pa[:, None] * pb[None, :])[nz])).sum())
+    ha = float(-(pa[pa > 0] * np.log(pa[pa > 0])).sum())
+    hb = float(-(pb[pb > 0] * np.log(pb[pb > 0])).sum())
+    return 0.0 if ha <= 0 or hb <= 0 else max(0.0, mi / (0.5 * (ha + hb)))
