@@ -92,8 +92,10 @@ def table(summaries: dict[str, dict]) -> str:
 
 
 def load_pipeline(name: str):
+    """A model under models/ by name, or any checkpoint directory (e.g. an exported training snapshot)."""
     from app.engine.t2m.pipeline import TextToMotionPipeline
-    return TextToMotionPipeline.from_pretrained(ROOT / "models" / name, device="cpu")
+    path = Path(name) if Path(name).is_dir() and not (ROOT / "models" / name).is_dir() else ROOT / "models" / name
+    return TextToMotionPipeline.from_pretrained(path, device="cpu")
 
 
 def bench(pipes: dict, seeds: int = 3, subset: int | None = None,
