@@ -54,7 +54,7 @@ def extract_one(path: Path, box: tuple | None) -> dict:
             "reasons": {k: c.reason for k, c in rep.cues.items() if not c.measured}}
 
 
-def extract_all(dev: Path, rows: list[dict]) -> dict[str, dict]:
+def extract_all(dev: Path, rows: list[dict], cached_only: bool = False) -> dict[str, dict]:
     import cv2
     cv2.setNumThreads(1)
     try:
@@ -71,6 +71,8 @@ def extract_all(dev: Path, rows: list[dict]) -> dict[str, dict]:
             if d.get("version") == FEATURE_VERSION:
                 feats[r["file"]] = d
                 continue
+        if cached_only:
+            continue
         log.info("[%d/%d] extracting %s", i + 1, len(rows), r["file"])
         try:
             d = extract_one(dev / r["file"], r["box"])
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "models" / "forensics" / "calibrated.json"))
     ap.add_argument("--report", default=str(ROOT / ".cache" / "forensics" / "fit_report.md"))
     ap.add_argument("--extract-only", action="store_true")
+    ap.add_argument("--cached-only", action="store_true", help="fit on the clips already in the cache (no extraction)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dev = Path(args.dev)
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s: no SOURCES.tsv (the development set lives in ../shared/data/videos/dev)", dev)
         return 2
     rows = read_sources(dev)
-    feats = extract_all(dev, rows)
+    feats = extract_all(dev, rows, args.cached_only)
     if args.extract_only:
         return 0
     from app.engine.forensics import calib_fit

@@ -42,6 +42,20 @@ def test_inspect_folder_csv_continues_past_bad_files(folder, tmp_path):
     assert [r["file"] for r in rows] == ["a.mp4", "broken.mp4"]
     assert rows[0]["verdict"] and not rows[0]["error"]
     assert rows[1]["error"] and not rows[1]["verdict"]
+    assert "probability_generated" in rows[0] and "families_measured" in rows[0]
+    assert "pixel" in rows[0]["families_measured"].split(";")
+    from app.engine.forensics.calibration import load_model
+    if load_model() is not None:
+        assert 0.0 < float(rows[0]["probability_generated"]) < 1.0
+
+
+def test_inspect_crop_box(folder, tmp_path):
+    rc = main(["inspect", str(folder / "a.mp4"), "--crop", "0,0,64,96", "--json", str(tmp_path / "c.json"),
+               "--no-sfm", "--quiet"])
+    assert rc == 0
+    d = json.loads((tmp_path / "c.json").read_text())
+    assert d["video"]["width"] == 64 and d["video"]["crop_box"] == [0, 0, 64, 96]
+    assert main(["inspect", str(folder / "a.mp4"), "--crop", "0,0,5", "--quiet"]) == 2
 
 
 def test_inspect_rejects_bad_input(tmp_path, capsys):

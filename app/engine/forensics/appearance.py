@@ -53,8 +53,12 @@ def _decode(info: VideoInfo, indices: np.ndarray, max_side: int) -> list[np.ndar
     """RGB frames at the given source indices (one pass through the file)."""
     want = set(int(i) for i in indices)
     last = int(max(indices)) + 1
+    steps = np.diff(np.asarray(indices, int))
+    even = len(steps) and int(indices[0]) == 0 and np.all(steps == steps[0])
+    stride = int(steps[0]) if even else 1      # off-stride frames are only grabbed, not converted
     out: dict[int, np.ndarray] = {}
-    for i, _t, rgb, _c in iter_frames(info.path, max_side=max_side, limit=last, crop_box=info.crop_box):
+    for i, _t, rgb, _c in iter_frames(info.path, max_side=max_side, stride=stride, limit=last,
+                                      crop_box=info.crop_box):
         if i in want and rgb is not None:
             out[i] = rgb
     return [out[int(i)] for i in indices if int(i) in out]

@@ -24,7 +24,7 @@ HAND_CUES = {
     "hand_shape_spread": "Hand-shape drift (spread of finger-bone ratios)",
     "hand_shape_jitter": "Hand-shape jitter (2nd difference of finger-bone ratios)",
     "hand_vanish_rate": "Hands vanishing while the wrist is visible",
-    "hand_score": "Hand detector confidence (median)",
+    "hand_score": "Hand classifier confidence (median)",
 }
 HAND_BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (5, 6), (6, 7), (7, 8), (9, 10), (10, 11), (11, 12),
               (13, 14), (14, 15), (15, 16), (17, 18), (18, 19), (19, 20), (5, 9), (9, 13), (13, 17), (0, 17))

@@ -105,7 +105,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     path or model, or False/None for the hand-set combination."""
     model = (calibrated if isinstance(calibrated, cal.CalibratedModel) else
              cal.load_model(None if calibrated is True else calibrated) if calibrated else None)
-    table = _merge_reference(reference if isinstance(reference, dict) else load_reference(reference), model)
+    table = reference if isinstance(reference, dict) else _merge_reference(load_reference(reference), model)
     t0 = time.monotonic()
     yield Progress(0.0, "opening video")
     info = probe_video(path, crop_box)
