@@ -74,11 +74,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / args.model if args.model in MODELS else args.model)
     result = pipe.generate(prompt, args.seconds, seed=args.seed, num_samples=args.samples,
                            foot_lock=not args.no_foot_lock)
+    notes = list(getattr(result, "notes", []))
+    for note in notes:  # what the prompt names that the model has not learned
+        print(f"note: {note}")
     for i, (clip, path) in enumerate(zip(result, _paths(out, args.samples))):
         if ext == ".npz":
             extra = {"model": np.array(pipe.name), "seed": np.array(args.seed), "sample": np.array(i + 1),
                      "prompt": np.array(prompt), "spans": np.array(json.dumps(result.spans)),
-                     "skate_before": np.array(result.skate_before[i]), "skate_after": np.array(result.skate_after[i])}
+                     "skate_before": np.array(result.skate_before[i]), "skate_after": np.array(result.skate_after[i]),
+                     "notes": np.array(json.dumps(notes))}
             if result.attention[i] is not None:
                 extra["codebook_attention"] = result.attention[i].astype(np.float16)
             _write_npz(clip, path, extra)

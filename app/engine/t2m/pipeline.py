@@ -53,6 +53,7 @@ class T2MOutput(list):
         self.spans: list[tuple[int, int, str]] = spans or []
         self.skate_before: list[float] = skate_before or []
         self.skate_after: list[float] = skate_after or []
+        self.notes: list[str] = []  # what the prompt names that the model has not learned (.vocabulary)
 
 
 def clean_prompt(text: str) -> str:
@@ -115,6 +116,7 @@ class TextToMotionPipeline:
         self.word_level = bool(getattr(self.cfg, "word_emb", False))
         self.text_encoder = text_encoder or (encode_text_cond if self.word_level else _default_encoder)
         self.name = name or self.cfg.model_type
+        self.vocabulary = None  # a .vocabulary.Vocabulary: generate() then notes unknown words
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None,
@@ -132,7 +134,10 @@ class TextToMotionPipeline:
         cfg = load_config(path / "config.json")
         model = build_model(cfg)
         model.load_state_dict(load_file(str(path / "model.safetensors")), strict=False)
-        return cls(model, Normalizer.load(path / "normalizer.npz"), device, text_encoder, cfg.model_type)
+        pipe = cls(model, Normalizer.load(path / "normalizer.npz"), device, text_encoder, cfg.model_type)
+        from .vocabulary import load_vocabulary
+        pipe.vocabulary = load_vocabulary(path)
+        return pipe
 
     @classmethod
     def from_config(cls, cfg_dict: dict, normalizer: Normalizer | None = None, seed: int = 0, **kw) -> "TextToMotionPipeline":
@@ -244,6 +249,8 @@ class TextToMotionPipeline:
             f1 = int(round(s.end * out[0].fps))
             out.spans.append((f, f1, s.text))
             f = f1
+        if self.vocabulary is not None:
+            out.notes = self.vocabulary.notes([t for t, _ in plan])
         return out
 
     def regenerate_span(self, clip: MotionClip, f0: int, f1: int, text: str, seed: int = 0,

@@ -58,6 +58,7 @@ class GenerationResult:
     samples: list[GeneratedSample] = field(default_factory=list)
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     seconds_taken: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. "not learned: backflip; closest learned action: jump"
 
 
 def register_pipeline(model: str, pipeline: Any) -> None:
@@ -129,7 +130,7 @@ def generate_task(req: GenerationRequest) -> Generator[Any, None, GenerationResu
             yield Progress(0.15 + 0.55 * float(fraction), message)
     else:
         out = pipe.generate(req.text, req.seconds, **kwargs)
-    result = GenerationResult(req, spans=list(out.spans))
+    result = GenerationResult(req, spans=list(out.spans), notes=list(getattr(out, "notes", [])))
     n = len(out)
     for i, clip in enumerate(out):
         yield Progress(0.7 + 0.3 * i / n, f"preparing sample {i + 1}/{n}")
@@ -149,6 +150,7 @@ class SpanEdit:
     f1: int
     text: str
     snapped: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 def regenerate_span_task(clip: MotionClip, f0: int, f1: int, text: str, seed: int = 0, model: str = "atom",
@@ -176,4 +178,6 @@ def regenerate_span_task(clip: MotionClip, f0: int, f1: int, text: str, seed: in
         merged = attention.copy()
         merged[a:b] = att
     new.name = clip.name
-    return SpanEdit(sample_from_clip(new, merged), a, b, text, (a, b) != (int(f0), int(f1)))
+    vocab = getattr(pipe, "vocabulary", None)
+    notes = vocab.notes([text]) if vocab is not None else []
+    return SpanEdit(sample_from_clip(new, merged), a, b, text, (a, b) != (int(f0), int(f1)), notes)
