@@ -56,6 +56,8 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(self.engine, self)
         self.recent = RecentFiles(settings)
         self.files = FileActions(self)
+        from .studio_state import StudioState
+        self.state = StudioState(self.bridge, self.recent.settings, self)  # what the panels share
 
         self.clip: MotionClip | None = None
         self.clip_path: Path | None = None
@@ -87,7 +89,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.body_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_panel)
         from .prompt_panel import PromptPanel
-        self.prompt_panel = PromptPanel(self)
+        self.state.phenotype_source = self.body_panel.phenotype
+        self.prompt_panel = PromptPanel(self.state, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.prompt_panel)
         self.tabifyDockWidget(self.body_panel, self.prompt_panel)
         self.prompt_panel.raise_()
@@ -171,6 +174,32 @@ class MainWindow(QMainWindow):
         self.body_panel.bodyChanged.connect(self.start_body)
         self.bridge.jobProgress.connect(self._job_progress)
         self.bridge.jobStarted.connect(self._job_progress)
+        st = self.state
+        st.showClipRequested.connect(self.set_loaded)
+        st.frameRequested.connect(tl.set_frame)
+        st.selectionRequested.connect(lambda a, b: tl.strip.set_selection((a, b)))
+        st.attentionRequested.connect(self.atom_strip.set_attention)
+        st.lanesRequested.connect(vp.set_lanes)
+        st.messageRequested.connect(self.statusBar().showMessage)
+        tl.strip.selectionChanged.connect(st.selectionChanged)
+        vp.laneClicked.connect(st.laneClicked)
+
+    # the panels' view of the window: the shared state holds the current clip and body
+    @property
+    def clip(self) -> MotionClip | None:
+        return self.state.clip
+
+    @clip.setter
+    def clip(self, clip: MotionClip | None) -> None:
+        self.state.clip = clip
+
+    @property
+    def body(self) -> Any:
+        return self.state.body
+
+    @body.setter
+    def body(self, body: Any) -> None:
+        self.state.body = body
 
     # --- startup -------------------------------------------------------------------
     def start(self, path: str | Path | None = None, prepare_body: bool = True) -> None:
@@ -209,6 +238,7 @@ class MainWindow(QMainWindow):
                                 f"{loaded.clip.duration:.1f} s")
         self.statusBar().showMessage(f"Opened {name}", 5000)
         self._autoplay_on_mesh = autoplay
+        self.state.clipChanged.emit(loaded)
         if self.body is not None:
             self.request_skin()
         elif autoplay and (self._body_job is None or self._body_job.state.finished):
@@ -274,6 +304,7 @@ class MainWindow(QMainWindow):
             return  # a newer clip was opened meanwhile
         self.vertices, self.faces = result.vertices, result.faces
         self.viewport.set_mesh(result.vertices, result.faces, result.joints, result.contacts)
+        self.state.bodyPosed.emit()
         if self._autoplay_on_mesh:
             self._autoplay_on_mesh = False
             self.timeline.play()

@@ -6,8 +6,10 @@ small thumbnails).
 
 Generation and span regeneration run as engine jobs through the window's bridge (progress and
 cancel in the jobs panel); the GUI thread only validates input and shows results. Errors are one
-line in the panel and the status bar; the current clip stays. The panel talks to the window
-through `win.bridge`, `win.set_loaded`, `win.atom_strip`, `win.timeline` and `win.clip`.
+line in the panel and the status bar; the current clip stays. What the prompt names that the model
+has not learned is noted beside the result ("not learned: backflip; closest learned action: ..."),
+and "Known words…" lists what it has. The panel talks to the studio only through the shared
+:class:`~.studio_state.StudioState` (clip, bridge, settings; requests as signals).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDockWidget, 
 from app.core.errors import ActionStudioError
 from app.engine.jobs import Job
 from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSample, GenerationRequest,
-                                            GenerationResult, generate_task, regenerate_span_task,
+                                            GenerationResult, SpanEdit, generate_task, regenerate_span_task,
                                             validate_request)
 
 from .prompt_history import SavedPrompts, request_label
@@ -34,7 +36,7 @@ from .sample_thumb import SampleThumb
 from .studio_tasks import LoadedClip
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .studio_state import StudioState
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,10 @@ class PromptPanel(QDockWidget):
 
     resultShown = Signal(object)  # the GeneratedSample now in the viewport
 
-    def __init__(self, win: "MainWindow") -> None:
-        super().__init__("Prompt", win)
+    def __init__(self, state: "StudioState", parent: QWidget | None = None) -> None:
+        super().__init__("Prompt", parent)
         self.setObjectName("PromptPanel")
-        self.win = win
+        self.state = state
         self.history: list[HistoryEntry] = []
         self.current: HistoryEntry | None = None
         self.job: Job | None = None
@@ -116,6 +118,14 @@ class PromptPanel(QDockWidget):
         self.error_label.setStyleSheet("color: #e15759")
         self.error_label.setWordWrap(False)
         self.info_label = QLabel()
+        self.notes_label = QLabel()  # what the prompt names that the model has not learned
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setStyleSheet("color: #f28e2b")
+        self.notes_label.setVisible(False)
+        self.known_button = QPushButton("Known words…")
+        self.known_button.setToolTip("The words the model has learned, with their closest actions")
+        self.known_button.clicked.connect(self.show_known_words)
+        self.known_dialog = None
 
         self.sample_buttons = QButtonGroup(self)
         self.sample_buttons.setExclusive(True)
@@ -125,13 +135,13 @@ class PromptPanel(QDockWidget):
         self.side_by_side.setToolTip("Play all samples next to each other in the viewport; click one to pick it")
         self.side_by_side.setVisible(False)
         self.side_by_side.toggled.connect(self._side_by_side_toggled)
-        self.compare = SampleCompare(win)
-        win.viewport.laneClicked.connect(self.select_sample)
+        self.compare = SampleCompare(state)
+        state.laneClicked.connect(self.select_sample)
         self.thumbs: list[SampleThumb] = []
         self.thumb_row = QHBoxLayout()
         self.history_list = QListWidget()
         self.history_list.itemClicked.connect(lambda item: self._history_clicked(self.history_list.row(item)))
-        self.saved = SavedPrompts(win.recent.settings)
+        self.saved = SavedPrompts(state.settings)
         self.saved_requests: list[GenerationRequest] = []  # rows after the live history: earlier sessions
 
         self.span_from, self.span_to = QSpinBox(), QSpinBox()
@@ -161,6 +171,10 @@ class PromptPanel(QDockWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
+        notes_row = QHBoxLayout()
+        notes_row.addWidget(self.notes_label, 1)
+        notes_row.addWidget(self.known_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(notes_row)
         samples_row = QHBoxLayout()
         samples_row.addLayout(self.sample_bar)
         samples_row.addStretch(1)
@@ -177,10 +191,10 @@ class PromptPanel(QDockWidget):
         self._show_saved()
 
         for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            sc = QShortcut(QKeySequence(seq), win)
+            sc = QShortcut(QKeySequence(seq), parent or self)
             sc.setContext(Qt.ShortcutContext.WindowShortcut)
             sc.activated.connect(self.generate)
-        win.timeline.strip.selectionChanged.connect(self._timeline_selection)
+        state.selectionChanged.connect(self._timeline_selection)
 
     # --- input -------------------------------------------------------------------
     def _example_chosen(self, index: int) -> None:
@@ -199,7 +213,7 @@ class PromptPanel(QDockWidget):
         self.last_error = message
         self.error_label.setText(message)
         self.error_label.setToolTip(message)
-        self.win.statusBar().showMessage(message, 15000)
+        self.state.message(message, 15000)
 
     def _busy(self, busy: bool) -> None:
         self.generate_button.setEnabled(not busy)
@@ -218,7 +232,7 @@ class PromptPanel(QDockWidget):
             return None
         self.error_label.clear()
         self._busy(True)
-        self.job = self.win.bridge.run(f"Generate: {req.text.strip()[:40]}", generate_task, req,
+        self.job = self.state.bridge.run(f"Generate: {req.text.strip()[:40]}", generate_task, req,
                                        on_done=self._generated, on_error=self._failed, on_cancel=self._cancelled)
         return self.job
 
@@ -232,15 +246,14 @@ class PromptPanel(QDockWidget):
 
     def _cancelled(self) -> None:
         self._busy(False)
-        self.win.statusBar().showMessage("generation cancelled", 5000)
+        self.state.message("generation cancelled", 5000)
 
     def _generated(self, result: GenerationResult) -> None:
         self._busy(False)
         r = result.request
         self.add_history(HistoryEntry(request_label(r, len(result.samples)), result))
         self.saved.add(r)
-        self.win.statusBar().showMessage(f"generated {len(result.samples)} sample(s) in {result.seconds_taken:.2f} s",
-                                         8000)
+        self.state.message(f"generated {len(result.samples)} sample(s) in {result.seconds_taken:.2f} s", 8000)
 
     def add_history(self, entry: HistoryEntry) -> None:
         self.history.insert(0, entry)
@@ -325,10 +338,11 @@ class PromptPanel(QDockWidget):
         for t in self.thumbs:
             t.selected = t.index == index
             t.update()
-        if self.win.clip is not sample.clip:  # re-selecting the shown sample keeps its mesh and frame
-            self.win.set_loaded(LoadedClip(sample.clip, None, sample.joints, sample.contacts), autoplay=True)
+        if self.state.clip is not sample.clip:  # re-selecting the shown sample keeps its mesh and frame
+            self.state.show_clip(LoadedClip(sample.clip, None, sample.joints, sample.contacts), autoplay=True)
         self.compare.show(samples, index)
-        self.win.atom_strip.set_attention(sample.attention)
+        self.state.show_attention(sample.attention)
+        self.show_notes(self.current.result.notes)
         skate = f", foot skate {sample.skate_before:.2f} → {sample.skate_after:.2f}" \
             if self.current.result.request.foot_lock else ""
         self.info_label.setText(f"sample {index + 1}/{len(samples)}: {sample.clip.num_frames} frames{skate}")
@@ -353,7 +367,7 @@ class PromptPanel(QDockWidget):
         """Regenerate frames [from, to) of the shown clip from the span text (outside frames untouched)."""
         if self.job is not None and not self.job.state.finished:
             return None
-        clip = self.win.clip
+        clip = self.state.clip
         if clip is None:
             self.show_error("no motion to edit: generate or open one first")
             return None
@@ -367,21 +381,50 @@ class PromptPanel(QDockWidget):
                             f"(shift+drag on the timeline)")
             return None
         sample = self.current_sample
-        att = sample.attention if sample is not None and sample.clip is clip else None
+        edited = sample is not None and sample.clip is clip
+        att = sample.attention if edited else None
         model = self.current.result.request.model if self.current is not None else str(self.model.currentData())
+        base = (self.current, self.current.selected) if edited else None
         self.error_label.clear()
         self._busy(True)
-        self.job = self.win.bridge.run(
+        self.job = self.state.bridge.run(
             f"Regenerate frames {f0}-{f1}", regenerate_span_task, clip, f0, f1, text, int(self.seed.value()),
             model, self.foot_lock.isChecked(), att,
-            on_done=lambda s: self._span_done(s, f0, f1, text, model), on_error=self._failed,
+            on_done=lambda e: self._span_done(e, model, base), on_error=self._failed,
             on_cancel=self._cancelled)
         return self.job
 
-    def _span_done(self, sample: GeneratedSample, f0: int, f1: int, text: str, model: str) -> None:
+    def _span_done(self, edit: SpanEdit, model: str, base: "tuple[HistoryEntry, int] | None") -> None:
+        """Show the edited clip as a new history entry; the other samples of its generation stay."""
         self._busy(False)
-        req = GenerationRequest(text, sample.clip.duration, int(self.seed.value()), 1, model,
+        sample, f0, f1, text = edit.sample, edit.f0, edit.f1, edit.text
+        samples, selected = [sample], 0
+        if base is not None:
+            entry, selected = base
+            samples = list(entry.result.samples)
+            samples[selected] = sample
+        req = GenerationRequest(text, sample.clip.duration, int(self.seed.value()), len(samples), model,
                                 self.foot_lock.isChecked())
-        result = GenerationResult(req, [sample])
-        self.add_history(HistoryEntry(f"span {f0}-{f1}: {text[:40]}  · edit of {sample.clip.name}", result))
-        self.win.timeline.set_frame(f0)
+        result = GenerationResult(req, samples, spans=[(f0, f1, text)])
+        result.notes = list(edit.notes)
+        self.add_history(HistoryEntry(f"span {f0}-{f1}: {text[:40]}  · edit of {sample.clip.name}", result, selected))
+        if edit.snapped:
+            self.info_label.setText(self.info_label.text() + f" · span snapped to segment edges {f0}-{f1}")
+        self.state.select_frames(f0, f1)
+        self.state.request_frame(f0)
+
+    # --- what the model knows ---------------------------------------------------------------
+    def show_notes(self, notes: list[str]) -> None:
+        """Notes beside the result (unknown words and the closest learned action), or none."""
+        self.notes_label.setText("\n".join(notes))
+        self.notes_label.setToolTip("The model was not trained on these words; it falls back on what it knows.\n"
+                                    "See 'Known words…' for the words it has learned.")
+        self.notes_label.setVisible(bool(notes))
+
+    def show_known_words(self) -> None:
+        """Open (or raise) the list of words known to the model and their closest atoms."""
+        from .known_words import KnownWordsDialog
+        if self.known_dialog is None:
+            self.known_dialog = KnownWordsDialog(self)
+        self.known_dialog.show()
+        self.known_dialog.raise_()

@@ -6,6 +6,7 @@ play in sync. The selected sample is the window's current clip (posed by the win
 usual); the others are posed here, once per body shape, in one cancellable engine job
 (long clips are posed at a frame stride to bound memory). Numbered labels float over the
 heads; clicking a body (or its label) selects that sample through the prompt panel.
+It talks to the studio only through the shared :class:`~.studio_state.StudioState`.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from app.engine.jobs import Job, Progress
 if TYPE_CHECKING:
     from app.engine.tasks.generate_task import GeneratedSample
 
-    from .main_window import MainWindow
+    from .studio_state import StudioState
 
 log = logging.getLogger(__name__)
 
@@ -102,24 +103,26 @@ def pose_samples_task(body: Any, clips: list, phenotype: dict[str, float] | None
 class SampleCompare(QObject):
     """Feeds the viewport's side-by-side lanes from the prompt panel's current samples."""
 
-    def __init__(self, win: "MainWindow") -> None:
-        super().__init__(win)
-        self.win = win
+    def __init__(self, state: "StudioState") -> None:
+        super().__init__(state)
+        self.state = state
         self.enabled = True
         self.samples: list["GeneratedSample"] = []
         self.selected = 0
         self.lanes: list[SampleLane] = []
         self.job: Job | None = None
         self._posed_key: tuple | None = None
-        win.bridge.jobFinished.connect(self._job_finished)
+        state.bodyPosed.connect(self._body_posed)
 
     @property
     def active(self) -> bool:
         return self.enabled and len(self.samples) >= 2
 
     def show(self, samples: list["GeneratedSample"], selected: int) -> None:
-        """Call after the selected sample became the window's clip."""
+        """Call after the selected sample became the window's clip.  Samples already posed (the
+        unchanged ones after a span edit) keep their bodies; only new ones are posed."""
         if [id(s) for s in samples] != [id(s) for s in self.samples]:
+            old = {id(s): lane for s, lane in zip(self.samples, self.lanes)}
             self.samples = list(samples)
             self._posed_key = None
             if self.job is not None and not self.job.state.finished:
@@ -127,6 +130,10 @@ class SampleCompare(QObject):
             offsets = lane_offsets([s.joints for s in samples]) if len(samples) >= 2 else np.zeros((0, 3))
             self.lanes = [SampleLane(s.joints, offsets[i], str(i + 1)) for i, s in enumerate(samples)] \
                 if len(samples) >= 2 else []
+            for s, lane in zip(self.samples, self.lanes):
+                prev = old.get(id(s))
+                if prev is not None and prev.vertices is not None:
+                    lane.vertices, lane.body_joints, lane.stride = prev.vertices, prev.body_joints, prev.stride
         self.selected = int(selected)
         self._apply()
         self.ensure_posed()
@@ -137,20 +144,19 @@ class SampleCompare(QObject):
         self.ensure_posed()
 
     def _apply(self) -> None:
-        vp = self.win.viewport
-        if self.active and self.win.clip is self.samples[self.selected].clip:
-            vp.set_lanes(self.lanes, self.selected)
+        if self.active and self.state.clip is self.samples[self.selected].clip:
+            self.state.show_lanes(self.lanes, self.selected)
         else:
-            vp.set_lanes([], 0)
+            self.state.show_lanes([], 0)
 
     # --- posing the side lanes --------------------------------------------------------
     def ensure_posed(self) -> Job | None:
         """Pose every sample on the current body shape unless that is done or running."""
-        win = self.win
-        if not self.active or win.body is None:
+        st = self.state
+        if not self.active or st.body is None:
             return None
-        phenotype = win.body_panel.phenotype()
-        key = (tuple(id(s) for s in self.samples), id(win.body), tuple(sorted(phenotype.items())))
+        phenotype = st.phenotype()
+        key = (tuple(id(s) for s in self.samples), id(st.body), tuple(sorted(phenotype.items())))
         if key == self._posed_key:
             return None
         if self.job is not None and not self.job.state.finished:
@@ -159,8 +165,8 @@ class SampleCompare(QObject):
             self.job.cancel()
         stride = pose_stride(self.samples[0].clip.num_frames, len(self.samples))
         clips = [s.clip for s in self.samples]
-        self.job = win.bridge.run("Pose samples side by side", pose_samples_task, win.body, clips, phenotype,
-                                  stride, on_done=lambda r: self._posed(key, stride, r))
+        self.job = st.bridge.run("Pose samples side by side", pose_samples_task, st.body, clips, phenotype,
+                                 stride, on_done=lambda r: self._posed(key, stride, r))
         self.job.compare_key = key
         return self.job
 
@@ -172,7 +178,7 @@ class SampleCompare(QObject):
         self._posed_key = key
         self._apply()
 
-    def _job_finished(self, job: Job) -> None:
+    def _body_posed(self) -> None:
         # the window re-posed its body (new shape, or the body just got ready): follow it
-        if job.name == "Pose body" and job.state.value == "done" and self.active:
+        if self.active:
             self.ensure_posed()

@@ -1,0 +1,65 @@
+"""The studio's shared state: what panels read and the requests they make, as signals.
+
+Panels (the prompt panel, the side-by-side samples) depend on this small object instead of
+reaching into the main window: they read ``clip``, ``body``, ``phenotype()``, ``bridge`` and
+``settings``, and ask for things (show a clip, go to a frame, select frames, show attention,
+side lanes, a status message) by calling methods that emit signals.  The main window owns one,
+keeps ``clip`` and ``body`` current and connects the requests to its widgets.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from app.core.motion import MotionClip
+
+from .bridge import EngineBridge
+
+
+class StudioState(QObject):
+    """Current clip and body, plus request/notification signals between panels and the window."""
+
+    # notifications (the window emits them)
+    clipChanged = Signal(object)        # the LoadedClip now shown
+    selectionChanged = Signal(int, int)  # timeline frames [start, end); (-1, -1) = none
+    bodyPosed = Signal()                # the window's body was posed for the current clip and shape
+    laneClicked = Signal(int)           # a side-by-side body (or its number) was clicked
+    # requests (panels emit them through the methods below)
+    showClipRequested = Signal(object, bool)  # LoadedClip, autoplay
+    frameRequested = Signal(int)
+    selectionRequested = Signal(int, int)
+    attentionRequested = Signal(object)        # [T, K] codebook attention or None
+    lanesRequested = Signal(object, int)       # side-by-side lanes, selected lane
+    messageRequested = Signal(str, int)        # status bar text, milliseconds
+
+    def __init__(self, bridge: EngineBridge, settings: QSettings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.settings = settings
+        self.clip: MotionClip | None = None
+        self.body: Any = None
+        self.phenotype_source: Callable[[], dict[str, float]] = dict
+
+    def phenotype(self) -> dict[str, float]:
+        """The body shape the window poses with."""
+        return dict(self.phenotype_source())
+
+    # --- requests ------------------------------------------------------------------------
+    def show_clip(self, loaded: Any, autoplay: bool = False) -> None:
+        self.showClipRequested.emit(loaded, bool(autoplay))
+
+    def request_frame(self, frame: int) -> None:
+        self.frameRequested.emit(int(frame))
+
+    def select_frames(self, f0: int, f1: int) -> None:
+        self.selectionRequested.emit(int(f0), int(f1))
+
+    def show_attention(self, attention: Any) -> None:
+        self.attentionRequested.emit(attention)
+
+    def show_lanes(self, lanes: list, selected: int = 0) -> None:
+        self.lanesRequested.emit(lanes, int(selected))
+
+    def message(self, text: str, ms: int = 8000) -> None:
+        self.messageRequested.emit(str(text), int(ms))
