@@ -65,3 +65,20 @@ def test_odd_prompts_still_generate(model_dir, tmp_path, capsys):
     for i, prompt in enumerate(["🕺💃 dance!", "eine Person springt", "zorblat the quiffle", "walk " * 1000]):
         assert run(prompt, "--seconds", "1", "--out", str(tmp_path / f"o{i}.npz"), "--model", str(model_dir)) == 0
     assert "truncated" in capsys.readouterr().err
+
+
+def test_unknown_words_are_noted(model_dir, tmp_path, capsys):
+    import shutil
+
+    from app.engine.t2m.vocabulary import Vocabulary
+
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    Vocabulary({"walks": 900, "forward": 900, "jumps": 400}).save(model / "vocabulary.json")
+    out = tmp_path / "m.npz"
+    assert run("my character does a backflip twice", "--seconds", "1", "--out", str(out), "--model", str(model)) == 0
+    assert "note: not learned: backflip" in capsys.readouterr().out
+    with np.load(out) as d:
+        assert "backflip" in str(d["notes"])
+    assert run("a person walks forward", "--seconds", "1", "--out", str(out), "--model", str(model)) == 0
+    assert "note:" not in capsys.readouterr().out
