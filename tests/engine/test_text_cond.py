@@ -64,3 +64,24 @@ def test_word_level_atom_trains_on_token_batches():
     assert torch.isfinite(loss)
     assert model.token_proj.weight.grad is not None and model.token_proj.weight.grad.abs().sum() > 0
     assert model.slot_emb[0].weight.grad.abs().sum() > 0
+
+
+def test_kl_free_bits_floor_the_penalty():
+    """Below the free-bits floor the KL adds a constant (no pull of z to the prior); above it, it counts."""
+    from app.engine.t2m.atom_model import ATOM
+    from app.engine.t2m.config import config_from_dict
+
+    batch = {"x": torch.randn(2, 8, 263), "lengths": torch.tensor([8, 8]), "text": torch.randn(2, 384)}
+    losses = {}
+    for fb in (0.0, 50.0):
+        torch.manual_seed(0)
+        model = ATOM(config_from_dict(dict(TINY_ATOM, kl_free_bits=fb, w_joint=0.0)))
+        g = torch.Generator().manual_seed(1)
+        loss, logs = model.loss(batch, 0.0, g)
+        losses[fb] = (float(loss), logs["kl"])
+    (l0, kl0), (l1, kl1) = losses[0.0], losses[50.0]
+    assert kl0 == pytest.approx(kl1)                       # the logged KL is the real one
+    d = TINY_ATOM["d_model"]
+    floor = 50.0 * d
+    assert kl0 < floor
+    assert l1 - l0 == pytest.approx(0.1 * (floor - kl0), rel=1e-3)   # w_kl 0.1 x (floor - real KL)

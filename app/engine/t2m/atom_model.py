@@ -158,11 +158,14 @@ class ATOM(FeatureNormMixin, nn.Module):
         # "sum": nats per sample (the usual VAE KL); "mean" divides by d and lets z carry ~100 nats,
         # which leaves z ~ N(0, I) at sampling far from every posterior and the text ignored
         kl = kl_per_dim.sum(-1).mean() if cfg.kl_reduction == "sum" else kl_per_dim.mean()
+        kl_loss = kl
+        if cfg.kl_free_bits > 0:  # free bits (Kingma et al. 2016): no pull below this many nats per latent dim
+            kl_loss = torch.clamp(kl_per_dim.mean(0), min=cfg.kl_free_bits).sum()
         sparse = torch.stack([-masked_mean(a.max(dim=-1).values[..., None], valid) for a in maps]).mean()
         usage = torch.stack([atom_usage_gap(a, valid, cfg.usage_scope) for a in maps]).mean()
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
-        total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl + cfg.w_sparse * sparse
+        total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage)
         parts = {"loss": total, "rec": rec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage, "ortho": ortho}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}

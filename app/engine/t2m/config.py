@@ -33,6 +33,7 @@ class AtomConfig:
     w_joint: float = 0.1            # joint MSE in m^2 over global 10 s paths: scaled to match w_rec
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
+    kl_free_bits: float = 0.0       # nats per latent dim (batch mean) not penalised: keeps z in use (no collapse)
     w_sparse: float = 0.05          # per-frame max attention; 1e-2 could not lift attention off uniform with w_usage
     w_ortho: float = 1e-2
     w_usage: float = 0.01           # spread of atoms (see atom_model.atom_usage_gap)
