@@ -64,7 +64,12 @@ def extract_all(dev: Path, rows: list[dict], cached_only: bool = False) -> dict[
         pass
     CACHE.mkdir(parents=True, exist_ok=True)
     feats = {}
-    for i, r in enumerate(rows):
+    # cheapest first (analysed frames x panel pixels), so a starved machine still covers most clips
+    def cost(r: dict) -> float:
+        w, h = ((r["box"][2] - r["box"][0], r["box"][3] - r["box"][1]) if r["box"]
+                else (int(r.get("width") or 640), int(r.get("height") or 480)))
+        return min(int(r.get("frames") or 300), 300) * (w * h) ** 0.5
+    for i, r in enumerate(sorted(rows, key=cost)):
         cache = CACHE / (Path(r["file"]).name + ".json")
         if cache.is_file():
             d = json.loads(cache.read_text())

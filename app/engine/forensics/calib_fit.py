@@ -28,16 +28,20 @@ CUES = [c for names in cal.FAMILY_CUES.values() for c in names]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
-    """(coef, intercept) minimising mean log-loss + ||w||^2 / (2 C n)."""
+    """(coef, intercept) minimising the class-balanced mean log-loss + ||w||^2 / (2 C n): each
+    class carries half the weight, so an unbalanced training fold does not shift the prior."""
     n, d = x.shape
     lam = 1.0 / (c * n)
+    pos = max(float(y.sum()), 1.0)
+    neg = max(float(n - y.sum()), 1.0)
+    sw = np.where(y > 0.5, 0.5 * n / pos, 0.5 * n / neg)
 
     def f(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = theta[:d], theta[d]
         z = x @ w + b
         p = 1.0 / (1.0 + np.exp(-z))
-        loss = float(np.mean(np.logaddexp(0.0, z) - y * z)) + 0.5 * lam * float(w @ w)
-        g = p - y
+        loss = float(np.mean(sw * (np.logaddexp(0.0, z) - y * z))) + 0.5 * lam * float(w @ w)
+        g = sw * (p - y)
         return loss, np.r_[x.T @ g / n + lam * w, g.mean()]
 
     res = minimize(f, np.zeros(d + 1), jac=True, method="L-BFGS-B", options={"maxiter": 500})
@@ -130,6 +134,7 @@ def verdicts(p: np.ndarray, fams: list[list[str]], gen_at: float, real_at: float
 
 def run(rows: list[dict], feats: dict[str, dict]) -> dict:
     """Cross-validate, choose thresholds, fit the final model; returns model dict, report, summary."""
+    missing = [r["file"] for r in rows if not feats.get(r["file"], {}).get("values")]
     rows = [r for r in rows if feats.get(r["file"], {}).get("values")]
     raw = np.array([[_num(feats[r["file"]]["values"].get(c)) for c in CUES] for r in rows])
     y = np.array([1.0 if r["label"] == "generated" else 0.0 for r in rows])
@@ -152,7 +157,11 @@ def run(rows: list[dict], feats: dict[str, dict]) -> dict:
                                 coef=final["coef"], intercept=final["intercept"], generated_at=gen_at,
                                 real_at=real_at, min_families=MIN_FAMILIES, reference=ref, meta=meta)
     measured = {c: int(np.isfinite(raw[:, j]).sum()) for j, c in enumerate(CUES)}
+    meta["not_extracted"] = missing
     report = _report(rows, y, p_oof, v, fams, auc, tpr, gen_at, real_at, single, measured, model)
+    if missing:
+        report = (f"**{len(missing)} clips had no features yet and are not in this fit**: "
+                  f"{', '.join(m.split('/')[-1] for m in missing)}.\n\n") + report
     summary = (f"LOSO AUROC {auc:.3f}, TPR@5%FPR {tpr:.3f}, thresholds gen>={gen_at:.3f} real<={real_at:.3f}, "
                f"real called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 0)}/{int((y == 0).sum())}, "
                f"generated called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 1)}/{int(y.sum())}")

@@ -100,8 +100,8 @@ def render_html(report: ForensicReport) -> str:
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top;font-size:13px}}
 .verdict{{font-size:1.6em;color:{colour};font-weight:bold}}small{{color:#666}}</style></head><body>
 <h1>Authenticity report: {e(report.video.name)}</h1>
-<p class="verdict">{e(v)} — authenticity {_f(score)} (1 = real), confidence {_f(d['confidence'])}</p>
-<p>Evidence coverage: {_f(d['coverage'])} of the cue weight could be measured.
+<p class="verdict">{e(v)} — {_prob(d)}authenticity {_f(score)} (1 = real), confidence {_f(d['confidence'])}</p>
+<p>Evidence measured: {e(', '.join(d.get('families_measured') or []) or 'none')} (coverage {_f(d['coverage'])}).
 {'' if d['complete'] else '<b>Partial report: analysis did not finish.</b>'}</p>
 <h2>Main reasons</h2><ul>{reasons}</ul>
 <h2>Suspicion over time</h2><img alt="timeline" src="{_png(timeline_figure(report))}">
@@ -131,7 +131,8 @@ def write_pdf(report: ForensicReport, path: str | Path) -> Path:
     with PdfPages(str(path)) as pdf:
         fig = plt.figure(figsize=(8.27, 11.69))
         lines = [f"Authenticity report: {report.video.name}", "",
-                 f"Verdict: {d['verdict']}  authenticity {_f(d['authenticity_score'])}  confidence {_f(d['confidence'])}",
+                 f"Verdict: {d['verdict']}  {_prob(d)}authenticity {_f(d['authenticity_score'])}  "
+                 f"confidence {_f(d['confidence'])}",
                  ""] + [f"- {r}" for r in d["reasons"]] + ["", "Cues:"]
         for name, c in d["cues"].items():
             ref = c["reference"] or {}
@@ -151,3 +152,8 @@ def write_pdf(report: ForensicReport, path: str | Path) -> Path:
                 pdf.savefig(fig)
                 plt.close(fig)
     return Path(path)
+
+
+def _prob(d: dict) -> str:
+    p = d.get("probability_generated")
+    return "" if p is None else f"calibrated P(generated) {_f(p)}, "
