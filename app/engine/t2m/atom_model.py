@@ -149,6 +149,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         z = mu + eps * torch.exp(0.5 * logvar)
         pred, maps = self.decode(z, text, lengths, x.shape[1])
         rec = masked_mse(pred, x, valid)
+        if cfg.w_root > 0:  # root yaw rate, ground velocity and height: 4 of 263 dims, yet they carry turns and travel
+            rec = rec + cfg.w_root * masked_mse(pred[..., :4], x[..., :4], valid)
         joint = pred.new_zeros(())
         if cfg.w_joint > 0:
             jp = humanml3d_torch.features_to_joints(self.denormalize(pred.float()))

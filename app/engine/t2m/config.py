@@ -31,6 +31,7 @@ class AtomConfig:
     # losses (the ATOM paper: 1e-2 each for KL, sparsity and orthogonality; retuned here, see models/atom/README.md)
     w_rec: float = 1.0
     w_joint: float = 0.1            # joint MSE in m^2 over global 10 s paths: scaled to match w_rec
+    w_root: float = 0.0             # extra weight on the 4 root features (turns were lost among 263 dims)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
     kl_free_bits: float = 0.0       # nats per latent dim (batch mean) not penalised: keeps z in use (no collapse)
