@@ -86,9 +86,10 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
-ATOM_CPU = AtomConfig(word_emb=True, usage_scope="motion")
+_ATOM_TEXT = dict(word_emb=True, usage_scope="motion", w_kl=0.05, kl_free_bits=0.1, w_root=1.0)
+ATOM_CPU = AtomConfig(**_ATOM_TEXT)
 ATOM_GPU = AtomConfig(d_model=256, enc_layers=8, dec_layers=8, heads=4, ff=1024, codebook_size=512, dropout=0.1,
-                      word_emb=True, usage_scope="motion")
+                      **_ATOM_TEXT)
 MDM_CPU = MDMConfig()
 MDM_GPU = MDMConfig(d_model=512, layers=8, heads=4, ff=1024, dropout=0.1)
 TRAIN_CPU = TrainConfig()
