@@ -116,3 +116,19 @@ def test_dev_set_sources_parse(shared_dir):
     assert {r["label"] for r in rows} == {"real", "generated"}
     boxes = [r["box"] for r in rows if r["box"]]
     assert boxes and all(len(b) == 4 and b[2] > b[0] and b[3] > b[1] for b in boxes)
+
+
+def test_combine_calibrated_with_the_shipped_model():
+    from app.engine.forensics.scoring import Cue, combine_calibrated, label_of
+
+    m = cal.load_model()
+    if m is None:
+        pytest.skip("models/forensics/calibrated.json not fitted yet")
+    cues = [Cue(name=c, group="x", label=label_of(c), value=float(m.transforms[j].center if not m.transforms[j].log
+                                                                   else np.exp(m.transforms[j].center)))
+            for j, c in enumerate(m.cues)]
+    v = combine_calibrated(cues, 10, m)
+    assert v.calibrated and 0.0 < v.probability < 1.0 and v.authenticity == pytest.approx(1 - v.probability)
+    assert len(v.families) == 7 and v.reasons[0].startswith("Calibrated probability of generated")
+    few = combine_calibrated([c for c in cues if c.name in cal.FAMILY_CUES["pixel"]], 10, m)
+    assert few.verdict == "uncertain" and any("Only 1 of 7" in r for r in few.reasons)
