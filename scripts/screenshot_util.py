@@ -9,7 +9,7 @@ from pathlib import Path
 log = logging.getLogger("screenshot")
 
 
-def open_studio():
+def open_studio(prepare_body: bool = True):
     """(QApplication, MainWindow) shown full screen and started, or None without an X display."""
     if "DISPLAY" not in os.environ:
         log.error("no X display: run under xvfb-run")
@@ -21,7 +21,7 @@ def open_studio():
     win = MainWindow()
     win.setGeometry(app.primaryScreen().geometry())
     win.show()
-    win.start(None)
+    win.start(None, prepare_body=prepare_body)
     return app, win
 
 

@@ -9,16 +9,38 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 
 from PySide6.QtCore import QSettings
 
-from app.engine.tasks.generate_task import MODELS, GenerationRequest
+from app.engine.tasks.generate_task import MODELS, GenerationRequest, GenerationResult
 
 log = logging.getLogger(__name__)
 
 KEY = "prompt/history"
 MAX_SAVED = 30
+EXAMPLES = (
+    "a person walks forward",
+    "walk forward; then jump twice; then wave",
+    "a person jogs in a circle",
+    "a person jumps up and down",
+    "a person waves with the right hand",
+    "a person sits down on a chair and stands up",
+    "a person kicks with the left leg",
+    "a person turns around and walks back",
+    "a person dances, swinging the arms",
+)
+MAX_HISTORY = 20
+SEED_MAX = 2**31 - 1
+
+
+@dataclass
+class HistoryEntry:
+    """A generation (or span edit) shown in the panel's history, with the sample last picked."""
+
+    label: str
+    result: GenerationResult
+    selected: int = 0
 
 
 def request_label(r: GenerationRequest, samples: int | None = None) -> str:

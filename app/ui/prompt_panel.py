@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +29,7 @@ from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSam
                                             GenerationResult, SpanEdit, generate_task, regenerate_span_task,
                                             validate_request)
 
-from .prompt_history import SavedPrompts, request_label
+from .prompt_history import EXAMPLES, MAX_HISTORY, SEED_MAX, HistoryEntry, SavedPrompts, request_label
 from .sample_compare import SampleCompare
 from .sample_thumb import SampleThumb
 from .studio_tasks import LoadedClip
@@ -39,28 +38,6 @@ if TYPE_CHECKING:
     from .studio_state import StudioState
 
 log = logging.getLogger(__name__)
-
-EXAMPLES = (
-    "a person walks forward",
-    "walk forward; then jump twice; then wave",
-    "a person jogs in a circle",
-    "a person jumps up and down",
-    "a person waves with the right hand",
-    "a person sits down on a chair and stands up",
-    "a person kicks with the left leg",
-    "a person turns around and walks back",
-    "a person dances, swinging the arms",
-)
-MAX_HISTORY = 20
-SEED_MAX = 2**31 - 1
-
-
-@dataclass
-class HistoryEntry:
-    label: str
-    result: GenerationResult
-    selected: int = 0
-
 
 class PromptPanel(QDockWidget):
     """The text-to-motion dock."""
@@ -118,6 +95,7 @@ class PromptPanel(QDockWidget):
         self.error_label.setStyleSheet("color: #e15759")
         self.error_label.setWordWrap(False)
         self.info_label = QLabel()
+        self.info_label.setWordWrap(True)  # long lines (a snapped span) must not widen the dock
         self.notes_label = QLabel()  # what the prompt names that the model has not learned
         self.notes_label.setWordWrap(True)
         self.notes_label.setStyleSheet("color: #f28e2b")

@@ -177,7 +177,8 @@ class TimelineStrip(QWidget):
                                               int(rect.width()) - 6)
             p.drawText(rect.adjusted(3, 0, -3, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
         if self.selection:  # shift+drag range
-            sx0, sx1 = self.x_for_frame(self.selection[0]), self.x_for_frame(self.selection[1] - 1)
+            # frames [a, b) cover the same x range as a segment from a/fps to b/fps (no unshaded last frame)
+            sx0, sx1 = self.x_for_frame(self.selection[0]), self.x_for_frame(self.selection[1])
             p.fillRect(QRectF(sx0, 0, max(2.0, sx1 - sx0), h), QColor(255, 255, 255, 60))
         # marker
         x = self.x_for_frame(self.frame)
