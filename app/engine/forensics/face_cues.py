@@ -85,23 +85,31 @@ class FaceMeasure:
 
     def landmarks(self, frame: np.ndarray, box: tuple[float, float, float]) -> np.ndarray | None:
         """FaceMesh landmarks [468, 3] in frame pixels (z on the x scale) of an upscaled crop."""
-        import cv2
-        h, w = frame.shape[:2]
         cx, cy, half = box
-        half *= 1.6
-        x0, y0 = int(round(cx - half)), int(round(cy - half))
-        side = max(8, int(round(2 * half)))
-        pad = cv2.copyMakeBorder(frame, side, side, side, side, cv2.BORDER_REPLICATE)
-        crop = pad[y0 + side:y0 + 2 * side, x0 + side:x0 + 2 * side]
-        if crop.shape[0] < 8 or crop.shape[1] < 8:
+        cut = square_crop(frame, cx, cy, half * 1.6, CROP_SIZE)
+        if cut is None:
             return None
-        up = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_CUBIC)
-        res = self.mesh.process(np.ascontiguousarray(up))
+        up, k, x0, y0 = cut
+        res = self.mesh.process(up)
         if not res.multi_face_landmarks:
             return None
-        k = side / CROP_SIZE
         pts = np.array([(p.x * CROP_SIZE, p.y * CROP_SIZE, p.z * CROP_SIZE) for p in res.multi_face_landmarks[0].landmark])
         return np.c_[pts[:, 0] * k + x0, pts[:, 1] * k + y0, pts[:, 2] * k]
+
+
+def square_crop(frame: np.ndarray, cx: float, cy: float, half: float, size: int
+                ) -> tuple[np.ndarray, float, int, int] | None:
+    """The square of half-width ``half`` around (cx, cy), borders replicated, upscaled to size x size:
+    (crop, frame pixels per crop pixel, x0, y0 of the square in the frame), or None when too small."""
+    import cv2
+    x0, y0 = int(round(cx - half)), int(round(cy - half))
+    side = max(8, int(round(2 * half)))
+    pad = cv2.copyMakeBorder(frame, side, side, side, side, cv2.BORDER_REPLICATE)
+    crop = pad[y0 + side:y0 + 2 * side, x0 + side:x0 + 2 * side]
+    if crop.shape[0] < 8 or crop.shape[1] < 8:
+        return None
+    up = cv2.resize(crop, (size, size), interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(up), side / size, x0, y0
 
 
 def ratios(mesh: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import logging
 
 import numpy as np
 
-from .face_cues import robust_spread, second_difference
+from .face_cues import robust_spread, second_difference, square_crop
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +61,15 @@ class HandMeasure:
 
     def measure(self, frame: np.ndarray, box: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray, float] | None:
         """(world landmarks [21,3] m, image landmarks [21,2] frame px, confidence) or None."""
-        import cv2
         cx, cy, half = box
-        side = max(8, int(round(2 * half)))
-        x0, y0 = int(round(cx - half)), int(round(cy - half))
-        pad = cv2.copyMakeBorder(frame, side, side, side, side, cv2.BORDER_REPLICATE)
-        crop = pad[y0 + side:y0 + 2 * side, x0 + side:x0 + 2 * side]
-        if crop.shape[0] < 8 or crop.shape[1] < 8:
+        cut = square_crop(frame, cx, cy, half, CROP_SIZE)
+        if cut is None:
             return None
-        up = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_CUBIC)
-        res = self.hands.process(np.ascontiguousarray(up))
+        up, k, x0, y0 = cut
+        res = self.hands.process(up)
         if not res.multi_hand_world_landmarks:
             return None
         wl = np.array([(p.x, p.y, p.z) for p in res.multi_hand_world_landmarks[0].landmark])
-        k = side / CROP_SIZE
         il = np.array([(p.x * CROP_SIZE * k + x0, p.y * CROP_SIZE * k + y0)
                        for p in res.multi_hand_landmarks[0].landmark])
         score = float(res.multi_handedness[0].classification[0].score) if res.multi_handedness else 0.0
