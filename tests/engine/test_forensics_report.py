@@ -72,7 +72,7 @@ def test_pipeline_yields_stages_and_writes_reports(small_video, tmp_path):
             break
         if isinstance(item, StageResult):
             stages.append(item.stage)
-    assert stages == ["decode", "body", "pixel", "scene", "verdict"]
+    assert stages == ["decode", "body", "appearance", "pixel", "scene", "verdict"]
     assert rep.complete and rep.num_frames == 24
     d = report_json.report_dict(rep)
     for key in ("authenticity_score", "verdict", "cues", "video", "warnings", "timeline"):
