@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QTimer  # noqa: E402
 
-from screenshot_util import open_studio, save_screen  # noqa: E402
+from screenshot_util import open_studio, save_screen, start_generation  # noqa: E402
 
 log = logging.getLogger("screenshot")
 
@@ -54,12 +54,9 @@ def main() -> int:
             return QTimer.singleShot(500, step)
         if not status["generated"]:
             status["generated"] = True
-            panel.text.setPlainText(args.prompt)
-            panel.seconds.setValue(args.seconds)
-            panel.seed.setValue(args.seed)
-            panel.samples.setValue(4)
-            if panel.generate() is None:
-                return fail(f"generation rejected: {panel.last_error}")
+            error = start_generation(panel, args.prompt, args.seconds, args.seed)
+            if error:
+                return fail(error)
             return QTimer.singleShot(500, step)
         lanes = win.viewport.lanes
         if len(lanes) < 4 or any(lane.vertices is None for lane in lanes) or win.vertices is None:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QTimer  # noqa: E402
 
-from screenshot_util import open_studio, save_screen  # noqa: E402
+from screenshot_util import open_studio, save_screen, start_generation  # noqa: E402
 
 log = logging.getLogger("screenshot")
 SHOTS = ROOT / "docs" / "screenshots"
@@ -66,12 +66,9 @@ def main() -> int:
         if stage == "wait body":
             if not args.skeleton and (win.body is None or win.vertices is None):
                 return QTimer.singleShot(500, step)
-            panel.text.setPlainText(args.prompt)
-            panel.seconds.setValue(args.seconds)
-            panel.seed.setValue(args.seed)
-            panel.samples.setValue(4)
-            if panel.generate() is None:
-                return fail(f"generation rejected: {panel.last_error}")
+            error = start_generation(panel, args.prompt, args.seconds, args.seed)
+            if error:
+                return fail(error)
             status["stage"] = "generating"
         elif stage == "generating":
             if not panel.history or not posed(4):

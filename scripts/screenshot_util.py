@@ -32,3 +32,12 @@ def save_screen(path: str | Path) -> Path:
     subprocess.run(["import", "-window", "root", str(out)], check=True, timeout=60)
     log.info("saved %s", out)
     return out
+
+
+def start_generation(panel, prompt: str, seconds: float, seed: int, samples: int = 4) -> str | None:
+    """Fill the prompt panel and press Generate; None when started, else the panel's error."""
+    panel.text.setPlainText(prompt)
+    panel.seconds.setValue(seconds)
+    panel.seed.setValue(seed)
+    panel.samples.setValue(samples)
+    return None if panel.generate() is not None else f"generation rejected: {panel.last_error}"
