@@ -47,7 +47,7 @@ def test_loso_fit_separates_and_thresholds_limit_false_alarms():
 
 def test_a_source_is_never_in_train_and_test(monkeypatch):
     rows, feats = _synthetic(6, 3)
-    raw = np.array([[cf._num(feats[r["file"]]["values"].get(c)) for c in cf.CUES] for r in rows])
+    raw = np.array([[cf.cal.finite_or_nan(feats[r["file"]]["values"].get(c)) for c in cf.CUES] for r in rows])
     y = np.array([r["label"] == "generated" for r in rows], float)
     groups = np.array([r["repo"] for r in rows])
     seen = []

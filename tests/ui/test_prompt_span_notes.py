@@ -11,6 +11,7 @@ import pytest
 from app.engine.t2m import seams
 from app.engine.t2m.vocabulary import Vocabulary
 from t2m_fakes import fake_encoder
+from ui_fakes import generate_in_panel
 
 
 @pytest.fixture
@@ -19,14 +20,7 @@ def win(t2m_window):
 
 
 def _generate(qtbot, panel, text: str, seconds: float, samples: int):
-    panel.text.setPlainText(text)
-    panel.seconds.setValue(seconds)
-    panel.seed.setValue(3)
-    panel.samples.setValue(samples)
-    n = len(panel.history)
-    assert panel.generate() is not None
-    qtbot.waitUntil(lambda: len(panel.history) == n + 1, timeout=60000)
-    return panel.current.result.samples
+    return generate_in_panel(qtbot, panel, text, seconds, samples, seed=3)
 
 
 def test_span_edit_keeps_the_other_samples_and_exact_segments(qtbot, win):

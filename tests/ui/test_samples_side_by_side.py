@@ -14,7 +14,7 @@ from app.ui.sample_compare import MIN_LANE_SPACING, lane_offsets, pose_stride
 from app.ui.scene_render import build_scene, painter_render
 from app.ui.studio_tasks import prepare_clip
 
-from ui_fakes import FakeJointBody, make_clip
+from ui_fakes import FakeJointBody, generate_in_panel, make_clip
 
 
 @pytest.fixture
@@ -23,13 +23,7 @@ def win(t2m_window):
 
 
 def _generate(qtbot, panel, samples: int):
-    panel.text.setPlainText("a person walks forward")
-    panel.seconds.setValue(2.0)
-    panel.samples.setValue(samples)
-    n = len(panel.history)
-    assert panel.generate() is not None
-    qtbot.waitUntil(lambda: len(panel.history) == n + 1, timeout=20000)
-    return panel.current.result.samples
+    return generate_in_panel(qtbot, panel, "a person walks forward", 2.0, samples, timeout_ms=20000)
 
 
 def test_lane_layout_never_overlaps():

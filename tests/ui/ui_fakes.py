@@ -63,3 +63,17 @@ def make_window(qtbot, engine, settings):
     w.show()
     qtbot.waitExposed(w)
     return w
+
+
+def generate_in_panel(qtbot, panel, text: str, seconds: float, samples: int, seed: int | None = None,
+                      timeout_ms: int = 60000):
+    """Fill the prompt panel, press Generate and wait for the new history entry; its samples."""
+    panel.text.setPlainText(text)
+    panel.seconds.setValue(seconds)
+    if seed is not None:
+        panel.seed.setValue(seed)
+    panel.samples.setValue(samples)
+    n = len(panel.history)
+    assert panel.generate() is not None
+    qtbot.waitUntil(lambda: len(panel.history) == n + 1, timeout=timeout_ms)
+    return panel.current.result.samples

@@ -136,7 +136,7 @@ def run(rows: list[dict], feats: dict[str, dict]) -> dict:
     """Cross-validate, choose thresholds, fit the final model; returns model dict, report, summary."""
     missing = [r["file"] for r in rows if not feats.get(r["file"], {}).get("values")]
     rows = [r for r in rows if feats.get(r["file"], {}).get("values")]
-    raw = np.array([[_num(feats[r["file"]]["values"].get(c)) for c in CUES] for r in rows])
+    raw = np.array([[cal.finite_or_nan(feats[r["file"]]["values"].get(c)) for c in CUES] for r in rows])
     y = np.array([1.0 if r["label"] == "generated" else 0.0 for r in rows])
     groups = np.array([r["repo"] for r in rows])
     fams = [cal.measured_families({c: raw[i, j] for j, c in enumerate(CUES)}) for i in range(len(rows))]
@@ -166,14 +166,6 @@ def run(rows: list[dict], feats: dict[str, dict]) -> dict:
                f"real called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 0)}/{int((y == 0).sum())}, "
                f"generated called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 1)}/{int(y.sum())}")
     return {"model": model.to_dict(), "report": report, "summary": summary, "p_oof": p_oof}
-
-
-def _num(v) -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-    return x if math.isfinite(x) else float("nan")
 
 
 def _report(rows, y, p, v, fams, auc, tpr, gen_at, real_at, single, measured, model) -> str:

@@ -104,7 +104,7 @@ class CalibratedModel:
     meta: dict = field(default_factory=dict)
 
     def probability(self, values: dict[str, float | None]) -> float:
-        raw = np.array([[_f(values.get(c)) for c in self.cues]])
+        raw = np.array([[finite_or_nan(values.get(c)) for c in self.cues]])
         x = design(raw, self.cues, self.transforms, self.families)[0]
         return float(1.0 / (1.0 + math.exp(-(float(x @ self.coef) + self.intercept))))
 
@@ -112,7 +112,7 @@ class CalibratedModel:
         """Per measured cue: coefficient x transformed value (positive = towards generated)."""
         out = {}
         for j, c in enumerate(self.cues):
-            v = _f(values.get(c))
+            v = finite_or_nan(values.get(c))
             if math.isfinite(v):
                 out[c] = float(self.coef[j] * self.transforms[j].apply(np.array([v]))[0])
         return out
@@ -135,7 +135,8 @@ class CalibratedModel:
                    meta=d.get("meta", {}))
 
 
-def _f(v) -> float:
+def finite_or_nan(v) -> float:
+    """float(v) when it is a finite number, else NaN (missing or unmeasured cue values)."""
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -163,7 +164,7 @@ def load_model(path: str | Path | None = None) -> CalibratedModel | None:
 
 
 def measured_families(values: dict[str, float | None]) -> list[str]:
-    return [f for f, names in FAMILY_CUES.items() if any(math.isfinite(_f(values.get(c))) for c in names)]
+    return [f for f, names in FAMILY_CUES.items() if any(math.isfinite(finite_or_nan(values.get(c))) for c in names)]
 
 
 def decide(p: float, families: list[str], model: CalibratedModel) -> tuple[str, list[str]]:
