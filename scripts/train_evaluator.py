@@ -92,7 +92,7 @@ def main() -> int:
     state_path = Path(args.state)
     elapsed, epoch, best, history = 0.0, 0, -1.0, []
     if args.resume and state_path.is_file():
-        st = torch.load(state_path, weights_only=False)
+        st = torch.load(state_path, weights_only=True)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         elapsed, epoch, best, history = st["elapsed"], st["epoch"], st["best"], st["history"]

@@ -97,7 +97,7 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
     step, elapsed = 0, 0.0
     state_path = out_dir / "train_state.pt"
     if resume and state_path.is_file():
-        st = torch.load(state_path, map_location=dev, weights_only=False)
+        st = torch.load(state_path, map_location=dev, weights_only=True)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, elapsed = int(st["step"]), float(st["elapsed"])
@@ -225,7 +225,7 @@ def export_from_state(run_dir: str | Path, out_dir: str | Path) -> Path:
     from .config import config_from_dict
 
     run_dir = Path(run_dir)
-    st = torch.load(run_dir / "train_state.pt", map_location="cpu", weights_only=False)
+    st = torch.load(run_dir / "train_state.pt", map_location="cpu", weights_only=True)
     model = build_model(config_from_dict(st["cfg"]))
     model.load_state_dict(st["model"])
     return export_model(model, Normalizer.load(run_dir / "normalizer.npz"), out_dir, train_steps=int(st["step"]),
