@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from .recent_files import LastFolder
 from .studio_tasks import MOTION_SUFFIXES, load_clip_task, save_clip_task
 
 if TYPE_CHECKING:
@@ -47,9 +48,18 @@ class FileActions:
 
     def __init__(self, win: "MainWindow") -> None:
         self.win = win
-        self.last_dir = str(Path.home())
+        self.folder = LastFolder(win.recent.settings)  # dialogs start in the user's last folder
         self.error_box: QMessageBox | None = None
         self.last_error: str | None = None
+
+    @property
+    def last_dir(self) -> str:
+        """The user's last-used folder (QSettings), else Documents or home; never the app's assets."""
+        return self.folder.get()
+
+    @last_dir.setter
+    def last_dir(self, folder: str) -> None:
+        self.folder.set(folder)
 
     # --- errors ----------------------------------------------------------------
     def show_error(self, message: str, title: str = "Action Studio") -> None:
@@ -73,14 +83,18 @@ class FileActions:
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path, autoplay: bool = False):
-        """Load a motion file on the engine; the current clip stays until it succeeds."""
+    def open_path(self, path: str | Path, autoplay: bool = False, remember: bool = True):
+        """Load a motion file on the engine; the current clip stays until it succeeds.
+
+        remember: a successful open makes its folder the dialogs' start (not for the built-in default clip).
+        """
         path = Path(path)
-        self.last_dir = str(path.parent)
         self.win.statusBar().showMessage(f"Opening {path.name}…")
 
         def done(loaded) -> None:
-            self.win.recent.add(path)
+            if remember:
+                self.last_dir = str(path.parent)
+                self.win.recent.add(path)
             self.win.set_loaded(loaded, autoplay=autoplay)
 
         def failed(msg: str) -> None:
@@ -130,6 +144,7 @@ class FileActions:
 
         def done(written) -> None:
             self.win.statusBar().showMessage(f"Saved {Path(written).name}", 8000)
+            self.win.state.mark_saved(clip)
             if flavor is None:
                 self.win.recent.add(written)
 
@@ -146,6 +161,7 @@ class FileActions:
         path, chosen = QFileDialog.getSaveFileName(self.win, title, start, ";;".join(filters))
         if not path:
             return None
+        self.last_dir = str(Path(path).parent)
         return path if path.lower().endswith(tuple(filters.values())) else path + filters.get(chosen, default)
 
     def export_video_dialog(self) -> None:

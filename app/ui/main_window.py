@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
 
     def open_default_clip(self) -> None:
         if DEFAULT_CLIP.is_file():
-            self.files.open_path(DEFAULT_CLIP, autoplay=True)
+            self.files.open_path(DEFAULT_CLIP, autoplay=True, remember=False)  # not the dialogs' folder
         else:
             log.info("no %s; using a procedural rest clip", DEFAULT_CLIP)
             clip = rest_clip(90)

@@ -1,16 +1,38 @@
-"""Recent files, kept in QSettings (organisation "ActionStudio"), and a menu that shows them."""
+"""Recent files and the last-used folder, kept in QSettings (organisation "ActionStudio"), and a
+menu that shows the recent files."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QMenu, QWidget
 
 ORGANISATION = "ActionStudio"
 APPLICATION = "Studio"
 KEY = "recentFiles"
+FOLDER_KEY = "lastFolder"
 MAX_RECENT = 10
+
+
+def default_folder() -> str:
+    """Where file dialogs start before the user has chosen a folder: Documents if it exists, else home."""
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return docs if docs and Path(docs).is_dir() else str(Path.home())
+
+
+class LastFolder:
+    """The folder the user last opened from or saved to (never the app's own folders), in QSettings."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self.settings = settings
+
+    def get(self) -> str:
+        value = self.settings.value(FOLDER_KEY, "")
+        return str(value) if value and Path(str(value)).is_dir() else default_folder()
+
+    def set(self, folder: str | Path) -> None:
+        self.settings.setValue(FOLDER_KEY, str(Path(folder).resolve()))
 
 
 class RecentFiles:

@@ -1,10 +1,12 @@
 """The studio's shared state: what panels read and the requests they make, as signals.
 
 Panels (the prompt panel, the side-by-side samples) depend on this small object instead of
-reaching into the main window: they read ``clip``, ``body``, ``phenotype()``, ``bridge`` and
-``settings``, and ask for things (show a clip, go to a frame, select frames, show attention,
-side lanes, a status message) by calling methods that emit signals.  The main window owns one,
-keeps ``clip`` and ``body`` current and connects the requests to its widgets.
+reaching into the main window: they read ``clip``, ``body``, the posed ``vertices``/``faces``,
+``phenotype()``, ``bridge`` and ``settings``, and ask for things (show a clip, go to a frame,
+select frames, show attention, side lanes, a status message) by calling methods that emit signals.
+The main window owns one, keeps ``clip``, ``body`` and the mesh current, says which top-level tab
+is shown (``tabChanged``) and connects the requests to its widgets.  ``unsaved`` is true while a
+generated motion has been shown and not saved since (the window asks before quitting then).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ class StudioState(QObject):
     selectionChanged = Signal(int, int)  # timeline frames [start, end); (-1, -1) = none
     bodyPosed = Signal()                # the window's body was posed for the current clip and shape
     laneClicked = Signal(int)           # a side-by-side body (or its number) was clicked
+    tabChanged = Signal(str)            # the top-level tab now shown ("Studio", "Forensics", "2.5D" ...)
     # requests (panels emit them through the methods below)
     showClipRequested = Signal(object, bool)  # LoadedClip, autoplay
     frameRequested = Signal(int)
@@ -39,14 +42,34 @@ class StudioState(QObject):
         self.settings = settings
         self.clip: MotionClip | None = None
         self.body: Any = None
+        self.vertices: Any = None  # [T, V, 3] posed body of the current clip, or None while posing
+        self.faces: Any = None
+        self.tab = "Studio"
+        self.unsaved_clip: MotionClip | None = None  # a generated clip shown and not saved since
         self.phenotype_source: Callable[[], dict[str, float]] = dict
 
     def phenotype(self) -> dict[str, float]:
         """The body shape the window poses with."""
         return dict(self.phenotype_source())
 
+    @property
+    def unsaved(self) -> bool:
+        return self.unsaved_clip is not None
+
+    def mark_saved(self, clip: MotionClip | None) -> None:
+        """`clip` was written to a file: a generated clip no longer counts as unsaved."""
+        if clip is not None and clip is self.unsaved_clip:
+            self.unsaved_clip = None
+
+    def set_tab(self, name: str) -> None:
+        if name != self.tab:
+            self.tab = name
+            self.tabChanged.emit(name)
+
     # --- requests ------------------------------------------------------------------------
     def show_clip(self, loaded: Any, autoplay: bool = False) -> None:
+        """Show a clip made in the studio (generated, edited): it counts as unsaved until saved."""
+        self.unsaved_clip = getattr(loaded, "clip", None)
         self.showClipRequested.emit(loaded, bool(autoplay))
 
     def request_frame(self, frame: int) -> None:
