@@ -1,0 +1,28 @@
+"""IDOL: one diffusion model that generates a human video and its aligned depth together.
+
+Modules: ``config`` (CPU/GPU configurations, ablation variants), ``conditions`` (pose images,
+depth colour maps, masks), ``render_data`` (training clips from the 2.5D renderer), ``data``
+(shards and batches), ``blocks`` / ``unet`` (the dual-modal U-Net from diffusers layers),
+``losses`` (denoising + motion and attention-map consistency), ``baseline`` (the two-stage
+baseline's depth estimator), ``pipeline`` (sampling, save/load), ``train`` and ``inputs``
+(generation-time conditions). This package file stays free of torch imports.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.errors import InvalidInputError
+
+NOT_TRAINED = "IDOL model not trained yet: run scripts/train_idol.py (see models/idol/README.md)"
+
+
+class ModelNotTrainedError(InvalidInputError):
+    """The model folder holds no trained IDOL weights."""
+
+
+def check_model_dir(folder: str | Path) -> Path:
+    """``folder`` if it holds a saved IDOL pipeline, else :class:`ModelNotTrainedError`."""
+    folder = Path(folder)
+    if not (folder / "idol.json").is_file() or not (folder / "unet").is_dir():
+        raise ModelNotTrainedError(NOT_TRAINED)
+    return folder

@@ -1,0 +1,74 @@
+"""IDOL's training objective: the denoising loss and the two alignment losses.
+
+* Motion consistency: from the U-Net's intermediate decoder features of each branch, a motion
+  field between consecutive frames is computed as a soft arg-max of the local feature correlation
+  (cosine similarity to the next frame's features within ``radius`` feature pixels, softmax, expected
+  displacement). The RGB branch's and the depth branch's fields should agree (same person, same
+  motion); the loss is their mean squared difference.
+* Cross-attention map consistency: the reference cross-attention maps of the RGB branch should
+  match those of the depth branch (both look at the same body parts); the loss is the squared
+  difference of the maps summed over reference tokens, averaged over queries, heads and blocks.
+
+Both act on the shared weights through both branches (no stop-gradient).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+TAU = 0.1   # temperature of the correlation softmax (cosine similarities)
+
+
+def motion_field(features: torch.Tensor, radius: int = 2, tau: float = TAU) -> torch.Tensor:
+    """Features [B, T, C, h, w] -> soft displacement (dx, dy) from frame t to t+1: [B, T-1, 2, h, w]."""
+    b, t, c, h, w = features.shape
+    f = F.normalize(features.float(), dim=2)
+    cur = f[:, :-1].reshape(-1, c, h, w)
+    nxt = f[:, 1:].reshape(-1, c, h, w)
+    k = 2 * radius + 1
+    patches = F.unfold(nxt, k, padding=radius).reshape(-1, c, k * k, h, w)
+    prob = ((cur[:, :, None] * patches).sum(1) / tau).softmax(1)          # [N, k*k, h, w]
+    offs = torch.arange(-radius, radius + 1, dtype=f.dtype, device=f.device)
+    dy, dx = torch.meshgrid(offs, offs, indexing="ij")
+    flow = torch.stack([(prob * dx.reshape(1, -1, 1, 1)).sum(1), (prob * dy.reshape(1, -1, 1, 1)).sum(1)], 1)
+    return flow.reshape(b, t - 1, 2, h, w)
+
+
+def motion_consistency(features: list[torch.Tensor], radius: int = 2) -> torch.Tensor:
+    """Mean squared difference of the RGB and depth motion fields over the given feature levels.
+
+    ``features``: [B, M=2, T, C, h, w] per level (from ``IdolUNet(..., return_aux=True)``).
+    """
+    losses = []
+    for f in features:
+        if f.shape[1] != 2 or f.shape[2] < 2:
+            continue
+        losses.append((motion_field(f[:, 0], radius) - motion_field(f[:, 1], radius)).square().mean())
+    if not losses:
+        raise ValueError("motion consistency needs two modalities and at least two frames")
+    return torch.stack(losses).mean()
+
+
+def attention_consistency(maps: list[torch.Tensor]) -> torch.Tensor:
+    """Squared difference of the RGB and depth reference-attention maps ([B, 2, T, heads, L, R] each),
+    summed over the R reference tokens and averaged over everything else and the blocks."""
+    losses = [(a[:, 0].float() - a[:, 1].float()).square().sum(-1).mean() for a in maps if a.shape[1] == 2]
+    if not losses:
+        raise ValueError("attention consistency needs two modalities")
+    return torch.stack(losses).mean()
+
+
+def denoising_loss(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """MSE over everything, and per modality for the log ([B, M, T, 3, H, W])."""
+    per = (pred.float() - target.float()).square().mean(dim=(0, 2, 3, 4, 5))
+    names = ("rgb", "depth")
+    return per.mean(), {f"mse_{names[i]}": float(v) for i, v in enumerate(per.detach())}
+
+
+def drop_conditions(batch: int, p_all: float, p_ref: float,
+                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Classifier-free guidance dropout: (keep_pose_and_background [B], keep_reference [B]) booleans."""
+    u = torch.rand(batch, 2, generator=generator)
+    keep_all = u[:, 0] >= p_all
+    keep_ref = keep_all & (u[:, 1] >= p_ref)
+    return keep_all, keep_ref
