@@ -1,9 +1,11 @@
-"""Jobs panel: one row per engine job with progress, message and a cancel button."""
+"""Jobs panel: one row per engine job with progress, message and a cancel button; finished rows
+can be cleared (button, or the panel's context menu) and each row shows its full title on hover."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from app.engine.jobs import Job, JobState
@@ -71,6 +73,9 @@ class JobRow(QFrame):
     def refresh(self) -> None:
         """Copy the job's state into the widgets."""
         job = self.job
+        detail = job.error if job.state == JobState.FAILED else job.message
+        state = STATE_TEXT.get(job.state, "running" if job.state == JobState.RUNNING else "queued")
+        self.setToolTip(f"{job.name}\n{state}" + (f": {detail}" if detail else ""))  # the full title on hover
         if job.state.finished:
             self.cancel_button.hide()
             self.state_label.setText(STATE_TEXT[job.state])
@@ -97,6 +102,11 @@ class JobsPanel(QDockWidget):
         super().__init__("Jobs", parent)
         self.setObjectName("JobsPanel")
         self.rows: dict[int, JobRow] = {}
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.setToolTip("Remove the rows of finished jobs (done, failed or cancelled)")
+        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.clear_button.setEnabled(False)
+        self.clear_button.clicked.connect(self.clear_finished)
         body = QWidget()
         self._list = QVBoxLayout(body)
         self._list.setContentsMargins(2, 2, 2, 2)
@@ -105,7 +115,17 @@ class JobsPanel(QDockWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
-        self.setWidget(scroll)
+        header = QHBoxLayout()
+        header.setContentsMargins(2, 2, 2, 0)
+        header.addStretch(1)
+        header.addWidget(self.clear_button)
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addLayout(header)
+        column.addWidget(scroll, 1)
+        self.setWidget(panel)
         if bridge is not None:
             self.attach(bridge)
 
@@ -127,10 +147,31 @@ class JobsPanel(QDockWidget):
             self._list.insertWidget(0, row)
             self._prune()
         row.refresh()
+        self.clear_button.setEnabled(any(r.job.state.finished for r in self.rows.values()))
+
+    def clear_finished(self) -> int:
+        """Remove the rows of finished jobs; running and queued ones stay. Returns how many went."""
+        finished = [r for r in self.rows.values() if r.job.state.finished]
+        for r in finished:
+            self._remove(r)
+        self.clear_button.setEnabled(False)
+        return len(finished)
+
+    def context_menu(self) -> QMenu:
+        menu = QMenu(self)
+        n = sum(1 for r in self.rows.values() if r.job.state.finished)
+        menu.addAction(f"Clear finished jobs ({n})", self.clear_finished).setEnabled(n > 0)
+        return menu
+
+    def contextMenuEvent(self, ev: QContextMenuEvent) -> None:  # noqa: N802 - Qt API
+        self.context_menu().exec(ev.globalPos())
+
+    def _remove(self, row: JobRow) -> None:
+        self.rows.pop(row.job.id, None)
+        row.setParent(None)
+        row.deleteLater()
 
     def _prune(self) -> None:
         finished = [r for r in self.rows.values() if r.job.state.finished]
         for r in sorted(finished, key=lambda r: r.job.id)[:max(0, len(finished) - MAX_FINISHED_ROWS)]:
-            self.rows.pop(r.job.id)
-            r.setParent(None)
-            r.deleteLater()
+            self._remove(r)

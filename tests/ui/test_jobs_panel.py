@@ -64,3 +64,42 @@ def test_panel_follows_bridge(qtbot, engine):
         job = bridge.run("Half", task)
     assert panel.row(job).state_label.text() == "done"
     bridge.shutdown()
+
+
+def test_clear_finished_keeps_running_jobs(qtbot):
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    assert not panel.clear_button.isEnabled()  # nothing to clear yet
+    running = Job("Analyse clip.mp4", _noop, id=10, state=JobState.RUNNING, fraction=0.2)
+    panel.update_job(running)
+    assert not panel.clear_button.isEnabled()
+    for i, state in enumerate((JobState.DONE, JobState.FAILED, JobState.CANCELLED), start=11):
+        panel.update_job(Job(f"job {i}", _noop, id=i, state=state))
+    assert panel.clear_button.isEnabled() and len(panel.rows) == 4
+    panel.clear_button.click()
+    assert list(panel.rows) == [10] and not panel.clear_button.isEnabled()
+    assert panel.row(running).parent() is not None  # the running row is still in the list
+    running.state = JobState.DONE
+    panel.update_job(running)
+    menu = panel.context_menu()
+    (action,) = [a for a in menu.actions() if a.text().startswith("Clear finished")]
+    assert action.isEnabled() and "(1)" in action.text()
+    action.trigger()
+    assert panel.rows == {}
+    assert not panel.context_menu().actions()[0].isEnabled()
+
+
+def test_long_title_shows_in_full_on_hover(qtbot):
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(220, 300)
+    panel.show()
+    title = "Generate: a person walks forward, turns around, then jumps twice and waves with both hands"
+    job = Job(title, _noop, id=5, state=JobState.RUNNING, message="sample 1/4")
+    panel.update_job(job)
+    row = panel.row(job)
+    qtbot.waitExposed(panel)
+    metrics = row.name_label.fontMetrics()
+    assert metrics.horizontalAdvance(title) > row.name_label.width()  # the title is elided in the row ...
+    assert row.name_label.toolTip() == title                          # ... and shown in full on hover,
+    assert row.toolTip().startswith(title) and "sample 1/4" in row.toolTip()  # anywhere on the row
