@@ -1,0 +1,187 @@
+"""Data for the recogniser: cached stream features of the corpus and the real mocap windows.
+
+Weak supervision only: training sees each video's *set* of atoms (``Video.atoms``); the
+frame labels (``Video.frames``) are kept for evaluation.  Splits: the corpus's own
+train / val / test (test holds out atom transitions, parameter ranges and phrasings);
+videos that contain an atom of ``cfg.unknown_atoms`` are dropped from training and kept in
+val / test for the open-set protocol.  Real windows are a test set only (never trained on);
+:data:`REAL_TO_ATOM` maps their source labels to atoms.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .features import FEATURE_VERSION, FPS, clip_features, frame_atoms
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[3]
+CACHE_DIR = ROOT / ".cache" / "recognition"
+
+# real mocap source label -> atom (only clear one-action descriptions; dances are reported apart)
+REAL_TO_ATOM = {
+    "walk": "walk", "brisk walk": "walk", "slow walk": "walk", "slow walk/stride": "walk", "walk/stride": "walk",
+    "walk, exaggerated stride": "walk", "walk on uneven terrain": "walk", "jump": "jump", "jump, balance": "jump",
+    "forward jump": "jump_forward", "playground - forward jumps, turn around": "jump_forward",
+    "punch/strike": "punch", "punch": "punch", "kick": "kick", "jog": "jog", "run": "run",
+    "stealthy_walk": "sneak", "spin": "spin",
+}
+REAL_DANCE = {"salsa": "dance", "indian": "dance", "dance_a": "dance", "dance_b": "dance"}
+
+
+@dataclass
+class Video:
+    """One motion's stream inputs, frame atoms (names index ``atom_names``) and provenance."""
+
+    id: str
+    pose: np.ndarray
+    motion: np.ndarray
+    frames: np.ndarray            # [T] int16 atom index, -1 = none
+    split: str
+    source: str
+    label: str = ""               # real windows: the source description label
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def length(self) -> int:
+        return len(self.pose)
+
+    def atoms(self, names: list[str]) -> set[str]:
+        return {names[i] for i in np.unique(self.frames) if i >= 0}
+
+
+def all_atom_names() -> list[str]:
+    from app.engine.corpus.registry import ATOMS
+    return list(ATOMS)
+
+
+def _cache_path(name: str, root_motion: bool) -> Path:
+    return CACHE_DIR / f"data_{name}_v{FEATURE_VERSION}{'' if root_motion else '_noroot'}.npz"
+
+
+def _save(path: Path, videos: list[Video]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    offsets = np.concatenate([[0], np.cumsum([v.length for v in videos])]).astype(np.int64)
+    meta = [{"id": v.id, "split": v.split, "source": v.source, "label": v.label, "meta": v.meta} for v in videos]
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, pose=np.concatenate([v.pose for v in videos]), motion=np.concatenate([v.motion for v in videos]),
+             frames=np.concatenate([v.frames for v in videos]), offsets=offsets, meta=np.array(json.dumps(meta)))
+    tmp.replace(path)
+
+
+def _load(path: Path) -> list[Video]:
+    with np.load(path, allow_pickle=False) as d:
+        pose, motion, frames, off = d["pose"], d["motion"], d["frames"], d["offsets"]
+        meta = json.loads(str(d["meta"]))
+    return [Video(m["id"], pose[a:b], motion[a:b], frames[a:b], m["split"], m["source"], m["label"], m["meta"])
+            for m, a, b in zip(meta, off[:-1], off[1:])]
+
+
+def corpus_videos(split: str, root_motion: bool = True, corpus_dir: str | Path | None = None) -> list[Video]:
+    """Procedural videos of one corpus split (features cached under .cache/recognition)."""
+    from app.engine.corpus.dataset import DEFAULT_DIR, load_corpus
+
+    path = _cache_path(split, root_motion)
+    if path.is_file() and corpus_dir is None:
+        return _load(path)
+    index = {n: i for i, n in enumerate(all_atom_names())}
+    videos = []
+    items = [it for it in load_corpus(corpus_dir or DEFAULT_DIR, split, include_real=False)]
+    log.info("computing features of %d %s videos", len(items), split)
+    for it in items:
+        pose, motion = clip_features(it.clip, root_motion)
+        videos.append(Video(it.id, pose, motion, frame_atoms(it.clip, index), split, "procedural",
+                            meta={"novelty": it.meta.get("novelty", "none")}))
+    if corpus_dir is None:
+        _save(path, videos)
+    return videos
+
+
+def real_videos(root_motion: bool = True, seed: int = 0) -> list[Video]:
+    """All real mocap windows with their source labels and corpus split (by group)."""
+    from app.engine.corpus import splits as S
+    from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
+
+    path = _cache_path("real", root_motion)
+    if path.is_file():
+        return _load(path)
+    if not DEFAULT_PATH.is_file():
+        log.warning("no real mocap at %s", DEFAULT_PATH)
+        return []
+    videos = []
+    for w in load_real_corpus(DEFAULT_PATH):
+        pose, motion = clip_features(w.clip, root_motion)
+        group = w.meta.get("group", w.clip.name)
+        videos.append(Video(w.clip.name, pose, motion, np.full(len(pose), -1, np.int16), S.group_split(group, seed),
+                            "real", w.meta.get("label", ""), {"group": group, "source": w.meta.get("source", "")}))
+    _save(path, videos)
+    return videos
+
+
+def real_atom(label: str, with_dance: bool = False) -> str | None:
+    """The atom a real window's label maps to (None: not in the vocabulary or ambiguous)."""
+    return REAL_TO_ATOM.get(label) or (REAL_DANCE.get(label) if with_dance else None)
+
+
+class WeakDataset:
+    """Training videos with video-level multi-hot targets over the known labels, padded batches."""
+
+    def __init__(self, videos: list[Video], labels: list[str], unknown: list[str], subset: int = 0) -> None:
+        names = all_atom_names()
+        self.labels = labels
+        col = {n: i for i, n in enumerate(labels)}
+        keep = [v for v in videos if not v.atoms(names) & set(unknown) and v.atoms(names)]
+        self.videos = keep[:subset] if subset else keep
+        self.targets = np.zeros((len(self.videos), len(labels)), np.float32)
+        for i, v in enumerate(self.videos):
+            for a in v.atoms(names):
+                self.targets[i, col[a]] = 1.0
+        self.pseudo_att: list[np.ndarray] | None = None
+        self.pseudo_cls: list[np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def fit_stats(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per-dimension mean and std (floored) of each stream over the training frames."""
+        out = {}
+        for name in ("pose", "motion"):
+            x = np.concatenate([getattr(v, name) for v in self.videos]).astype(np.float64)
+            out[name] = (x.mean(0).astype(np.float32), np.maximum(x.std(0), 1e-2).astype(np.float32))
+        return out
+
+    def batch(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """Padded arrays for the videos ``idx``: pose, motion [B, T, D], mask [B, T], y [B, K], pseudo labels."""
+        vids = [self.videos[i] for i in idx]
+        t = max(v.length for v in vids)
+        out = {"pose": np.zeros((len(vids), t, vids[0].pose.shape[1]), np.float32),
+               "motion": np.zeros((len(vids), t, vids[0].motion.shape[1]), np.float32),
+               "mask": np.zeros((len(vids), t), np.float32), "y": self.targets[idx],
+               "p_att": np.full((len(vids), t), -1.0, np.float32), "p_cls": np.full((len(vids), t), -1, np.int64)}
+        for b, (i, v) in enumerate(zip(idx, vids)):
+            out["pose"][b, : v.length] = v.pose
+            out["motion"][b, : v.length] = v.motion
+            out["mask"][b, : v.length] = 1.0
+            if self.pseudo_att is not None:
+                out["p_att"][b, : v.length] = self.pseudo_att[i]
+                out["p_cls"][b, : v.length] = self.pseudo_cls[i]
+        return out
+
+
+def pad_videos(videos: list[Video]) -> dict[str, np.ndarray]:
+    """Inference batch of ``videos``: pose, motion, mask."""
+    t = max(v.length for v in videos)
+    pose = np.zeros((len(videos), t, videos[0].pose.shape[1]), np.float32)
+    motion = np.zeros((len(videos), t, videos[0].motion.shape[1]), np.float32)
+    mask = np.zeros((len(videos), t), np.float32)
+    for b, v in enumerate(videos):
+        pose[b, : v.length], motion[b, : v.length], mask[b, : v.length] = v.pose, v.motion, 1.0
+    return {"pose": pose, "motion": motion, "mask": mask}
+
+
+__all__ = ["Video", "WeakDataset", "corpus_videos", "real_videos", "real_atom", "pad_videos", "FPS", "CACHE_DIR"]

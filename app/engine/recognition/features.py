@@ -1,0 +1,121 @@
+"""Per-frame inputs of the two streams, computed from any SMPL-22 motion (numpy only).
+
+* **pose stream** (``POSE_DIM`` = 190): pelvis height (1); joints 1..21 relative to the pelvis
+  in the body's heading frame (63); local rotations of joints 1..21 as 6D (126).  Invariant to
+  where the body stands and which way it faces.
+* **motion stream** (``MOTION_DIM`` = 133): root velocity in the heading frame (3, m/s) and
+  yaw rate (1, rad/s) -- zero when ``root_motion`` is off; velocities (63) and accelerations (63)
+  of the body-centred joints; root acceleration (3).
+
+Every motion is first put on the reference SMPL-22 skeleton (its own local rotations drive
+the standard bone lengths; root translation scaled by the leg-length ratio) and resampled to
+20 fps, so mocap rigs of other proportions give the same numbers as the corpus.  T frames
+in give T feature frames (forward differences, last one repeated).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from app.core.motion import MotionClip
+from app.core.rotations import axis_angle_to_matrix
+from app.core.skeleton import forward_kinematics, smpl22_skeleton
+
+FPS = 20.0
+POSE_DIM = 1 + 21 * 3 + 21 * 6
+MOTION_DIM = 3 + 1 + 21 * 3 + 21 * 3 + 3
+FEATURE_VERSION = 1
+HEADING_SMOOTH = 9          # frames of the moving average on the unwrapped heading
+_LEG = (1, 4, 7)            # left hip -> knee -> ankle
+_REF = smpl22_skeleton()
+
+
+def _leg_length(offsets: np.ndarray) -> float:
+    return float(sum(np.linalg.norm(offsets[j]) for j in _LEG[1:]))
+
+
+def to_reference(clip: MotionClip) -> MotionClip:
+    """The clip at 20 fps on the reference skeleton (root translation scaled by leg length)."""
+    if not clip.is_smpl22():
+        raise ValueError("recognition needs an SMPL-22 motion")
+    if abs(clip.fps - FPS) > 1e-6:
+        clip = clip.resample(FPS)
+    if np.allclose(clip.skeleton.offsets, _REF.offsets, atol=1e-6):
+        return clip
+    scale = _leg_length(_REF.offsets) / max(_leg_length(clip.skeleton.offsets), 1e-3)
+    return MotionClip(FPS, clip.trans * scale, clip.rotations, _REF, name=clip.name, text=clip.text,
+                      segments=list(clip.segments))
+
+
+def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving average over an odd window ``k``, edges held."""
+    if len(x) < 2 or k < 2:
+        return x
+    k += 1 - k % 2
+    pad = k // 2
+    xp = np.concatenate([np.repeat(x[:1], pad), x, np.repeat(x[-1:], pad)])
+    c = np.cumsum(np.concatenate([[0.0], xp]))
+    return (c[k:] - c[:-k]) / k
+
+
+def heading(joints: np.ndarray) -> np.ndarray:
+    """Smoothed, unwrapped heading yaw [T] (radians from +Z towards +X) from hips and shoulders."""
+    across = (joints[:, 1] - joints[:, 2]) + (joints[:, 16] - joints[:, 17])
+    forward = np.stack([-across[:, 2], np.zeros(len(across)), across[:, 0]], axis=-1)  # across x up
+    yaw = np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
+    return _moving_average(yaw, HEADING_SMOOTH)
+
+
+def _rotate_y(v: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+    """Rotate vectors [T, ..., 3] by -yaw about +Y (world -> heading frame)."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    shape = (len(yaw),) + (1,) * (v.ndim - 2)
+    c, s = c.reshape(shape), s.reshape(shape)
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack([c * x - s * z, y, s * x + c * z], axis=-1)
+
+
+def _diff(x: np.ndarray, fps: float) -> np.ndarray:
+    if len(x) < 2:
+        return np.zeros_like(x)
+    d = np.diff(x, axis=0) * fps
+    return np.concatenate([d, d[-1:]], axis=0)
+
+
+def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS,
+                    root_motion: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(pose [T, POSE_DIM], motion [T, MOTION_DIM]) float32 for reference-skeleton arrays."""
+    rotmats = axis_angle_to_matrix(rotations)
+    joints, _ = forward_kinematics(rotmats, trans, _REF)
+    yaw = heading(joints)
+    root = joints[:, 0]
+    rel = joints[:, 1:] - root[:, None]
+    body = _rotate_y(rel, yaw)                                            # [T, 21, 3]
+    rot6d = np.concatenate([rotmats[:, 1:, :, 0], rotmats[:, 1:, :, 1]], axis=-1)  # [T, 21, 6]
+    pose = np.concatenate([root[:, 1:2], body.reshape(len(body), -1), rot6d.reshape(len(body), -1)], axis=1)
+    root_vel = _rotate_y(_diff(root, fps), yaw)
+    yaw_rate = _diff(yaw, fps)[:, None]
+    if not root_motion:
+        root_vel[:, [0, 2]] = 0.0
+        yaw_rate = np.zeros_like(yaw_rate)
+    vel = _diff(body, fps)
+    acc = _diff(vel, fps)
+    root_acc = _diff(root_vel, fps)
+    motion = np.concatenate([root_vel, yaw_rate, vel.reshape(len(vel), -1), acc.reshape(len(acc), -1), root_acc],
+                            axis=1)
+    return pose.astype(np.float32), motion.astype(np.float32)
+
+
+def clip_features(clip: MotionClip, root_motion: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Both streams' inputs for any SMPL-22 clip (put on the reference skeleton at 20 fps)."""
+    ref = to_reference(clip)
+    return stream_features(ref.trans, ref.rotations, FPS, root_motion)
+
+
+def frame_atoms(clip: MotionClip, index: dict[str, int], fps: float = FPS) -> np.ndarray:
+    """Atom index (in ``index``) of every frame from the clip's segments, -1 where none [T]."""
+    out = np.full(clip.num_frames, -1, dtype=np.int16)
+    t = (np.arange(clip.num_frames) + 0.5) / fps
+    for seg in clip.segments:
+        if seg.label in index:
+            out[(t >= seg.start) & (t < seg.end)] = index[seg.label]
+    return out

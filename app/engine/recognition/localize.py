@@ -1,0 +1,137 @@
+"""From frame scores to actions (numpy): multi-threshold proposals + NMS, and a non-overlapping
+segmentation with evidential "unknown" labels.
+
+Inputs are one video's fused attention [T], fused class probabilities [T, K], video-level
+class probabilities [K] and per-frame evidence [T, K]; times are frames unless named *_s.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import RecognitionConfig
+
+UNKNOWN = "unknown"
+
+
+@dataclass
+class Proposal:
+    """A scored class-specific span [start, end) in frames."""
+
+    cls: int
+    start: int
+    end: int
+    score: float
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) spans where the boolean ``mask`` is True."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+
+
+def tiou(a: tuple[float, float], b: np.ndarray) -> np.ndarray:
+    """Temporal IoU of span ``a`` with spans ``b`` [N, 2]."""
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 2)
+    inter = np.clip(np.minimum(a[1], b[:, 1]) - np.maximum(a[0], b[:, 0]), 0, None)
+    union = (a[1] - a[0]) + (b[:, 1] - b[:, 0]) - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def nms(props: list[Proposal], iou: float) -> list[Proposal]:
+    """Greedy per-class non-maximum suppression (higher score first)."""
+    keep: list[Proposal] = []
+    for p in sorted(props, key=lambda q: -q.score):
+        same = [(q.start, q.end) for q in keep if q.cls == p.cls]
+        if not same or tiou((p.start, p.end), np.array(same)).max() <= iou:
+            keep.append(p)
+    return keep
+
+
+def detected_classes(video_prob: np.ndarray, cfg: RecognitionConfig) -> np.ndarray:
+    """Classes whose video probability passes ``class_threshold`` (at least the top one)."""
+    order = np.argsort(-video_prob)[: cfg.max_classes]
+    keep = [c for c in order if video_prob[c] >= cfg.class_threshold]
+    return np.array(keep or order[:1], dtype=int)
+
+
+def frame_scores(att: np.ndarray, prob: np.ndarray, cfg: RecognitionConfig) -> np.ndarray:
+    """Class scores per frame [T, K]: fused probability x attention ** att_power."""
+    return prob * np.power(np.clip(att, 0, 1), cfg.att_power)[:, None]
+
+
+def proposals(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, cfg: RecognitionConfig) -> list[Proposal]:
+    """Class-specific proposals by thresholding the frame scores at several levels; score =
+    outer-inner contrast of the frame score + 0.25 x video probability; NMS per class."""
+    scores = frame_scores(att, prob, cfg)
+    t = len(att)
+    min_len = max(1, int(round(cfg.min_segment_s * cfg.fps / 2)))
+    out: list[Proposal] = []
+    for c in detected_classes(video_prob, cfg):
+        s = scores[:, c]
+        for thr in cfg.proposal_thresholds:
+            for a, b in runs(s >= thr):
+                if b - a < min_len:
+                    continue
+                m = max(1, (b - a) // 4)
+                outer = np.concatenate([s[max(0, a - m):a], s[b:min(t, b + m)]])
+                inner = float(s[a:b].mean())
+                contrast = inner - (float(outer.mean()) if outer.size else 0.0)
+                out.append(Proposal(int(c), a, b, contrast + 0.25 * float(video_prob[c])))
+    return nms(out, cfg.nms_iou)
+
+
+def span_uncertainty(evidence: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """(expected class probabilities, uncertainty K / S) of the mean evidence over a span."""
+    w = np.ones(len(evidence)) if weights is None else np.asarray(weights, dtype=np.float64)
+    e = (evidence * w[:, None]).sum(0) / max(float(w.sum()), 1e-9)
+    alpha = e + 1.0
+    s = float(alpha.sum())
+    return alpha / s, evidence.shape[1] / s
+
+
+def segment(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, evidence: np.ndarray,
+            labels: list[str], cfg: RecognitionConfig) -> list[dict]:
+    """Non-overlapping actions: each frame takes the best detected class (background where the
+    attention is below ``background_threshold``), short runs merge into their neighbours, and a
+    run whose evidential uncertainty exceeds ``unknown_threshold`` is labelled "unknown"."""
+    classes = detected_classes(video_prob, cfg)
+    t = len(att)
+    lab = classes[np.argmax(prob[:, classes], axis=1)]
+    lab = np.where(att < cfg.background_threshold, -1, lab)
+    min_len = max(1, int(round(cfg.min_segment_s * cfg.fps)))
+    spans = _label_runs(lab)
+    changed = True
+    while changed and len(spans) > 1:  # merge the shortest too-short run into its longer neighbour
+        changed = False
+        short = [i for i, (a, b, _) in enumerate(spans) if b - a < min_len]
+        if short:
+            i = min(short, key=lambda k: spans[k][1] - spans[k][0])
+            j = i - 1 if i == len(spans) - 1 or (i > 0 and spans[i - 1][1] - spans[i - 1][0]
+                                                  >= spans[i + 1][1] - spans[i + 1][0]) else i + 1
+            lab[spans[i][0]:spans[i][1]] = spans[j][2]
+            spans, changed = _label_runs(lab), True
+    actions: list[dict] = []
+    for a, b, c in spans:
+        if c < 0:
+            continue
+        probs, u = span_uncertainty(evidence[a:b])
+        name, conf = labels[c], float(prob[a:b, c].mean()) * (1.0 - u)
+        if u > cfg.unknown_threshold:
+            name, conf = UNKNOWN, u
+        if actions and actions[-1]["label"] == name == UNKNOWN and actions[-1]["end"] == a:
+            actions[-1]["end"] = b
+            continue
+        actions.append({"label": name, "start": a, "end": b, "confidence": round(float(conf), 4),
+                        "uncertainty": round(float(u), 4)})
+    for act in actions:
+        act["start_s"], act["end_s"] = round(act.pop("start") / cfg.fps, 3), round(min(act.pop("end"), t) / cfg.fps, 3)
+    return actions
+
+
+def _label_runs(lab: np.ndarray) -> list[tuple[int, int, int]]:
+    cuts = np.flatnonzero(np.diff(lab)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(lab)]])
+    return [(int(a), int(b), int(lab[a])) for a, b in zip(starts, ends)]
