@@ -21,7 +21,9 @@ from app.core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matri
 
 from . import seams
 
-_SPLIT = re.compile(r";|\bafter that\b|\bafterwards\b|,?\s*\bfollowed by\b|\bbefore\b|,?\s*(?:and\s+)?\bthen\b",
+# No leading ",?\s*" on the separators: the parts are stripped of commas and spaces anyway, and a
+# leading "\s*" made re.split quadratic on long runs of spaces (found by bench/fuzz_inputs.py).
+_SPLIT = re.compile(r";|\bafter that\b|\bafterwards\b|\bfollowed by\b|\bbefore\b|(?:\band\s+)?\bthen\b",
                     re.IGNORECASE)
 _AFTER = re.compile(r"^\s*(?:(?:a|the|my)\s+\w+\s+|someone\s+|somebody\s+)?after\s+([^,;]+),\s*(.+)$", re.IGNORECASE)
 
@@ -29,9 +31,17 @@ _AFTER = re.compile(r"^\s*(?:(?:a|the|my)\s+\w+\s+|someone\s+|somebody\s+)?after
 def split_prompt(text: str) -> list[str]:
     """'walk forward; then jump twice, then wave' -> ['walk forward', 'jump twice', 'wave'];
     'after jogging a bit, she waves' -> ['jogging a bit', 'she waves']; 'A before B' -> [A, B]."""
-    m = _AFTER.match(text)
-    if m:
-        return [p for part in (m.group(1), m.group(2)) for p in split_prompt(part)]
+    out: list[str] = []
+    while True:  # a loop, not recursion: "after a, after b, after c, ..." may be long
+        m = _AFTER.match(text)
+        if not m:
+            break
+        out += _split_plain(m.group(1))
+        text = m.group(2)
+    return out + _split_plain(text)
+
+
+def _split_plain(text: str) -> list[str]:
     parts = [p.strip(" ,.;\t\n") for p in _SPLIT.split(text)]
     parts = [re.sub(r"^(and|finally)\s+", "", p, flags=re.IGNORECASE).strip() for p in parts]
     return [p for p in parts if p]

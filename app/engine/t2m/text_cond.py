@@ -60,7 +60,8 @@ def parse_slots(text: str) -> np.ndarray:
             if word in _NOT_COUNTED:
                 continue
             num = m.group(1)
-            reps = int(num) if num.isdigit() else _NUM[num]
+            # digits: capped below anyway; int() of thousands of digits would raise
+            reps = (int(num) if len(num.lstrip("0")) <= 3 else 10) if num.isdigit() else _NUM[num]
             break
     return np.array([side, direction, speed, min(max(reps, 0), 10)], dtype=np.int64)
 
