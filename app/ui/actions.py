@@ -32,6 +32,7 @@ class StudioActions:
     grid: QAction
     shadow: QAction
     contacts: QAction
+    textured: QAction
     cameras: dict[str, QAction]
     camera_group: QActionGroup
 
@@ -85,6 +86,9 @@ def build_actions(win: QMainWindow) -> StudioActions:
         grid=_action(win, "&Grid", "G", checkable=True, checked=True, tip="Ground grid (G)"),
         shadow=_action(win, "S&hadow", None, checkable=True, checked=True, tip="Soft shadow"),
         contacts=_action(win, "Foot &contacts", None, checkable=True, checked=False, tip="Foot contact markers"),
+        textured=_action(win, "&Textured body", "T", checkable=True, checked=True,
+                         tip="Skin and clothing texture, as in the 2.5D and Multi-view tabs (T); off: plain clay, "
+                             "which shows the shape and shading best"),
         cameras=cameras,
         camera_group=group,
     )
@@ -98,7 +102,6 @@ def build_menus(win: QMainWindow, a: StudioActions, recent_menu: QMenu) -> tuple
     file_menu.addMenu(recent_menu)
     file_menu.addAction(a.save_as)
     export = file_menu.addMenu("&Export")
-    for act in (a.export_video, a.export_bvh, a.export_npz, a.export_smpl, a.export_gltf):
         export.addAction(act)
     file_menu.addSeparator()
     file_menu.addAction(a.quit)
@@ -110,7 +113,7 @@ def build_menus(win: QMainWindow, a: StudioActions, recent_menu: QMenu) -> tuple
     play_menu.addAction(a.loop)
 
     view = bar.addMenu("&View")
-    for act in (a.skeleton, a.grid, a.shadow, a.contacts):
+    for act in (a.skeleton, a.grid, a.shadow, a.contacts, a.textured):
         view.addAction(act)
     view.addSeparator()
     cam_menu = view.addMenu("&Camera")

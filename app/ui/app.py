@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from .recent_files import APPLICATION, ORGANISATION
 
 log = logging.getLogger(__name__)
+PLACEHOLDER = "#8e939b"  # hint text in empty fields: readable on the dark base, still dimmer than text
 
 
 def dark_palette() -> QPalette:
@@ -25,6 +26,7 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.BrightText: "#ff5252",
         QPalette.ColorRole.Highlight: "#4e9af1", QPalette.ColorRole.HighlightedText: "#ffffff",
         QPalette.ColorRole.Link: "#4e9af1",
+        QPalette.ColorRole.PlaceholderText: PLACEHOLDER,  # Qt's default is barely visible on a dark base
     }
     for role, color in colors.items():
         pal.setColor(role, QColor(color))

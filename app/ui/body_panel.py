@@ -131,6 +131,7 @@ class BodyPanel(QDockWidget):
         shortcut = action.shortcut().toString()
         box = QCheckBox(f"{text} ({shortcut})" if shortcut else text)
         box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        box.setToolTip(action.toolTip())
         box.setChecked(action.isChecked())
         box.toggled.connect(action.setChecked)
         action.toggled.connect(box.setChecked)

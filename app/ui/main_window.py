@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from app.core.motion import MotionClip, rest_clip
+from app.core.motion import rest_clip
 from app.engine.jobs import Engine, Job, JobState
 
 from .actions import build_actions, build_menus
@@ -31,6 +31,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CLIP = REPO_ROOT / "assets" / "motions" / "default.npz"
 RESKIN_DEBOUNCE_MS = 250
 PREPARE_TEXT = "Preparing body model (one-time)…"
+
+
+def _shared(name: str) -> property:
+    """A window attribute kept in the shared StudioState (what the panels and tabs read)."""
+    return property(lambda self: getattr(self.state, name), lambda self, value: setattr(self.state, name, value))
 
 
 def anny_prepared() -> bool:
@@ -59,12 +64,8 @@ class MainWindow(QMainWindow):
         from .studio_state import StudioState
         self.state = StudioState(self.bridge, self.recent.settings, self)  # what the panels share
 
-        self.clip: MotionClip | None = None
         self.clip_path: Path | None = None
         self.joints: np.ndarray | None = None
-        self.vertices: np.ndarray | None = None
-        self.faces: np.ndarray | None = None
-        self.body: Any = None
         self.body_name = "anny"
         self._clip_serial = 0
         self._skin_job: Job | None = None
@@ -81,8 +82,15 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.viewport, 1)
-        layout.addWidget(self.timeline)
         self.setCentralWidget(central)
+        self.timeline_dock = QDockWidget("Timeline", self)  # under every tab but Forensics: 2.5D plays along
+        self.timeline_dock.setObjectName("TimelineDock")
+        self.timeline_dock.setWidget(self.timeline)
+        self.timeline_dock.setTitleBarWidget(QWidget())
+        self.timeline_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline_dock)
 
         self.body_panel = BodyPanel(bodies, self)
         self.jobs_panel = JobsPanel(self.bridge, self)
@@ -103,7 +111,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.body_panel.toggleViewAction())
         view_menu.addAction(self.jobs_panel.toggleViewAction())
         view_menu.addAction(self.prompt_panel.toggleViewAction())
-        for key in ("skeleton", "grid", "shadow", "contacts"):
+        for key in ("skeleton", "grid", "shadow", "contacts", "textured"):
             self.body_panel.add_toggle(key, getattr(self.actions_, key))
 
         self.clip_label = QLabel("no motion")
@@ -122,11 +130,17 @@ class MainWindow(QMainWindow):
         self.add_tab("Forensics", self.forensics_tab)
         from .tab_2p5d import Tab2p5d
         from .tab_multiview import TabMultiview
-        self.tab_2p5d, self.tab_multiview = Tab2p5d(self), TabMultiview(self)
+        self.tab_2p5d, self.tab_multiview = Tab2p5d(self.state), TabMultiview(self.state)
         self.add_tab("2.5D", self.tab_2p5d)
         self.add_tab("Multi-view", self.tab_multiview)
         for tab in (self.tab_2p5d, self.tab_multiview):
             self.timeline.frameChanged.connect(tab.set_frame)
+        from .quit_guard import QuitGuard
+        from .studio_state import DockScope
+        self.quit_guard = QuitGuard(self, self.state, self.bridge, self.engine, self.files.save_as_dialog)
+        self.dock_scope = DockScope(self.state, ("Forensics",), [self.timeline_dock, self.prompt_panel,
+                                                                  self.body_panel])
+        self.state.tabChanged.connect(lambda tab: self.timeline.pause() if tab == "Forensics" else None)
 
     def add_tab(self, title: str, widget: QWidget) -> int:
         """Add a top-level tab; the first call turns the central area into tabs ('Studio' first)."""
@@ -137,6 +151,7 @@ class MainWindow(QMainWindow):
             tabs.setDocumentMode(True)
             tabs.addTab(studio, "Studio")
             self.setCentralWidget(tabs)
+            tabs.currentChanged.connect(lambda i: self.state.set_tab(tabs.tabText(i)))
         return tabs.addTab(widget, title)
 
     # --- wiring ------------------------------------------------------------------
@@ -149,7 +164,7 @@ class MainWindow(QMainWindow):
         a.export_npz.triggered.connect(lambda: self.files.save_as_dialog("Motion npz (*.npz)"))
         a.export_smpl.triggered.connect(lambda: self.files.save_as_dialog("SMPL/AMASS npz (*.npz)"))
         a.export_gltf.triggered.connect(self.files.export_gltf_dialog)
-        a.quit.triggered.connect(self.close)
+        a.quit.triggered.connect(self.request_quit)
         a.play.triggered.connect(tl.toggle_play)
         a.step_back.triggered.connect(lambda: tl.step(-1))
         a.step_forward.triggered.connect(lambda: tl.step(1))
@@ -159,7 +174,7 @@ class MainWindow(QMainWindow):
         a.end.triggered.connect(tl.go_end)
         a.loop.toggled.connect(tl.set_loop)
         tl.loop_box.toggled.connect(a.loop.setChecked)
-        for key in ("skeleton", "grid", "shadow", "contacts"):
+        for key in ("skeleton", "grid", "shadow", "contacts", "textured"):
             getattr(a, key).toggled.connect(lambda on, k=key: vp.set_flag(k, on))
             vp.flags[key] = getattr(a, key).isChecked()
         for name, act in a.cameras.items():
@@ -184,22 +199,11 @@ class MainWindow(QMainWindow):
         tl.strip.selectionChanged.connect(st.selectionChanged)
         vp.laneClicked.connect(st.laneClicked)
 
-    # the panels' view of the window: the shared state holds the current clip and body
-    @property
-    def clip(self) -> MotionClip | None:
-        return self.state.clip
-
-    @clip.setter
-    def clip(self, clip: MotionClip | None) -> None:
-        self.state.clip = clip
-
-    @property
-    def body(self) -> Any:
-        return self.state.body
-
-    @body.setter
-    def body(self, body: Any) -> None:
-        self.state.body = body
+    # the panels' view of the window: the shared state holds the current clip, body and posed mesh
+    clip = _shared("clip")
+    body = _shared("body")
+    vertices = _shared("vertices")
+    faces = _shared("faces")
 
     # --- startup -------------------------------------------------------------------
     def start(self, path: str | Path | None = None, prepare_body: bool = True) -> None:
@@ -262,6 +266,7 @@ class MainWindow(QMainWindow):
     def _body_ready(self, body: Any) -> None:
         self.viewport.set_banner(None)
         self.body = body
+        self.viewport.set_body(body)
         phenotype = getattr(body, "phenotype", None)
         if isinstance(phenotype, dict) and phenotype:
             if any(abs(phenotype.get(k, 0.5) - v) > 1e-6 for k, v in self.body_panel.phenotype().items()):
@@ -331,7 +336,15 @@ class MainWindow(QMainWindow):
             ev.ignore()
 
     # --- shutdown -------------------------------------------------------------------------
+    def request_quit(self) -> None:
+        """File > Quit: asks about running jobs and unsaved generated motion first."""
+        if self.quit_guard.may_quit():
+            self.close()
+
     def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802
+        if ev.spontaneous() and not self.quit_guard.may_quit():  # the window's close button
+            ev.ignore()
+            return
         self.timeline.pause()
         self._reskin_timer.stop()
         self.viewport.shutdown()

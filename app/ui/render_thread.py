@@ -33,6 +33,7 @@ class RenderRequest:
     serial: int = 0
     offset: np.ndarray | None = None  # [3] world shift of the body and joints (side-by-side lane)
     extras: list = field(default_factory=list)  # side-by-side: (vertices [V,3] | None, joints [J,3]) shifted
+    body: Any = None  # the body model, for its skin/clothing texture when flags["textured"]
 
 
 RenderFn = Callable[[RenderRequest], np.ndarray]  # -> uint8 [H, W, 3]

@@ -6,7 +6,7 @@ Both factories run on the render thread; the GL context lives and dies there.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF
@@ -79,16 +79,63 @@ def build_scene(req: RenderRequest) -> FrameScene:
     )
 
 
-def gl_renderer_factory() -> tuple[Callable[[RenderRequest], np.ndarray], Callable[[], None]]:
-    """A MeshRenderer created on the calling (render) thread, resized to each request."""
-    from app.viewers.mesh_renderer import MeshRenderer
+class BodyLook:
+    """The viewport's "textured" look on the render thread: the body's skin/clothing texture (the one the
+    2.5D and Multi-view tabs use), tiled over side-by-side bodies; clay when off or unavailable."""
 
-    renderer = MeshRenderer(64, 64)  # fails here (at thread start) rather than on the first frame
+    def __init__(self) -> None:
+        self.body: Any = None
+        self.texture: Any = None  # app.engine.avatar.appearance.BodyTexture of `body`, or None
+        self.key: tuple | None = None  # what the renderer was given: (texture id, bodies, vertices per body)
+
+    def _texture_of(self, body: Any) -> Any:
+        if body is not self.body:
+            self.body, self.texture = body, None
+            if body is not None:
+                try:
+                    from app.engine.avatar.appearance import body_texture
+
+                    self.texture = body_texture(body)
+                except Exception as exc:  # noqa: BLE001 - bodies without UVs stay in clay
+                    log.info("viewport: body %s has no texture (%s)", getattr(body, "name", "?"), exc)
+        return self.texture
+
+    def apply(self, renderer: Any, req: RenderRequest, scene: FrameScene) -> bool:
+        """Give `renderer` the texture for this scene (or take it away); True when textured."""
+        tex = self._texture_of(req.body) if req.flags.get("textured") else None
+        key = None
+        if tex is not None and scene.vertices is not None:
+            total = len(scene.vertices)
+            copies = len(scene.body_splits) or 1
+            per = total // copies
+            if per * copies == total and len(tex.vertex_index) and int(tex.vertex_index.max()) < per:
+                key = (id(tex), copies, per)
+        if key != self.key:
+            if key is None:
+                renderer.clear_texture()
+            else:
+                copies, per = key[1], key[2]
+                nuv = len(tex.uv)
+                renderer.set_texture(tex.texture, np.tile(tex.uv, (copies, 1)),
+                                     np.concatenate([tex.uv_faces + k * nuv for k in range(copies)]),
+                                     np.concatenate([tex.vertex_index + k * per for k in range(copies)]))
+            self.key = key
+        return key is not None
+
+
+def gl_renderer_factory() -> tuple[Callable[[RenderRequest], np.ndarray], Callable[[], None]]:
+    """A (textured) MeshRenderer created on the calling (render) thread, resized to each request."""
+    from app.viewers.textured import TexturedMeshRenderer
+
+    renderer = TexturedMeshRenderer(64, 64)  # fails here (at thread start) rather than on the first frame
+    look = BodyLook()
 
     def render(req: RenderRequest) -> np.ndarray:
         if (renderer.width, renderer.height) != (req.width, req.height):
             renderer.resize(req.width, req.height)
-        return renderer.render(build_scene(req), req.camera)
+        scene = build_scene(req)
+        look.apply(renderer, req, scene)
+        return renderer.render(scene, req.camera)
 
     return render, renderer.close
 

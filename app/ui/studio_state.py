@@ -86,3 +86,27 @@ class StudioState(QObject):
 
     def message(self, text: str, ms: int = 8000) -> None:
         self.messageRequested.emit(str(text), int(ms))
+
+
+class DockScope(QObject):
+    """Hides docks (panels that do not apply) while one of `hidden_on` tabs is shown and brings back the ones
+    that were open, the front one of tabbed docks in front again; a dock the user closed stays closed."""
+
+    def __init__(self, state: StudioState, hidden_on: tuple[str, ...], docks: list[Any]) -> None:
+        super().__init__(state)
+        self.hidden_on, self.docks = tuple(hidden_on), list(docks)
+        self._restore: list[tuple[Any, bool]] | None = None  # (dock, was in front) of the docks hidden here
+        state.tabChanged.connect(self.tab_changed)
+
+    def tab_changed(self, tab: str) -> None:
+        if tab in self.hidden_on and self._restore is None:
+            self._restore = [(d, d.isVisible()) for d in self.docks if d.toggleViewAction().isChecked()]
+            for dock, _ in self._restore:
+                dock.hide()
+        elif tab not in self.hidden_on and self._restore is not None:
+            restore, self._restore = self._restore, None
+            for dock, _ in restore:
+                dock.show()
+            for dock, front in restore:
+                if front:
+                    dock.raise_()

@@ -1,11 +1,12 @@
-"""The 2.5D tab: RGB and depth side by side for the current frame, a parallax ("2.5D effect")
-preview that re-projects the frame with its depth under a small camera wobble, and the
-frame's point cloud in an orbit-able viewport. Follows the studio timeline. The mesh render,
+"""The 2.5D tab: RGB and depth side by side for the current frame (the depth with a colour scale
+in metres), a parallax ("2.5D effect") preview that re-projects the frame with its depth under a
+small camera wobble, and the frame's point cloud in an orbit-able viewport. Follows the studio
+timeline, which stays under the tab, so it plays along (newest frame only). The mesh render,
 depth colour map, point cloud and parallax frames are computed on worker threads
 (:mod:`app.ui.tab_worker`); the GUI thread only queues requests and shows results.
 
 ``source`` is any object with ``vertices`` ([T, V, 3] or None), ``faces`` and ``body``
-(the main window); call :meth:`set_frame` from the timeline.
+(the studio's :class:`~.studio_state.StudioState`); call :meth:`set_frame` from the timeline.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .pointcloud_view import PointCloudView
@@ -58,8 +59,9 @@ def frame_renderer_factory():
         near, far = depth_range(np.where(mask, depth, 0))
         k = spec.camera.intrinsics(SIZE, SIZE)
         pts, cols = unproject(np.where(mask, depth, 0), k, spec.camera.world_to_camera_cv(), rgb, stride=1)
-        req.result.update(rgb=rgb, depth=depth, mask=mask, points=pts, colors=cols,
-                          depth_vis=colorize_depth(depth, max(0.05, near - 0.3), far + 1.0))
+        lo, hi = max(0.05, near - 0.3), far + 1.0
+        req.result.update(rgb=rgb, depth=depth, mask=mask, points=pts, colors=cols, depth_range=(lo, hi),
+                          depth_vis=colorize_depth(depth, lo, hi))
         return rgb
 
     def close() -> None:
@@ -91,6 +93,51 @@ def to_pixmap(img: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
 
 
+class DepthScale(QWidget):
+    """A vertical colour bar for the depth view: the depth map's colours with their distances in metres
+    (near at the top, red; far at the bottom, blue; black is no surface)."""
+
+    TICKS = 5
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.near, self.far = 0.5, 5.0
+        self.shown = False
+        from app.viewers.depth import colorize_depth  # the same map as the image
+        t = np.linspace(0.0, 1.0, 64, dtype=np.float32)
+        self.colors = colorize_depth(1.0 + t, 1.0, 2.0)  # [64, 3]: near (t = 0) to far
+        self.setMinimumWidth(64)
+        self.setToolTip("Distance from the camera along its viewing axis, in metres; black: no surface")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(70, SIZE)
+
+    def set_range(self, near: float, far: float) -> None:
+        self.near, self.far, self.shown = float(near), float(far), True
+        self.update()
+
+    def tick_labels(self) -> list[str]:
+        return [f"{self.near + (self.far - self.near) * k / (self.TICKS - 1):.1f} m" for k in range(self.TICKS)]
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if not self.shown:
+            return
+        p = QPainter(self)
+        fm = p.fontMetrics()
+        bar = QRectF(2, fm.height(), 14, max(10, self.height() - 2 * fm.height()))
+        grad = QLinearGradient(bar.topLeft(), bar.bottomLeft())
+        for i, c in enumerate(self.colors):
+            grad.setColorAt(i / (len(self.colors) - 1), QColor(int(c[0]), int(c[1]), int(c[2])))
+        p.fillRect(bar, grad)
+        p.setPen(self.palette().windowText().color())
+        p.drawRect(bar)
+        for k, text in enumerate(self.tick_labels()):
+            y = bar.top() + bar.height() * k / (self.TICKS - 1)
+            p.drawLine(int(bar.right()), int(y), int(bar.right()) + 4, int(y))
+            p.drawText(int(bar.right()) + 7, int(y + fm.ascent() / 2 - 1), text)
+        p.end()
+
+
 class Tab2p5d(QWidget):
     def __init__(self, source: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,13 +157,20 @@ class Tab2p5d(QWidget):
         self.background = QComboBox()
         self.background.addItems(["grey", "scene", "black", "green"])
         self.background.currentTextChanged.connect(lambda _: self.refresh())
+        self.depth_scale = DepthScale()
         self.points = PointCloudView()
         self.status = QLabel("load a motion to see its 2.5D render")
         grid = QGridLayout()
-        for col, (title, w) in enumerate((("RGB", self.rgb_label), ("Depth", self.depth_label),
+        depth_box = QHBoxLayout()
+        depth_box.addWidget(self.depth_label, 1)
+        depth_box.addWidget(self.depth_scale)
+        for col, (title, w) in enumerate((("RGB", self.rgb_label), ("Depth (metres from the camera)", depth_box),
                                           ("Parallax", self.parallax_label))):
             grid.addWidget(QLabel(title), 0, col)
-            grid.addWidget(w, 1, col)
+            if isinstance(w, QHBoxLayout):
+                grid.addLayout(w, 1, col)
+            else:
+                grid.addWidget(w, 1, col)
         top = QHBoxLayout()
         top.addWidget(QLabel("Background"))
         top.addWidget(self.background)
@@ -165,6 +219,7 @@ class Tab2p5d(QWidget):
         self.shown_frame = request.frame
         self.rgb_label.setPixmap(QPixmap.fromImage(image))
         self.depth_label.setPixmap(to_pixmap(r["depth_vis"]))
+        self.depth_scale.set_range(*r["depth_range"])
         self.points.set_points(r["points"], r["colors"], recentre=True)  # the orbit follows the body
         self.status.setText(f"frame {request.frame}: {len(r['points']):,} points")
         self._wobble_step()

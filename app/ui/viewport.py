@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -49,7 +50,8 @@ class Viewport(QWidget):
         self.mesh_joints: np.ndarray | None = None  # the body's joints [T, J, 3] matching `vertices`
         self.mesh_contacts: np.ndarray | None = None
         self.frame = 0
-        self.flags = {"skeleton": False, "grid": True, "shadow": True, "contacts": False}
+        self.flags = {"skeleton": False, "grid": True, "shadow": True, "contacts": False, "textured": True}
+        self.body: Any = None  # the body model (its texture, when flags["textured"])
         self.preset_name = "follow"
         self.orbit = OrbitCamera()
         self.render_scale = 1.0
@@ -124,6 +126,11 @@ class Viewport(QWidget):
         self.flags[name] = bool(on)
         self.request_render()
 
+    def set_body(self, body: Any) -> None:
+        """The body model whose skin/clothing texture the "textured" look uses (None: clay)."""
+        self.body = body
+        self.request_render()
+
     def set_playing(self, playing: bool) -> None:
         self.playing = playing
         self._shown_times.clear()
@@ -192,7 +199,7 @@ class Viewport(QWidget):
             frame=f, width=w, height=h, camera=self.camera_for_frame(f), vertices=verts, faces=self.faces,
             joints=None if not n else joints[fi], parents=self.parents,
             contacts=None if contacts is None or not n else contacts[fi],
-            flags=dict(self.flags), serial=self._serial, offset=offset, extras=extras)
+            flags=dict(self.flags), serial=self._serial, offset=offset, extras=extras, body=self.body)
 
     def request_render(self) -> None:
         if self.isVisible() or self.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen):

@@ -138,6 +138,10 @@ class TexturedMeshRenderer(MeshRenderer):
                      np.asarray(uv_faces, np.uint32), np.asarray(vertex_index, np.int64))
         self._tex_body = None
 
+    def clear_texture(self) -> None:
+        """Back to the plain (clay) body of :class:`MeshRenderer`."""
+        self._tex, self._tex_body = None, None
+
     def set_lights(self, preset: str = "studio", world: bool = False) -> None:
         """Light intensity preset (studio / soft / bright); ``world`` fixes the lights in the world
         (consistent shading across cameras, for multi-view) instead of following the camera."""
