@@ -301,8 +301,18 @@ class ForensicsTab(QWidget):
         stem = Path(self.report.video.name).stem
         path, _ = QFileDialog.getSaveFileName(self, "Save report", f"{stem}_report.html",
                                               "HTML report (*.html);;JSON (*.json);;PDF (*.pdf)")
-        if path:
-            self.save_report(path)
+        if not path:
+            return
+        try:
+            saved = self.save_report(path)
+        except Exception as exc:  # noqa: BLE001 - any failure is shown, never swallowed by the Qt slot
+            log.warning("saving the report to %s failed", path, exc_info=True)
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.status.setText(f"Report not saved: {message}")
+            if not self.quiet_errors:
+                QMessageBox.warning(self, "Save report", f"The report was not saved.\n\n{message}")
+            return
+        self.status.setText(f"Report saved: {saved.name}")
 
     def save_report(self, path: str | Path) -> Path:
         """Write the report; the format follows the suffix (.html, .json or .pdf)."""

@@ -117,3 +117,28 @@ def test_truncated_file_and_single_frame_gif(small_video, tmp_path):
     assert rep.num_frames == 1 and rep.verdict.verdict == "uncertain"
     assert any("only 1 frame" in w for w in rep.warnings)
     assert all(not c.measured for c in rep.cues.values() if c.group != "pixel" or c.name != "upsampling_peaks")
+
+
+def _tiny_report(name: str):
+    from app.engine.forensics.pipeline import ForensicReport
+    from app.engine.forensics.scoring import Cue, Verdict
+    from app.engine.forensics.video_io import VideoInfo
+
+    rep = ForensicReport(video=VideoInfo(name, name, 1, 64, 64, 25.0, 10, 0.4),
+                         verdict=Verdict(0.5, "uncertain", 0.0, 0.5), complete=True)
+    rep.cues["jerk"] = Cue("jerk", "body", "jerk $x_1$", 1.0, per_frame=None)
+    rep.warnings.append(f"{name}: a warning with $a_b_c$ in it")
+    return rep
+
+
+@pytest.mark.parametrize("name", ["clip_$a_b_c$.mp4", "x$\\frac$y.mp4", "$^$.mp4", "100$ & <b>.mp4"])
+def test_pdf_report_takes_dollar_signs_literally(name, tmp_path):
+    out = report_html.write_pdf(_tiny_report(name), tmp_path / name.replace(".mp4", ".pdf"))
+    assert out.read_bytes()[:4] == b"%PDF" and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_pdf_report_write_failure_is_a_clear_error(tmp_path):
+    with pytest.raises(InvalidInputError, match="r.pdf: cannot write the PDF report"):
+        report_html.write_pdf(_tiny_report("a.mp4"), tmp_path / "missing" / "r.pdf")
+    with pytest.raises(InvalidInputError, match="r.html: cannot write the report"):
+        report_html.write_html(_tiny_report("a.mp4"), tmp_path / "missing" / "r.html")

@@ -110,3 +110,25 @@ def test_empty_timeline_follows_the_dark_theme(qtbot):
     t.resize(200, 60)
     img = t.grab().toImage()
     assert QColor(img.pixel(100, 40)).lightness() < 80
+
+
+def test_save_report_failure_is_shown_not_swallowed(tab, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    from app.engine.forensics.pipeline import ForensicReport
+    from app.engine.forensics.scoring import Verdict
+    from app.engine.forensics.video_io import VideoInfo
+
+    tab.report = ForensicReport(video=VideoInfo("a$_$b.mp4", "a$_$b.mp4", 1, 64, 64, 25.0, 10, 0.4),
+                                verdict=Verdict(0.5, "uncertain", 0.0, 0.5), complete=True)
+    target = tmp_path / "no such folder" / "r.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    boxes = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: boxes.append(a[2]))
+    tab.quiet_errors = False
+    tab._save_dialog()
+    assert tab.status.text().startswith("Report not saved: r.pdf: cannot write")
+    assert len(boxes) == 1 and "r.pdf" in boxes[0]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "a$_$b.pdf"), ""))
+    tab._save_dialog()
+    assert (tmp_path / "a$_$b.pdf").read_bytes()[:4] == b"%PDF" and tab.status.text() == "Report saved: a$_$b.pdf"
+    assert len(boxes) == 1

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.errors import InvalidInputError
+
 from .pipeline import ForensicReport
 from .report_json import report_dict
 
@@ -117,13 +119,40 @@ from real motion capture and rigid scenes; they are evidence, not proof.</small>
 def write_html(report: ForensicReport, path: str | Path) -> Path:
     p = Path(path)
     tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(render_html(report), encoding="utf-8")
-    tmp.replace(p)
+    text = render_html(report)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(p)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInputError(f"{p.name}: cannot write the report ({_reason(exc)})") from exc
     return p
 
 
 def write_pdf(report: ForensicReport, path: str | Path) -> Path:
-    """A multipage PDF: summary + timeline, then the measured cues' plots."""
+    """A multipage PDF: summary + timeline, then the measured cues' plots.
+
+    Texts are drawn literally (``parse_math=False``): a file name with ``$`` is not mathtext.
+    The file is written atomically; a failure raises :class:`InvalidInputError` naming the file.
+    """
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    try:
+        _write_pdf(report, tmp)
+        tmp.replace(p)
+    except (OSError, ValueError, RuntimeError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInputError(f"{p.name}: cannot write the PDF report ({_reason(exc)})") from exc
+    return p
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _write_pdf(report: ForensicReport, path: Path) -> None:
     plt = _plt()
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -139,7 +168,7 @@ def write_pdf(report: ForensicReport, path: str | Path) -> Path:
             lines.append(f"  {name}: {_f(c['value'])}  real {_f(ref.get('lo'))}-{_f(ref.get('hi'))}  "
                          f"score {_f(c['score']) if c['score'] is not None else (c['reason'] or '')}"[:110])
         lines += ["", "Warnings:"] + [f"- {w}"[:110] for w in d["warnings"]]
-        fig.text(0.05, 0.97, "\n".join(lines), va="top", family="monospace", fontsize=7)
+        fig.text(0.05, 0.97, "\n".join(lines), va="top", family="monospace", fontsize=7, parse_math=False)
         pdf.savefig(fig)
         plt.close(fig)
         fig = timeline_figure(report)
@@ -148,10 +177,9 @@ def write_pdf(report: ForensicReport, path: str | Path) -> Path:
         for name, c in report.cues.items():
             if c.measured:
                 fig = cue_figure(report, name)
-                fig.suptitle(c.label, fontsize=8)
+                fig.suptitle(c.label, fontsize=8, parse_math=False)
                 pdf.savefig(fig)
                 plt.close(fig)
-    return Path(path)
 
 
 def _prob(d: dict) -> str:
