@@ -2,7 +2,8 @@
 
 FILE ends in .npz (our format via save_motion, plus keys model, seed, prompt, spans,
 codebook_attention [T, K] for ATOM, skate_before/skate_after), .bvh, .mp4 (rendered on the
-body) or .glb/.gltf (skeleton, animation and the skinned Anny body when prepared).
+body), .glb/.gltf or .fbx (skeleton, animation and the skinned Anny body when prepared;
+FBX through Blender's `bpy` module).
 --samples K writes FILE_1 .. FILE_K.  Prompts split into spans on ';' and 'then'.
 Rejected input (empty prompt, duration outside 0.5..120 s, bad sample count, unknown model or
 output type) exits with status 2 and one line; prompts over 1,000 characters are truncated
@@ -22,7 +23,7 @@ import numpy as np
 from app.core.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
-OUT_TYPES = (".npz", ".bvh", ".mp4", ".glb", ".gltf")
+OUT_TYPES = (".npz", ".bvh", ".mp4", ".glb", ".gltf", ".fbx")
 MODELS = ("atom", "mdm")
 
 
@@ -31,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("prompt", help="what the person does; ';' or 'then' separate consecutive actions")
     p.add_argument("--seconds", type=float, default=None, help="total duration (default 4 s per action, max 120)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output file (.npz, .bvh, .mp4, .glb or .gltf)")
+    p.add_argument("--out", required=True, help="output file (.npz, .bvh, .mp4, .glb, .gltf or .fbx)")
     p.add_argument("--samples", type=int, default=1, help="number of samples (files FILE_1..FILE_K)")
     p.add_argument("--model", default="atom", help="atom, mdm, or a model directory")
     p.add_argument("--no-foot-lock", action="store_true", help="keep the raw model output (no foot locking)")
@@ -61,7 +62,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     ext = out.suffix.lower()
     if ext not in OUT_TYPES:
-        raise InvalidInputError(f"{out.name}: output must end in .npz, .bvh, .mp4, .glb or .gltf")
+        raise InvalidInputError(f"{out.name}: output must end in .npz, .bvh, .mp4, .glb, .gltf or .fbx")
+    if ext == ".fbx":  # fail before generating, not after
+        from app.engine.export.fbx import FbxUnavailableError, bpy_available
+        if not bpy_available():
+            raise FbxUnavailableError()
     if not 1 <= args.samples <= 16:
         raise InvalidInputError(f"--samples must be between 1 and 16, got {args.samples}")
     if args.model not in MODELS and not Path(args.model).is_dir():
@@ -92,6 +97,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         elif ext in (".glb", ".gltf"):
             from app.cli.motion_commands import write_gltf_file
             write_gltf_file(clip, path)
+        elif ext == ".fbx":
+            from app.cli.motion_commands import write_fbx_file
+            write_fbx_file(clip, path)
         else:
             from app.cli.progress import ConsoleProgress
             from app.engine.jobs import run_task

@@ -1,4 +1,4 @@
-"""Motion file subcommands: info, convert (BVH, npz, SMPL npz, glTF), render, prepare-body."""
+"""Motion file subcommands: info, convert (BVH, npz, SMPL npz, glTF, FBX), render, prepare-body."""
 from __future__ import annotations
 
 import argparse
@@ -18,14 +18,14 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("convert", help="convert between BVH, our npz, SMPL npz and glTF (.glb/.gltf)")
+    p = sub.add_parser("convert", help="convert between BVH, our npz, SMPL npz, glTF (.glb/.gltf) and FBX")
     p.add_argument("input")
     p.add_argument("output", nargs="?", default=None, help="output file (or --out)")
-    p.add_argument("--out", default=None, help="output file (.bvh, .npz, .glb or .gltf)")
+    p.add_argument("--out", default=None, help="output file (.bvh, .npz, .glb, .gltf or .fbx)")
     p.add_argument("--smpl", action="store_true", help="write an SMPL/AMASS-style npz")
     p.add_argument("--fps", type=float, default=None, help="resample to this frame rate")
     p.add_argument("--no-mesh", action="store_true",
-                   help="glTF: skeleton and animation only (default: with the skinned Anny body when prepared)")
+                   help="glTF/FBX: skeleton and animation only (default: with the skinned Anny body when prepared)")
 
     p = sub.add_parser("render", help="render a motion on the 3D body to MP4 or GIF (no display needed)")
     p.add_argument("input")
@@ -70,6 +70,17 @@ def write_gltf_file(clip, out: Path, with_mesh: bool = True) -> None:
         print(f"note: {out.name}: {result.note}", file=sys.stderr)
 
 
+def write_fbx_file(clip, out: Path, with_mesh: bool = True) -> None:
+    """FBX export for the CLI (Blender in a subprocess): with the Anny body mesh when prepared, else skeleton only."""
+    import sys
+
+    from app.engine.export.fbx import export_fbx_task
+
+    result = run_task(export_fbx_task, clip, out, None, "anny" if with_mesh else None)
+    if with_mesh and result.note:
+        print(f"note: {out.name}: {result.note}", file=sys.stderr)
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from app.core.motion_io import load_motion, save_motion
 
@@ -79,8 +90,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise InvalidInputError("convert needs an output file (positional or --out)")
     out = Path(args.output or args.out)
     ext = out.suffix.lower()
-    if ext not in (".bvh", ".npz", ".glb", ".gltf"):
-        raise InvalidInputError(f"{out.name}: output must end in .bvh, .npz, .glb or .gltf")
+    if ext not in (".bvh", ".npz", ".glb", ".gltf", ".fbx"):
+        raise InvalidInputError(f"{out.name}: output must end in .bvh, .npz, .glb, .gltf or .fbx")
     if args.smpl and ext != ".npz":
         raise InvalidInputError(f"{out.name}: --smpl needs an .npz output")
     clip = load_motion(args.input)
@@ -90,6 +101,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
         clip = clip.resample(args.fps)
     if ext in (".glb", ".gltf"):
         write_gltf_file(clip, out, not args.no_mesh)
+    elif ext == ".fbx":
+        write_fbx_file(clip, out, not args.no_mesh)
     else:
         save_motion(clip, out, flavor="smpl" if args.smpl else "studio")
     print(f"wrote {out} ({clip.num_frames} frames at {clip.fps:g} fps)")

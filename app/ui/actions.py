@@ -19,6 +19,7 @@ class StudioActions:
     export_npz: QAction
     export_smpl: QAction
     export_gltf: QAction
+    export_fbx: QAction
     quit: QAction
     play: QAction
     step_back: QAction
@@ -54,6 +55,17 @@ def _action(win: QMainWindow, text: str, shortcut: str | QKeySequence.StandardKe
     return a
 
 
+def _fbx_action(win: QMainWindow) -> QAction:
+    """File > Export > FBX; without Blender's module (bpy) its text and tip say how to enable it."""
+    from app.engine.export.fbx import fbx_unavailable_reason
+
+    reason = fbx_unavailable_reason()
+    if reason is None:
+        return _action(win, "&FBX with body…", tip="Skeleton, animation and the skinned, textured body for "
+                       "Maya, MotionBuilder, Unity, Unreal (written by Blender)")
+    return _action(win, f"&FBX ({reason})…", tip=f"FBX export is not installed: {reason}")
+
+
 def build_actions(win: QMainWindow) -> StudioActions:
     """Create the actions on `win`; the caller connects their `triggered`/`toggled` signals."""
     cameras: dict[str, QAction] = {}
@@ -73,6 +85,7 @@ def build_actions(win: QMainWindow) -> StudioActions:
         export_smpl=_action(win, "&SMPL npz…"),
         export_gltf=_action(win, "&glTF (GLB) with body…",
                             tip="Skeleton, animation and the skinned body for Blender, Unity, three.js"),
+        export_fbx=_fbx_action(win),
         quit=_action(win, "&Quit", "Ctrl+Q"),
         play=_action(win, "&Play/Pause", "Space", tip="Play or pause (Space)"),
         step_back=_action(win, "Previous frame", "Left"),
@@ -102,6 +115,7 @@ def build_menus(win: QMainWindow, a: StudioActions, recent_menu: QMenu) -> tuple
     file_menu.addMenu(recent_menu)
     file_menu.addAction(a.save_as)
     export = file_menu.addMenu("&Export")
+    for act in (a.export_video, a.export_bvh, a.export_npz, a.export_smpl, a.export_gltf, a.export_fbx):
         export.addAction(act)
     file_menu.addSeparator()
     file_menu.addAction(a.quit)

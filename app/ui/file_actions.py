@@ -25,6 +25,7 @@ SAVE_FILTERS = {"Motion npz (*.npz)": (".npz", None), "BVH (*.bvh)": (".bvh", No
                 "SMPL/AMASS npz (*.npz)": (".npz", "smpl")}
 VIDEO_FILTERS = {"MP4 video (*.mp4)": ".mp4", "Animated GIF (*.gif)": ".gif"}
 GLTF_FILTERS = {"glTF binary (*.glb)": ".glb", "glTF with embedded buffer (*.gltf)": ".gltf"}
+FBX_FILTERS = {"FBX (*.fbx)": ".fbx"}
 EXPORT_SIZE = (1280, 720)
 
 
@@ -221,3 +222,34 @@ class FileActions:
 
         return win.bridge.run(f"Export {path.name}", export_gltf_task, clip.copy(), path, body,
                               on_done=done, on_error=lambda m: self.show_error(m, "Could not export glTF"))
+
+    def export_fbx_dialog(self) -> None:
+        from app.engine.export.fbx import FbxUnavailableError, bpy_available
+
+        if not bpy_available():  # say how to enable it instead of asking for a file name
+            self.show_error(str(FbxUnavailableError()), "FBX export is not installed")
+            return
+        if path := self._ask_export_path("Export FBX", FBX_FILTERS):
+            self.export_fbx(path)
+
+    def export_fbx(self, path: str | Path):
+        """Skeleton + animation + the shown body (skinned, textured) as FBX, converted by Blender on the engine.
+
+        Blender runs in a subprocess; the job shows its progress and Cancel stops it.
+        """
+        from app.engine.export.fbx import export_fbx_task
+
+        clip = self._clip_or_warn()
+        if clip is None:
+            return None
+        path = Path(path)
+        self.last_dir = str(path.parent)
+        win = self.win
+        body = win.body if getattr(win.body, "name", None) == "anny" else None
+
+        def done(result) -> None:
+            note = f" ({result.note})" if result.note else " with the body mesh"
+            win.statusBar().showMessage(f"Exported {Path(result.path).name}{note} in {result.seconds:.1f} s", 12000)
+
+        return win.bridge.run(f"Export {path.name}", export_fbx_task, clip.copy(), path, body,
+                              on_done=done, on_error=lambda m: self.show_error(m, "Could not export FBX"))

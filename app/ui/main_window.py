@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         a.export_npz.triggered.connect(lambda: self.files.save_as_dialog("Motion npz (*.npz)"))
         a.export_smpl.triggered.connect(lambda: self.files.save_as_dialog("SMPL/AMASS npz (*.npz)"))
         a.export_gltf.triggered.connect(self.files.export_gltf_dialog)
+        a.export_fbx.triggered.connect(self.files.export_fbx_dialog)
         a.quit.triggered.connect(self.request_quit)
         a.play.triggered.connect(tl.toggle_play)
         a.step_back.triggered.connect(lambda: tl.step(-1))

@@ -49,7 +49,7 @@ def test_convert_to_glb_positional_and_gltf_without_mesh(small_npz, tmp_path, ca
 
 
 def test_convert_rejects_bad_outputs(small_npz, tmp_path):
-    assert main(["convert", str(small_npz), str(tmp_path / "x.fbx")]) == EXIT_BAD_INPUT
+    assert main(["convert", str(small_npz), str(tmp_path / "x.obj")]) == EXIT_BAD_INPUT
     assert main(["convert", str(small_npz)]) == EXIT_BAD_INPUT
     assert main(["convert", str(small_npz), str(tmp_path / "a.glb"), "--out", str(tmp_path / "b.glb")]) \
         == EXIT_BAD_INPUT

@@ -1,0 +1,1 @@
+"""Exports that need an outside tool (FBX through Blender-as-a-module)."""
