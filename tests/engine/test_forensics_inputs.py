@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 
@@ -18,8 +19,7 @@ from app.engine.jobs import drain
 
 
 def _ffmpeg(out: Path, *args: str) -> Path:
-    ffmpeg_mod = pytest.importorskip("imageio_ffmpeg")
-    cmd = [ffmpeg_mod.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args,
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args,
            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)]
     subprocess.run(cmd, check=True, timeout=60)
     return out
@@ -100,3 +100,44 @@ def test_every_stage_yields_often_so_cancel_is_prompt(tmp_path):
         last = now
     assert rep.complete and rep.num_frames == 45
     assert max(gaps) < 1.0, f"longest stretch without a yield: {max(gaps):.2f} s"
+
+
+class _SizeChangingCapture:
+    """A stand-in for cv2.VideoCapture whose frames shrink from 160x120 to 96x64 at frame 6
+    (containers such as MPEG-TS or WebM allow it; some OpenCV builds pass the new size through)."""
+
+    def __init__(self, _path: str) -> None:
+        self.i = 0
+
+    def isOpened(self) -> bool:
+        return True
+
+    def get(self, prop: int) -> float:
+        import cv2
+        return {cv2.CAP_PROP_FPS: 10.0, cv2.CAP_PROP_FRAME_COUNT: 12.0,
+                cv2.CAP_PROP_POS_MSEC: self.i * 100.0}.get(prop, 0.0)
+
+    def read(self):
+        if self.i >= 12:
+            return False, None
+        self.i += 1
+        h, w = (120, 160) if self.i <= 6 else (64, 96)
+        return True, np.full((h, w, 3), 10 * self.i, np.uint8)
+
+    def grab(self) -> bool:
+        return self.read()[0]
+
+    def release(self) -> None:
+        pass
+
+
+def test_frame_size_change_mid_stream_is_resized_with_a_warning(tmp_path, monkeypatch):
+    import cv2
+    path = tmp_path / "resized.ts"
+    path.write_bytes(b"stand-in")
+    monkeypatch.setattr(cv2, "VideoCapture", _SizeChangingCapture)
+    info = probe_video(path)
+    assert (info.width, info.height) == (160, 120)
+    sample = drain(sample_frames(info))
+    assert sample.frames.shape == (12, 120, 160, 3)
+    assert any("frame size changes mid-stream (160x120 to 96x64 at frame 6)" in w for w in sample.warnings)

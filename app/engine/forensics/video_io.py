@@ -134,14 +134,21 @@ def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) ->
 
 
 def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: int = 1, limit: int | None = None,
-                crop_every: int = 0, crop_size: int = CROP_SIZE, crop_box: tuple[int, int, int, int] | None = None
-                ) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
+                crop_every: int = 0, crop_size: int = CROP_SIZE, crop_box: tuple[int, int, int, int] | None = None,
+                notes: list[str] | None = None) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
     """Yield (index, timestamp s, RGB analysis frame or None, native grey centre crop or None)
-    one frame at a time; frames off the stride are only grabbed (not converted)."""
+    one frame at a time; frames off the stride are only grabbed (not converted).
+
+    A stream whose frame size changes midway (some containers allow it) has its later frames
+    resized to the first frame's size, so every analysis frame has one shape; a line saying so
+    is appended to ``notes``."""
     cv2 = _cv2()
     cap = cv2.VideoCapture(str(path))
+    first_size: tuple[int, int] | None = None
     try:
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 25.0) or 25.0
+        if not np.isfinite(fps) or fps <= 0:
+            fps = 25.0
         i = 0
         while limit is None or i < limit:
             keep = i % stride == 0
@@ -156,6 +163,16 @@ def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: 
                 t = i / fps
             rgb = crop = None
             if keep:
+                if frame.ndim == 2:
+                    frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+                size = (int(frame.shape[1]), int(frame.shape[0]))
+                if first_size is None:
+                    first_size = size
+                elif size != first_size:
+                    if notes is not None and not any("frame size changes" in n for n in notes):
+                        notes.append(f"frame size changes mid-stream ({first_size[0]}x{first_size[1]} to "
+                                     f"{size[0]}x{size[1]} at frame {i}); later frames resized to the first size")
+                    frame = cv2.resize(frame, first_size, interpolation=cv2.INTER_AREA)
                 if crop_box is not None:
                     x0, y0, x1, y1 = crop_box
                     frame = frame[y0:y1, x0:x1]
@@ -193,7 +210,7 @@ def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max
     crop_every = max(1, min(expected // stride, max_frames) // NUM_CROPS)
     last_yield = time.monotonic()
     for i, t, rgb, crop in iter_frames(info.path, max_side=max_side, stride=stride, limit=limit,
-                                       crop_every=crop_every, crop_box=info.crop_box):
+                                       crop_every=crop_every, crop_box=info.crop_box, notes=warnings):
         n_seen = i + 1
         if rgb is not None:
             frames.append(rgb)
