@@ -155,6 +155,17 @@ class WeakDataset:
             out[name] = (x.mean(0).astype(np.float32), np.maximum(x.std(0), 1e-2).astype(np.float32))
         return out
 
+    def sample(self, rng: np.random.Generator, size: int, pool: int = 4) -> np.ndarray:
+        """Indices of a training batch of similar lengths (less padding): ``pool`` x ``size``
+        random candidates sorted by length and cut into ``pool`` runs; one run, chosen at random
+        (every video stays equally likely)."""
+        size = min(size, len(self.videos))
+        n = min(len(self.videos) // size, pool) * size
+        cand = rng.choice(len(self.videos), size=n, replace=False)
+        cand = cand[np.argsort([self.videos[i].length for i in cand], kind="stable")]
+        start = size * int(rng.integers(0, n // size))
+        return cand[start:start + size]
+
     def batch(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         """Padded arrays for the videos ``idx``: pose, motion [B, T, D], mask [B, T], y [B, K], pseudo labels."""
         vids = [self.videos[i] for i in idx]

@@ -152,7 +152,7 @@ def train(cfg: RecognitionConfig, tcfg: TrainConfig, train_videos: list[Video], 
                 log.info("step %d: pseudo labels refreshed (phase %d)", step, phase)
             for g in opt.param_groups:
                 g["lr"] = lr_at(p, step, tcfg)
-            idx = rng.choice(len(ds), size=min(tcfg.batch_size, len(ds)), replace=False)
+            idx = ds.sample(rng, tcfg.batch_size)
             b = {k: torch.from_numpy(v).to(dev) for k, v in ds.batch(idx).items()}
             loss, logs = batch_loss(model, b, phase, p)
             opt.zero_grad(set_to_none=True)
