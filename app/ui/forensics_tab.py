@@ -1,6 +1,8 @@
 """The Forensics tab: drop a video, watch it with pose overlay and person mask, follow the
 per-frame suspicion timeline, read the cue table and verdict as each stage finishes, and
-save the report (HTML / JSON / PDF). All analysis runs on the engine; the GUI never blocks."""
+save the report (HTML / JSON / PDF). Drop a folder (or "Open folder…") to analyse every video
+in it on Ray workers, shown as a sortable table filled as results arrive (:mod:`.forensics_batch`).
+All analysis runs on the engine; the GUI never blocks."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView,
 from app.engine.jobs import Job
 
 from .bridge import EngineBridge
+from .forensics_batch import BatchPanel
 from .forensics_widgets import DropZone, ElidedLabel, FrameView, SceneGeometryView, SuspicionTimeline, compose_frame
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,9 @@ class ForensicsTab(QWidget):
         self._relay = _StageRelay(self)
         self._relay.stage.connect(self._on_stage, Qt.ConnectionType.QueuedConnection)
 
-        self.drop = DropZone()
+        self.drop = DropZone("Drop a video or a folder of videos here (or use Open…)")
         self.open_button = QPushButton("Open…")
+        self.folder_button = QPushButton("Open folder…")
         self.cancel_button = QPushButton("Cancel")
         self.save_button = QPushButton("Save report…")
         self.cancel_button.setEnabled(False)
@@ -80,7 +84,7 @@ class ForensicsTab(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.drop, 1)
-        for b in (self.open_button, self.cancel_button, self.save_button):
+        for b in (self.open_button, self.folder_button, self.cancel_button, self.save_button):
             top.addWidget(b)
         controls = QHBoxLayout()
         controls.addWidget(self.play_button)
@@ -119,14 +123,23 @@ class ForensicsTab(QWidget):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        self.batch = BatchPanel(use_colmap=use_colmap)
+        self.batch.setVisible(False)             # shown when a folder is opened
+        self.batch.view.doubleClicked.connect(self._open_batch_row)
+        batch_split = QSplitter(Qt.Orientation.Vertical)
+        batch_split.addWidget(self.batch)
+        batch_split.addWidget(split)
+        batch_split.setStretchFactor(0, 1)
+        batch_split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(split, 1)
+        layout.addWidget(batch_split, 1)
 
         self._timer = QTimer(self)
         self._timer.timeout.connect(lambda: self.set_frame(self.frame + 1, wrap=True))
-        self.drop.fileDropped.connect(self.inspect)
+        self.drop.fileDropped.connect(self.open_path)
         self.open_button.clicked.connect(self._open_dialog)
+        self.folder_button.clicked.connect(self._open_folder_dialog)
         self.cancel_button.clicked.connect(self.cancel)
         self.save_button.clicked.connect(self._save_dialog)
         self.play_button.clicked.connect(self.toggle_play)
@@ -137,6 +150,21 @@ class ForensicsTab(QWidget):
         self.bridge.jobProgress.connect(self._progress)
 
     # --- analysis ---------------------------------------------------------------------
+    def open_path(self, path: str | Path) -> Job:
+        """A folder starts a batch over its videos; a file is analysed here."""
+        return self.inspect_folder(path) if Path(path).is_dir() else self.inspect(path)
+
+    def inspect_folder(self, folder: str | Path) -> Job:
+        """Analyse every video under ``folder`` on Ray workers; results fill the batch table."""
+        self.batch.setVisible(True)
+        return self.batch.start(folder)
+
+    def _open_batch_row(self, index) -> None:
+        """Double-click on a batch row: analyse that video here (beside the batch)."""
+        row = self.batch.model.rows[self.batch.proxy.mapToSource(index).row()]
+        if row.get("input") and Path(row["input"]).is_file():
+            self.inspect(row["input"])
+
     def inspect(self, path: str | Path) -> Job:
         """Start analysing `path` on the engine (a running analysis is cancelled first)."""
         from app.engine.forensics.pipeline import inspect_video
@@ -250,8 +278,9 @@ class ForensicsTab(QWidget):
         self.cloud.set_frame(self.frame)
 
     def shutdown(self) -> None:
-        """Stop playback and the point-cloud render thread (the main window calls this on close)."""
+        """Stop playback, a running batch and the point-cloud render thread (the main window calls this on close)."""
         self._timer.stop()
+        self.batch.shutdown()
         self.cloud.shutdown()
 
     def set_frame(self, frame: int, wrap: bool = False) -> None:
@@ -294,6 +323,11 @@ class ForensicsTab(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Inspect video", "", VIDEO_FILTER)
         if path:
             self.inspect(path)
+
+    def _open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Inspect every video in a folder", "")
+        if path:
+            self.inspect_folder(path)
 
     def _save_dialog(self) -> None:
         if self.report is None:
