@@ -187,6 +187,24 @@ def test_skeleton_only_task_notes_it_and_cancel_kills_blender(tmp_path, monkeypa
     assert not result.with_mesh and result.note == NO_MESH_NOTE and out.is_file()
 
 
+@needs_bpy
+def test_generate_out_fbx_with_tiny_model(tmp_path, monkeypatch):
+    from app.cli.main import main
+    from app.engine.body import prepare
+    from app.engine.repr.normalizer import Normalizer
+    from app.engine.t2m.pipeline import TextToMotionPipeline
+    from app.engine.t2m.train import export_model
+
+    monkeypatch.setattr(prepare, "is_anny_prepared", lambda: False)  # skeleton only: no body load in this test
+    cfg = dict(model_type="atom", d_model=32, enc_layers=1, dec_layers=1, heads=2, ff=64, codebook_size=16)
+    norm = Normalizer(np.r_[0.0, 0.0, 0.02, 0.9, np.zeros(259)], np.full(263, 0.02))
+    model_dir = export_model(TextToMotionPipeline.from_config(cfg, norm, device="cpu").model, norm, tmp_path / "tiny")
+    out = tmp_path / "g.fbx"
+    assert main(["generate", "a person walks", "--seconds", "1.5", "--out", str(out), "--model", str(model_dir)]) == 0
+    (s,) = probe(out)
+    assert sorted(s["bones"]) == sorted(SMPL22_NAMES) and s["fps"] == pytest.approx(20.0) and s["keys"] == [30, 30]
+
+
 def test_missing_bpy_is_a_clear_error(tmp_path, monkeypatch):
     from app.cli.main import EXIT_BAD_INPUT, main
     from app.core.motion_io import save_motion
@@ -201,6 +219,19 @@ def test_missing_bpy_is_a_clear_error(tmp_path, monkeypatch):
     assert main(["convert", str(tmp_path / "w.npz"), str(tmp_path / "w.fbx")]) == EXIT_BAD_INPUT
     assert main(["generate", "a person walks", "--out", str(tmp_path / "g.fbx")]) == EXIT_BAD_INPUT
     assert not (tmp_path / "w.fbx").exists() and not (tmp_path / "g.fbx").exists()
+
+
+def test_blender_failure_is_one_line_naming_the_users_file(tmp_path, monkeypatch):
+    from app.core.errors import MotionFileError
+
+    failing = tmp_path / "failing.py"
+    failing.write_text("import sys\nprint('Traceback (most recent call last):')\nprint('RuntimeError: no armature')\n"
+                       "sys.exit(1)\n")
+    monkeypatch.setattr(fbx_mod, "SCRIPT", failing)
+    monkeypatch.setattr(fbx_mod, "bpy_available", lambda: True)
+    with pytest.raises(MotionFileError, match=r"^out\.fbx: Blender could not write the FBX \(RuntimeError: no armature\)$"):
+        run_task(export_fbx_task, walk_wave(4), tmp_path / "out.fbx")
+    assert not (tmp_path / "out.fbx").exists()
 
 
 def test_rejects_other_suffixes(tmp_path):

@@ -78,6 +78,8 @@ def _check_path(path: Path) -> None:
         raise MotionFileError(path, f"unsupported FBX file type {path.suffix or '(none)'} (use .fbx)")
     if not path.parent.is_dir():
         raise MotionFileError(path, f"the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise MotionFileError(path, "is a folder")
 
 
 def _tail(text: str, lines: int = 1) -> str:
@@ -173,10 +175,15 @@ def export_fbx_task(clip: MotionClip, path: str | Path, body: Any = None, body_n
     yield Progress(0.2, "writing glTF for Blender")
     with tempfile.TemporaryDirectory(prefix="fbx-") as tmp:
         glb = Path(tmp) / "motion.glb"
-        with_mesh, note = write_glb_for_blender(clip, glb, body)
-        yield Progress(0.5, "starting Blender")
-        name = _take_name(clip.name or path.stem)
-        summary = yield from blender_convert(glb, Path(tmp) / "motion.fbx", clip.fps, name)
+        try:
+            with_mesh, note = write_glb_for_blender(clip, glb, body)
+            yield Progress(0.5, "starting Blender")
+            name = _take_name(clip.name or path.stem)
+            summary = yield from blender_convert(glb, Path(tmp) / "motion.fbx", clip.fps, name)
+        except MotionFileError as exc:  # name the user's file, not the temporary one
+            raise MotionFileError(path, exc.problem) from None
+        except ValueError as exc:
+            raise MotionFileError(path, str(exc)) from None
         try:
             shutil.move(str(Path(tmp) / "motion.fbx"), str(path))
         except OSError as exc:
