@@ -12,13 +12,10 @@ with a warning; any other text (emoji, other languages, unknown words) gives a m
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Callable
-
-import numpy as np
 
 from app.core.errors import InvalidInputError
 
@@ -43,17 +40,6 @@ def _paths(out: Path, k: int) -> list[Path]:
     if k == 1:
         return [out]
     return [out.with_name(f"{out.stem}_{i + 1}{out.suffix}") for i in range(k)]
-
-
-def _write_npz(clip, path: Path, extra: dict) -> None:
-    from app.core.motion_io import save_motion
-
-    save_motion(clip, path)
-    with np.load(path, allow_pickle=False) as d:
-        arrays = {k: d[k] for k in d.files}
-    arrays.update(extra)
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -84,13 +70,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for i, (clip, path) in enumerate(zip(result, _paths(out, args.samples))):
         if ext == ".npz":
-            extra = {"model": np.array(pipe.name), "seed": np.array(args.seed), "sample": np.array(i + 1),
-                     "prompt": np.array(prompt), "spans": np.array(json.dumps(result.spans)),
-                     "skate_before": np.array(result.skate_before[i]), "skate_after": np.array(result.skate_after[i]),
-                     "notes": np.array(json.dumps(notes))}
-            if result.attention[i] is not None:
-                extra["codebook_attention"] = result.attention[i].astype(np.float16)
-            _write_npz(clip, path, extra)
+            from app.engine.t2m.outputs import generation_extras, write_npz_with_extras
+            write_npz_with_extras(clip, path, generation_extras(result, i, pipe.name, args.seed, prompt))
         elif ext == ".bvh":
             from app.core.motion_io import save_motion
             save_motion(clip, path)
