@@ -30,16 +30,19 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
 
 
 def cmd_idol(args: argparse.Namespace) -> int:
-    from app.cli.view_commands import _load_clip
+    from app.core.errors import InvalidInputError
+    from app.core.motion_io import load_motion
     from app.engine.idol import check_model_dir
     from app.engine.idol.inputs import check_request, make_inputs
     from app.engine.tasks.idol_task import IdolOptions, generate_idol, load_pipeline
     from app.engine.tasks.render2p5d import StagedFolder
 
-    check_request(args.frames, args.steps or 1, args.size)
+    check_request(args.frames, 1 if args.steps is None else args.steps, args.size)
     make_inputs(args.appearance, args.background)   # unreadable images, unknown presets: before the slow work
     StagedFolder(args.out).abort()
-    clip = _load_clip(args.input)
+    clip = load_motion(args.input)
+    if clip.num_frames == 0:
+        raise InvalidInputError(f"{Path(args.input).name}: the motion has no frames")
     check_model_dir(args.model)
     opts = IdolOptions(appearance=args.appearance, background=args.background, frames=args.frames, size=args.size,
                        steps=args.steps, seed=args.seed, guidance=args.guidance, model_dir=args.model)

@@ -19,8 +19,8 @@ from app.core.skeleton import SMPL22_NAMES, SMPL22_PARENTS
 from app.viewers.depth import colorize_depth, decode_depth
 from app.viewers.textured import WALL_Z
 
-DEPTH_NEAR_OFFSET = 1.5   # metres in front of the pelvis covered by the colour map
-DEPTH_FAR_OFFSET = 3.0    # metres behind it (floor and wall of the scene backdrop)
+DEPTH_NEAR_OFFSET = 1.0   # metres in front of the pelvis covered by the colour map
+DEPTH_FAR_OFFSET = 1.5    # metres behind it (nearer floor and wall of the scene backdrop; farther: clipped)
 BONES = [(j, int(p)) for j, p in enumerate(SMPL22_PARENTS) if p >= 0]
 
 
@@ -111,11 +111,7 @@ def depth_person_mask(depth: np.ndarray, env_depth: np.ndarray | None = None, ma
 def rgb_person_mask(rgb: np.ndarray, background: np.ndarray, threshold: float = 40.0) -> np.ndarray:
     """Person pixels in RGB [..., H, W, 3]: colour distance to the background frame above ``threshold``."""
     diff = np.abs(np.asarray(rgb, np.float32) - np.asarray(background, np.float32)).sum(-1)
-    mask = diff > threshold
-    flat = mask.reshape((-1,) + mask.shape[-2:]).astype(np.uint8)
-    kernel = np.ones((2, 2), np.uint8)
-    opened = np.stack([cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel) for m in flat])
-    return opened.reshape(mask.shape).astype(bool)
+    return diff > threshold
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,9 +1,11 @@
 """IDOL configurations: the model, its conditions and losses, and the training run.
 
 ``IDOL_CPU`` trains in about 3 hours on 2 CPU cores (64x64 pixels, 8 frames); ``IDOL_GPU`` is the
-same model at 128x128, 16 frames and wider channels for a GPU. ``VARIANTS`` switch off the parts
-the ablation rows remove (cross-modal attention, each alignment loss) and select the two-stage
-baseline (an RGB-only diffusion model of the same size plus a separate depth estimator).
+same model at 128x128, 16 frames and wider channels for a GPU; ``IDOL_MINI`` (32x32, narrow) only
+checks that training overfits a few clips when the CPU is scarce; ``IDOL_TINY`` is for tests.
+``VARIANTS`` switch off the parts the ablation rows remove (cross-modal attention, each alignment
+loss) and select the two-stage baseline (an RGB-only diffusion model of the same size plus a
+separate depth estimator).
 Configs round-trip through JSON (``idol.json`` beside the weights).
 """
 from __future__ import annotations
@@ -41,8 +43,9 @@ class IdolConfig:
     sample_steps: int = 20
     # losses
     w_motion: float = 0.1             # motion consistency of intermediate features across modalities
-    w_attn: float = 0.1               # cross-attention map consistency (video maps vs depth maps)
+    w_attn: float = 1.0               # cross-attention map consistency (video maps vs depth maps; small values)
     motion_window: int = 2            # local correlation radius (in feature pixels) for the motion fields
+    motion_detach_video: bool = True  # the video branch's motion field is the target (stop-gradient)
     w_depth_mask: float = 1.0         # two-stage depth estimator: extra weight on person pixels
     variant: str = "full"
 
@@ -110,6 +113,8 @@ class TrainConfig:
 IDOL_CPU = IdolConfig()
 IDOL_GPU = IdolConfig(size=128, frames=16, channels=(64, 128, 256, 256), heads=8, ref_dim=256,
                       sample_steps=25)
+IDOL_MINI = IdolConfig(size=32, frames=8, channels=(16, 32, 64), heads=2, ref_tokens_side=4, ref_dim=64,
+                       sample_steps=20)  # overfit checks on a starved CPU (same architecture, 1/16 of the compute)
 IDOL_TINY = IdolConfig(size=16, frames=3, channels=(8, 16), heads=2, ref_tokens_side=2, ref_dim=16,
                        sample_steps=2)   # tests only
-PRESETS = {"cpu": IDOL_CPU, "gpu": IDOL_GPU, "tiny": IDOL_TINY}
+PRESETS = {"cpu": IDOL_CPU, "gpu": IDOL_GPU, "mini": IDOL_MINI, "tiny": IDOL_TINY}

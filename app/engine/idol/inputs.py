@@ -96,7 +96,7 @@ def make_inputs(appearance: str, background: str) -> IdolInputs:
     skin, top, bottom, app_img = parse_appearance(appearance)
     kind, colour, room, bg_img = parse_background(background)
     spec = ClipSpec("input", 0, tuple(skin), top, bottom, {}, "color" if kind == "image" else kind, colour, room,
-                    "follow", 0.0, 10.0, 1.15, "rest", 0, "input")
+                    "follow", 0.0, 10.0, 0.85, "rest", 0, "input")
     return IdolInputs(spec, app_img, bg_img)
 
 

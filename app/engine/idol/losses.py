@@ -9,7 +9,8 @@
   match those of the depth branch (both look at the same body parts); the loss is the squared
   difference of the maps summed over reference tokens, averaged over queries, heads and blocks.
 
-Both act on the shared weights through both branches (no stop-gradient).
+The motion loss takes the RGB branch's field as the target by default (``motion_detach_video``);
+the attention loss acts through both branches. Both reach the shared weights.
 """
 from __future__ import annotations
 
@@ -34,16 +35,19 @@ def motion_field(features: torch.Tensor, radius: int = 2, tau: float = TAU) -> t
     return flow.reshape(b, t - 1, 2, h, w)
 
 
-def motion_consistency(features: list[torch.Tensor], radius: int = 2) -> torch.Tensor:
+def motion_consistency(features: list[torch.Tensor], radius: int = 2, detach_video: bool = True) -> torch.Tensor:
     """Mean squared difference of the RGB and depth motion fields over the given feature levels.
 
     ``features``: [B, M=2, T, C, h, w] per level (from ``IdolUNet(..., return_aux=True)``).
+    ``detach_video``: the RGB branch's field is the target (no gradient through it), so the loss
+    cannot be met by flattening both branches' features into motionless ones.
     """
     losses = []
     for f in features:
         if f.shape[1] != 2 or f.shape[2] < 2:
             continue
-        losses.append((motion_field(f[:, 0], radius) - motion_field(f[:, 1], radius)).square().mean())
+        video = motion_field(f[:, 0].detach() if detach_video else f[:, 0], radius)
+        losses.append((video - motion_field(f[:, 1], radius)).square().mean())
     if not losses:
         raise ValueError("motion consistency needs two modalities and at least two frames")
     return torch.stack(losses).mean()

@@ -85,7 +85,7 @@ def sample_spec(rng: np.random.Generator, motion_id: str, motion_frames: int, fr
     ref_kind = "rest" if rng.uniform() < 0.5 else "frame"
     ref_frame = int(rng.integers(0, motion_frames))
     return ClipSpec(motion_id, start, skin, top, bottom, phen, kind, bg, room, "follow" if follow else "static",
-                    float(rng.uniform(-70, 70)), float(rng.uniform(0, 25)), float(rng.uniform(1.0, 1.3)),
+                    float(rng.uniform(-70, 70)), float(rng.uniform(0, 25)), float(rng.uniform(0.75, 0.95)),
                     ref_kind, ref_frame, split)
 
 

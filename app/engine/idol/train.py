@@ -54,7 +54,7 @@ def compute_losses(pipe: IdolPipeline, batch: dict[str, torch.Tensor], gen: torc
                return_aux=aux)
     loss, logs = denoising_loss(out.sample, target)
     if aux and cfg.w_motion > 0:
-        lm = motion_consistency(out.features, cfg.motion_window)
+        lm = motion_consistency(out.features, cfg.motion_window, cfg.motion_detach_video)
         loss = loss + cfg.w_motion * lm
         logs["motion"] = float(lm.detach())
     if aux and cfg.w_attn > 0:
@@ -70,6 +70,18 @@ def compute_losses(pipe: IdolPipeline, batch: dict[str, torch.Tensor], gen: torc
         logs["estimator"] = float(le.detach())
     logs["loss"] = float(loss.detach())
     return loss, logs
+
+
+def save_preview(path: Path, win: dict, rgb: np.ndarray, depth: np.ndarray) -> Path:
+    """A PNG grid, one column per frame: true RGB, sampled RGB, true depth map, sampled depth map (x4)."""
+    import cv2
+
+    rows = [win["rgb"], rgb, win["depth_vis"], depth]
+    grid = np.concatenate([np.concatenate(list(r), axis=1) for r in rows], axis=0)
+    grid = cv2.resize(grid, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), grid[..., ::-1])
+    return path
 
 
 class Trainer:
@@ -158,7 +170,7 @@ class Trainer:
         rgb, depth = pipe(Conditions(win["pose"], win["background"], win["reference"]), steps=steps, seed=seed)
         for m in self.modules:
             m.train()
-        self.last_preview = (win, rgb, depth)
+        save_preview(self.run_dir / "samples" / f"step_{self.step:06d}.png", win, rgb, depth)
         err = {k: float(np.mean((a.astype(np.float32) - win[k].astype(np.float32)) ** 2) / 255.0 ** 2 * 4)
                for k, a in (("rgb", rgb), ("depth_vis", depth))}
         return {"sample_mse_rgb": err["rgb"], "sample_mse_depth": err["depth_vis"]}

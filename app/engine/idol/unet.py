@@ -76,7 +76,7 @@ class IdolUNet(ModelMixin, ConfigMixin):
             skips += [ch] * layers_per_block
             prev = ch
             if i < len(channels) - 1:
-                self.downsamplers.append(Downsample2D(ch, use_conv=True))
+                self.downsamplers.append(Downsample2D(ch, use_conv=True, name="op"))
                 skips.append(ch)
                 res //= 2
         self.mid = _Level([prev, prev], prev, temb, True, cfg, res * res)

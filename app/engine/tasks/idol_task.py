@@ -64,7 +64,7 @@ def generate_idol(clip: MotionClip, out_dir: str | Path, options: IdolOptions = 
     from app.viewers.depth import write_depth_png
     from app.viewers.video import VideoWriter
 
-    check_request(options.frames, options.steps or 1, options.size)
+    check_request(options.frames, 1 if options.steps is None else options.steps, options.size)
     if clip.num_frames == 0:
         raise InvalidInputError("the clip has no frames")
     clip.validate()
