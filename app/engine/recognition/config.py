@@ -41,6 +41,7 @@ class RecognitionConfig:
     refine_iters: int = 2
     pseudo_att_threshold: float = 0.5
     pseudo_smooth: int = 5         # frames of the moving average before the class argmax
+    pseudo_cls_everywhere: bool = True  # pseudo classes on every frame (our motions have no background)
     w_pseudo_att: float = 1.0
     w_pseudo_cls: float = 1.0
     # evidential head
@@ -51,10 +52,10 @@ class RecognitionConfig:
     class_threshold: float = 0.1   # video-level probability for a class to get proposals
     max_classes: int = 6
     proposal_thresholds: list[float] = field(default_factory=lambda: [0.15, 0.3, 0.45, 0.6, 0.75])
-    att_power: float = 0.5         # frame score = class probability * attention ** att_power
+    att_power: float = 0.0         # frame score = class probability * attention ** att_power
     nms_iou: float = 0.5
     min_segment_s: float = 0.4
-    background_threshold: float = 0.1
+    background_threshold: float = 0.0  # frames with a lower fused attention are background (0: none)
     unknown_threshold: float = 0.5  # segment / clip uncertainty above this -> "unknown" (calibrated on val)
     min_frames: int = 10            # shorter inputs are rejected
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.core.motion import MotionClip
-from app.core.rotations import axis_angle_to_matrix
-from app.core.skeleton import forward_kinematics, smpl22_skeleton
+from app.core.skeleton import smpl22_skeleton
 
 FPS = 20.0
 POSE_DIM = 1 + 21 * 3 + 21 * 6
@@ -81,11 +80,41 @@ def _diff(x: np.ndarray, fps: float) -> np.ndarray:
     return np.concatenate([d, d[-1:]], axis=0)
 
 
+def rodrigues(aa: np.ndarray) -> np.ndarray:
+    """Axis-angle [..., 3] -> rotation matrices [..., 3, 3], written out element-wise (fast)."""
+    theta = np.linalg.norm(aa, axis=-1)
+    small = theta < 1e-8
+    safe = np.where(small, 1.0, theta)
+    x, y, z = (aa[..., i] / safe for i in range(3))
+    c, s = np.cos(theta), np.sin(theta)
+    c = np.where(small, 1.0, c)
+    s = np.where(small, 0.0, s)
+    v = 1.0 - c
+    r = np.empty(aa.shape[:-1] + (3, 3))
+    r[..., 0, 0], r[..., 0, 1], r[..., 0, 2] = c + x * x * v, x * y * v - z * s, x * z * v + y * s
+    r[..., 1, 0], r[..., 1, 1], r[..., 1, 2] = y * x * v + z * s, c + y * y * v, y * z * v - x * s
+    r[..., 2, 0], r[..., 2, 1], r[..., 2, 2] = z * x * v - y * s, z * y * v + x * s, c + z * z * v
+    return r
+
+
+def _fk(rotmats: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """World joint positions [T, 22, 3] on the reference skeleton."""
+    glob_r = np.empty_like(rotmats)
+    pos = np.empty(rotmats.shape[:2] + (3,))
+    for k, p in enumerate(_REF.parents):
+        if p < 0:
+            glob_r[:, k], pos[:, k] = rotmats[:, k], trans
+        else:
+            glob_r[:, k] = np.matmul(glob_r[:, p], rotmats[:, k])
+            pos[:, k] = pos[:, p] + np.matmul(glob_r[:, p], _REF.offsets[k])
+    return pos
+
+
 def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS,
                     root_motion: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(pose [T, POSE_DIM], motion [T, MOTION_DIM]) float32 for reference-skeleton arrays."""
-    rotmats = axis_angle_to_matrix(rotations)
-    joints, _ = forward_kinematics(rotmats, trans, _REF)
+    rotmats = rodrigues(np.asarray(rotations, dtype=np.float64))
+    joints = _fk(rotmats, np.asarray(trans, dtype=np.float64))
     yaw = heading(joints)
     root = joints[:, 0]
     rel = joints[:, 1:] - root[:, None]

@@ -61,24 +61,48 @@ def frame_scores(att: np.ndarray, prob: np.ndarray, cfg: RecognitionConfig) -> n
     return prob * np.power(np.clip(att, 0, 1), cfg.att_power)[:, None]
 
 
+def _contrast(s: np.ndarray, a: int, b: int) -> float:
+    """Outer-inner contrast: mean score inside [a, b) minus the mean over a margin of a quarter
+    of the length on each side."""
+    m = max(1, (b - a) // 4)
+    outer = np.concatenate([s[max(0, a - m):a], s[b:b + m]])
+    return float(s[a:b].mean()) - (float(outer.mean()) if outer.size else 0.0)
+
+
+def frame_labels(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, cfg: RecognitionConfig) -> np.ndarray:
+    """Per frame the best detected class (-1 = background: attention below
+    ``background_threshold``), runs shorter than ``min_segment_s`` merged into a neighbour."""
+    classes = detected_classes(video_prob, cfg)
+    lab = classes[np.argmax(prob[:, classes], axis=1)]
+    lab = np.where(att < cfg.background_threshold, -1, lab)
+    min_len = max(1, int(round(cfg.min_segment_s * cfg.fps)))
+    spans = _label_runs(lab)
+    while len(spans) > 1:  # merge the shortest too-short run into its longer neighbour
+        short = [i for i, (a, b, _) in enumerate(spans) if b - a < min_len]
+        if not short:
+            break
+        i = min(short, key=lambda k: spans[k][1] - spans[k][0])
+        longer_prev = i > 0 and (i == len(spans) - 1 or spans[i - 1][1] - spans[i - 1][0]
+                                 >= spans[i + 1][1] - spans[i + 1][0])
+        lab[spans[i][0]:spans[i][1]] = spans[i - 1 if longer_prev else i + 1][2]
+        spans = _label_runs(lab)
+    return lab
+
+
 def proposals(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, cfg: RecognitionConfig) -> list[Proposal]:
-    """Class-specific proposals by thresholding the frame scores at several levels; score =
-    outer-inner contrast of the frame score + 0.25 x video probability; NMS per class."""
+    """Class-specific proposals, NMS per class.  First the runs of :func:`frame_labels` (the
+    classes compete frame by frame), scored 1 + their mean frame score; then, ranked after all
+    of those, runs of each detected class's frame score above each of ``proposal_thresholds``,
+    scored by outer-inner contrast + 0.25 x video probability (in [-1, 1))."""
     scores = frame_scores(att, prob, cfg)
-    t = len(att)
+    out = [Proposal(c, a, b, 1.0 + float(scores[a:b, c].mean()))
+           for a, b, c in _label_runs(frame_labels(att, prob, video_prob, cfg)) if c >= 0]
     min_len = max(1, int(round(cfg.min_segment_s * cfg.fps / 2)))
-    out: list[Proposal] = []
     for c in detected_classes(video_prob, cfg):
         s = scores[:, c]
         for thr in cfg.proposal_thresholds:
-            for a, b in runs(s >= thr):
-                if b - a < min_len:
-                    continue
-                m = max(1, (b - a) // 4)
-                outer = np.concatenate([s[max(0, a - m):a], s[b:min(t, b + m)]])
-                inner = float(s[a:b].mean())
-                contrast = inner - (float(outer.mean()) if outer.size else 0.0)
-                out.append(Proposal(int(c), a, b, contrast + 0.25 * float(video_prob[c])))
+            out += [Proposal(int(c), a, b, min(0.99, _contrast(s, a, b) + 0.25 * float(video_prob[c]) - 0.25))
+                    for a, b in runs(s >= thr) if b - a >= min_len]
     return nms(out, cfg.nms_iou)
 
 
@@ -93,30 +117,14 @@ def span_uncertainty(evidence: np.ndarray, weights: np.ndarray | None = None) ->
 
 def segment(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, evidence: np.ndarray,
             labels: list[str], cfg: RecognitionConfig) -> list[dict]:
-    """Non-overlapping actions: each frame takes the best detected class (background where the
-    attention is below ``background_threshold``), short runs merge into their neighbours, and a
-    run whose evidential uncertainty exceeds ``unknown_threshold`` is labelled "unknown"."""
-    classes = detected_classes(video_prob, cfg)
+    """Non-overlapping actions: the runs of :func:`frame_labels`; a run whose evidential
+    uncertainty exceeds ``unknown_threshold`` is labelled "unknown" (adjacent unknowns merge)."""
     t = len(att)
-    lab = classes[np.argmax(prob[:, classes], axis=1)]
-    lab = np.where(att < cfg.background_threshold, -1, lab)
-    min_len = max(1, int(round(cfg.min_segment_s * cfg.fps)))
-    spans = _label_runs(lab)
-    changed = True
-    while changed and len(spans) > 1:  # merge the shortest too-short run into its longer neighbour
-        changed = False
-        short = [i for i, (a, b, _) in enumerate(spans) if b - a < min_len]
-        if short:
-            i = min(short, key=lambda k: spans[k][1] - spans[k][0])
-            j = i - 1 if i == len(spans) - 1 or (i > 0 and spans[i - 1][1] - spans[i - 1][0]
-                                                  >= spans[i + 1][1] - spans[i + 1][0]) else i + 1
-            lab[spans[i][0]:spans[i][1]] = spans[j][2]
-            spans, changed = _label_runs(lab), True
     actions: list[dict] = []
-    for a, b, c in spans:
+    for a, b, c in _label_runs(frame_labels(att, prob, video_prob, cfg)):
         if c < 0:
             continue
-        probs, u = span_uncertainty(evidence[a:b])
+        _, u = span_uncertainty(evidence[a:b])
         name, conf = labels[c], float(prob[a:b, c].mean()) * (1.0 - u)
         if u > cfg.unknown_threshold:
             name, conf = UNKNOWN, u

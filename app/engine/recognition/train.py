@@ -49,15 +49,16 @@ def _smooth(x: np.ndarray, k: int) -> np.ndarray:
 
 def make_pseudo_labels(model: ATSCN, ds: WeakDataset) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Fused-stream pseudo ground truth per training video: binary attention (fused attention >=
-    threshold) and, on attended frames, the class of the video's label set with the highest
-    smoothed fused probability (-1 elsewhere)."""
+    threshold) and the class of the video's label set with the highest smoothed fused
+    probability, on every frame or (``pseudo_cls_everywhere`` off) on attended frames only."""
     cfg = model.cfg
     atts, classes = [], []
     for i, p in enumerate(predict(model, ds.videos)):
         present = np.flatnonzero(ds.targets[i])
         g = (p["att"] >= cfg.pseudo_att_threshold).astype(np.float32)
         q = present[np.argmax(_smooth(p["prob"][:, present], cfg.pseudo_smooth), axis=1)].astype(np.int64)
-        q[g == 0] = -1
+        if not cfg.pseudo_cls_everywhere:
+            q[g == 0] = -1
         atts.append(g)
         classes.append(q)
     return atts, classes
