@@ -93,9 +93,9 @@ class BodyLook:
             self.body, self.texture = body, None
             if body is not None:
                 try:
-                    from app.engine.avatar.appearance import body_texture
+                    from .tab_worker import shared_body_texture
 
-                    self.texture = body_texture(body)
+                    self.texture = shared_body_texture(body)
                 except Exception as exc:  # noqa: BLE001 - bodies without UVs stay in clay
                     log.info("viewport: body %s has no texture (%s)", getattr(body, "name", "?"), exc)
         return self.texture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -71,15 +72,33 @@ class TabWorker:
             self.thread.stop()
 
 
+_texture_lock = threading.Lock()
+_textures: dict[int, tuple[Any, Any]] = {}  # id(body) -> (body, BodyTexture): the render threads share one
+
+
+def shared_body_texture(body: Any) -> Any:
+    """The body's skin/clothing texture (app.engine.avatar.appearance.BodyTexture), composed once per body
+    for every render thread (the viewport, 2.5D and Multi-view); raises when the body has none (no UVs)."""
+    with _texture_lock:  # a second thread waits for the first one's texture instead of composing its own
+        hit = _textures.get(id(body))
+        if hit is not None and hit[0] is body:
+            return hit[1]
+        from app.engine.avatar.appearance import body_texture
+
+        texture = body_texture(body)
+        if len(_textures) >= 4:
+            _textures.clear()
+        _textures[id(body)] = (body, texture)
+        return texture
+
+
 def ensure_body_texture(state: dict[str, Any], renderer: Any, body: Any, who: str) -> None:
     """Give `renderer` the body's texture once per body (worker-side; untextured bodies render in clay)."""
     if body is None or state.get("texture_for") is body:
         return
     state["texture_for"] = body
     try:
-        from app.engine.avatar.appearance import body_texture
-
-        t = body_texture(body)
+        t = shared_body_texture(body)
         renderer.set_texture(t.texture, t.uv, t.uv_faces, t.vertex_index)
     except Exception as exc:  # noqa: BLE001 - untextured bodies render in clay
         log.info("%s: no texture (%s)", who, exc)
