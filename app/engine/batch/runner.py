@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[3]
 POLL_S = 0.25
 OBJECT_STORE_BYTES = 128 * 1024 * 1024   # rows are small: keep Ray's shared memory small too
 MAX_START_CRASHES = 3
+LOCAL_START_TRIES = 3      # Ray's driver waits a fixed 30 s for its raylet: on a loaded machine that can pass
 # Ray's start-up waits (agents, raylet, worker registration) time out on a busy small machine: be patient.
 RAY_ENV_DEFAULTS = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_agent_register_timeout_ms": "600000",
                     "RAY_raylet_start_wait_time_s": "600", "RAY_worker_register_timeout_seconds": "600"}
@@ -119,9 +120,21 @@ def start_ray(workers: int, address: str | None = None) -> bool:
     runtime_env = {"env_vars": {"PYTHONPATH": worker_pythonpath()}}
     if address:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
-    else:
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env,
-                 object_store_memory=OBJECT_STORE_BYTES)
+        return True
+    for attempt in range(1, LOCAL_START_TRIES + 1):
+        try:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env,
+                     object_store_memory=OBJECT_STORE_BYTES)
+            break
+        except KeyboardInterrupt:
+            ray.shutdown()
+            raise
+        except Exception as exc:  # noqa: BLE001 - Ray raises a bare Exception when its node is slow to register
+            ray.shutdown()
+            if "timed out during startup" not in str(exc) or attempt == LOCAL_START_TRIES:
+                raise BatchError(f"could not start a local Ray: {_one_line(exc)}") from exc
+            log.warning("local Ray was slow to start (a busy machine?); trying again (%d/%d)", attempt + 1,
+                        LOCAL_START_TRIES)
     return True
 
 
