@@ -45,6 +45,10 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--sample-every", type=int, default=0, help="sample a training clip every N steps (0: never)")
+    ap.add_argument("--eval-every", type=int, default=0,
+                    help="fixed-noise denoising error every N steps (a multiple of --log-every; 0: never)")
+    ap.add_argument("--eval-split", default="test", help="clips for --eval-every: test (held out) or train")
+    ap.add_argument("--eval-clips", type=int, default=4)
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     return ap.parse_args()
 
@@ -65,7 +69,7 @@ def main() -> None:
         cfg = replace(cfg, frames=args.frames)
     tcfg = TrainConfig(max_minutes=args.max_minutes, max_steps=args.max_steps, threads=args.threads, seed=args.seed,
                        subset=args.subset, checkpoint_minutes=args.checkpoint_minutes, log_every=args.log_every,
-                       sample_every=args.sample_every)
+                       sample_every=args.sample_every, eval_every=args.eval_every)
     for name in ("lr", "warmup", "batch_clips", "ema"):
         if getattr(args, name) is not None:
             tcfg = replace(tcfg, **{name: getattr(args, name)})
@@ -83,7 +87,8 @@ def main() -> None:
                                                        "device": device, "clips": len(clips)}, indent=1))
     log.info("training %s (%s) on %d clips, %s, %.1fM parameters, from step %d", args.variant, args.preset,
              len(clips), device, sum(p.numel() for p in trainer.params) / 1e6, trainer.step)
-    step = trainer.run(on_log=lambda d: log.info("%s", json.dumps(d)))
+    eval_clips = (clips if args.eval_split == "train" else load_clips(args.data, args.eval_split))[:args.eval_clips]
+    step = trainer.run(on_log=lambda d: log.info("%s", json.dumps(d)), eval_clips=eval_clips or None)
     log.info("stopped at step %d; model in %s", step, run / "model")
 
 

@@ -2,10 +2,11 @@
 
 Modules: ``config`` (CPU/GPU configurations, ablation variants), ``conditions`` (pose images,
 depth colour maps, masks), ``render_data`` (training clips from the 2.5D renderer), ``data``
-(shards and batches), ``blocks`` / ``unet`` (the dual-modal U-Net from diffusers layers),
-``losses`` (denoising + motion and attention-map consistency), ``baseline`` (the two-stage
-baseline's depth estimator), ``pipeline`` (sampling, save/load), ``train`` and ``inputs``
-(generation-time conditions). This package file stays free of torch imports.
+(shards and batches), ``blocks`` / ``unet`` (the dual-modal U-Net from diffusers layers, and the
+two-stage baseline's depth estimator), ``losses`` (denoising + motion and attention-map
+consistency, the whole training objective), ``pipeline`` (sampling, save/load), ``train``,
+``inputs`` (generation-time conditions) and ``metrics`` (the benchmark's measures). This package
+file stays free of torch imports.
 """
 from __future__ import annotations
 

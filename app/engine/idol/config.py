@@ -102,6 +102,7 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0
     log_every: int = 10
     sample_every: int = 0             # steps between sample previews of a training clip (0 = never)
+    eval_every: int = 0               # steps between fixed-noise denoising errors on the eval clips (0 = never)
     max_steps: int = 1_000_000
     max_minutes: float = 180.0
     threads: int = 2

@@ -121,3 +121,15 @@ def _mirror(kp: np.ndarray, size: int) -> np.ndarray:
     out = kp[:, swap].copy()
     out[..., 0] = size - 1 - out[..., 0]
     return out
+
+
+def collate(windows: list[dict], device: str = "cpu") -> dict:
+    """Windows from :meth:`Clip.window` -> tensors in [-1, 1] ([B, T, 3, S, S]; reference [B, 3, S, S])."""
+    import torch
+
+    from app.engine.idol.pipeline import to_tensor
+
+    out = {k: torch.stack([to_tensor(w[k]) for w in windows]).to(device)
+           for k in ("rgb", "depth_vis", "pose", "background", "reference")}
+    out["mask"] = torch.from_numpy(np.stack([w["mask"] for w in windows])).to(device)
+    return out

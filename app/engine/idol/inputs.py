@@ -132,7 +132,7 @@ def conditions(renderer, inputs: IdolInputs, clip: MotionClip, size: int) -> dic
     if inputs.appearance_image is not None:
         ref = cv2.resize(inputs.appearance_image, (size, size), interpolation=cv2.INTER_AREA)
     else:
-        renderer._texture(spec)
+        renderer.set_appearance(spec)
         ref = renderer.reference(replace(spec, ref_kind="rest"), clip, Backdrop("color", color=(0.5, 0.5, 0.5)))
     return {"pose": draw_pose(kp, size), "background": background, "reference": ref, "cameras": cams,
             "keypoints": kp, "near_far": depth_bounds(kp), "joints": np.asarray(joints)}

@@ -1,4 +1,6 @@
-"""IDOL's training objective: the denoising loss and the two alignment losses.
+"""IDOL's training objective: the denoising loss, the two alignment losses and their sum
+(:func:`compute_losses`: v-prediction at a random timestep, condition dropout for guidance, and the
+two-stage baseline's depth-estimator loss).
 
 * Motion consistency: from the U-Net's intermediate decoder features of each branch, a motion
   field between consecutive frames is computed as a soft arg-max of the local feature correlation
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from app.engine.idol.unet import estimator_loss
 
 TAU = 0.1   # temperature of the correlation softmax (cosine similarities)
 
@@ -76,3 +80,39 @@ def drop_conditions(batch: int, p_all: float, p_ref: float,
     keep_all = u[:, 0] >= p_all
     keep_ref = keep_all & (u[:, 1] >= p_ref)
     return keep_all, keep_ref
+
+
+def compute_losses(pipe, batch: dict[str, torch.Tensor], gen: torch.Generator | None = None
+                   ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The total training loss of one batch for an :class:`IdolPipeline` and its parts (floats, for the log)."""
+    cfg, unet, sched = pipe.config, pipe.unet, pipe.scheduler
+    b = batch["rgb"].shape[0]
+    x0 = torch.stack([batch["rgb"], batch["depth_vis"]], 1) if cfg.modalities == 2 else batch["rgb"][:, None]
+    noise = torch.randn(x0.shape, generator=gen).to(x0.device)
+    t = torch.randint(0, sched.config.num_train_timesteps, (b,), generator=gen).to(x0.device)
+    xt = sched.add_noise(x0, noise, t)
+    target = sched.get_velocity(x0, noise, t) if cfg.prediction_type == "v_prediction" else noise
+    keep, keep_ref = drop_conditions(b, cfg.p_drop_all, cfg.p_drop_ref, gen)
+    keep, keep_ref = keep.to(x0.device), keep_ref.to(x0.device)
+    k5 = keep[:, None, None, None, None].to(x0.dtype)
+    aux = cfg.modalities == 2 and (cfg.w_motion > 0 or cfg.w_attn > 0)
+    out = unet(xt, t, batch["pose"] * k5, batch["background"] * k5, batch["reference"], keep_ref,
+               return_aux=aux)
+    loss, logs = denoising_loss(out.sample, target)
+    if aux and cfg.w_motion > 0:
+        lm = motion_consistency(out.features, cfg.motion_window, cfg.motion_detach_video)
+        loss = loss + cfg.w_motion * lm
+        logs["motion"] = float(lm.detach())
+    if aux and cfg.w_attn > 0:
+        la = attention_consistency(out.attention)
+        loss = loss + cfg.w_attn * la
+        logs["attn"] = float(la.detach())
+    if pipe.depth_model is not None:
+        n = batch["rgb"].shape[0] * batch["rgb"].shape[1]
+        le = estimator_loss(pipe.depth_model, batch["rgb"].reshape(n, *batch["rgb"].shape[2:]),
+                            batch["depth_vis"].reshape(n, *batch["depth_vis"].shape[2:]),
+                            batch["mask"].reshape(n, 1, *batch["mask"].shape[2:]), cfg.w_depth_mask)
+        loss = loss + le
+        logs["estimator"] = float(le.detach())
+    logs["loss"] = float(loss.detach())
+    return loss, logs

@@ -20,9 +20,8 @@ from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
 from app.core.errors import InvalidInputError
 from app.engine.idol import check_model_dir
-from app.engine.idol.baseline import depth_estimator, estimate_depth
 from app.engine.idol.config import IdolConfig
-from app.engine.idol.unet import IdolUNet
+from app.engine.idol.unet import IdolUNet, depth_estimator, estimate_depth
 
 log = logging.getLogger(__name__)
 

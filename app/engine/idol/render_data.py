@@ -123,25 +123,37 @@ def make_cameras(spec: ClipSpec, joints: np.ndarray) -> list:
     return [base.to_camera()] * len(joints)
 
 
+def _skin_detail(path) -> np.ndarray:
+    """The body's grey skin detail map (flat grey when it is missing or unreadable)."""
+    if path is not None:
+        try:
+            from PIL import Image
+
+            with Image.open(path) as img:
+                return np.asarray(img.convert("RGB"))
+        except OSError as exc:
+            log.warning("skin detail %s unavailable: %s", path, exc)
+    return np.full((8, 8, 3), 128, np.uint8)
+
+
 class ClipRenderer:
     """Renders :class:`ClipSpec` recipes with one body model and one offscreen renderer."""
 
     def __init__(self, body, size: int) -> None:
-        from app.engine.avatar.appearance import _load_rgb, face_labels
+        from app.engine.avatar.appearance import face_labels
         from app.viewers.textured import TexturedMeshRenderer
 
         self.body, self.size = body, size
         self.labels = face_labels(body)
-        path = body.texture_path()
-        detail = _load_rgb(path) if path is not None else None
-        self.detail = detail if detail is not None else np.full((8, 8, 3), 128, np.uint8)
+        self.detail = _skin_detail(body.texture_path())
         self.uv = body.uv()
         self.renderer = TexturedMeshRenderer(size, size)
 
     def close(self) -> None:
         self.renderer.close()
 
-    def _texture(self, spec: ClipSpec) -> None:
+    def set_appearance(self, spec: ClipSpec) -> None:
+        """Texture the body with the recipe's skin tone and clothing colours."""
         from app.viewers.textured import SHOE_COLOR, compose_albedo
 
         tex = compose_albedo(self.detail, self.uv.uv, self.uv.uv_faces, self.labels, spec.skin, spec.top,
@@ -162,7 +174,7 @@ class ClipRenderer:
         from app.viewers.textured import Backdrop
 
         self.body.set_phenotype(**spec.phenotype)
-        self._texture(spec)
+        self.set_appearance(spec)
         clip = window_clip(motion, spec.start, frames)
         verts, joints = self.body.pose_with_joints(clip)
         cams = make_cameras(spec, np.asarray(joints))

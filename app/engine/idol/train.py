@@ -19,57 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from app.engine.idol.baseline import estimator_loss
 from app.engine.idol.config import IdolConfig, TrainConfig
-from app.engine.idol.data import BatchSampler, Clip
-from app.engine.idol.losses import attention_consistency, denoising_loss, drop_conditions, motion_consistency
-from app.engine.idol.pipeline import Conditions, IdolPipeline, to_tensor
+from app.engine.idol.data import BatchSampler, Clip, collate
+from app.engine.idol.losses import compute_losses
+from app.engine.idol.pipeline import Conditions, IdolPipeline
 
 log = logging.getLogger(__name__)
-
-
-def collate(windows: list[dict], device: str = "cpu") -> dict[str, torch.Tensor]:
-    """Windows from :meth:`Clip.window` -> tensors in [-1, 1] ([B, T, 3, S, S]; reference [B, 3, S, S])."""
-    out = {k: torch.stack([to_tensor(w[k]) for w in windows]).to(device)
-           for k in ("rgb", "depth_vis", "pose", "background", "reference")}
-    out["mask"] = torch.from_numpy(np.stack([w["mask"] for w in windows])).to(device)
-    return out
-
-
-def compute_losses(pipe: IdolPipeline, batch: dict[str, torch.Tensor], gen: torch.Generator | None = None
-                   ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The total training loss of one batch and its parts (floats, for the log)."""
-    cfg, unet, sched = pipe.config, pipe.unet, pipe.scheduler
-    b = batch["rgb"].shape[0]
-    x0 = torch.stack([batch["rgb"], batch["depth_vis"]], 1) if cfg.modalities == 2 else batch["rgb"][:, None]
-    noise = torch.randn(x0.shape, generator=gen).to(x0.device)
-    t = torch.randint(0, sched.config.num_train_timesteps, (b,), generator=gen).to(x0.device)
-    xt = sched.add_noise(x0, noise, t)
-    target = sched.get_velocity(x0, noise, t) if cfg.prediction_type == "v_prediction" else noise
-    keep, keep_ref = drop_conditions(b, cfg.p_drop_all, cfg.p_drop_ref, gen)
-    keep, keep_ref = keep.to(x0.device), keep_ref.to(x0.device)
-    k5 = keep[:, None, None, None, None].to(x0.dtype)
-    aux = cfg.modalities == 2 and (cfg.w_motion > 0 or cfg.w_attn > 0)
-    out = unet(xt, t, batch["pose"] * k5, batch["background"] * k5, batch["reference"], keep_ref,
-               return_aux=aux)
-    loss, logs = denoising_loss(out.sample, target)
-    if aux and cfg.w_motion > 0:
-        lm = motion_consistency(out.features, cfg.motion_window, cfg.motion_detach_video)
-        loss = loss + cfg.w_motion * lm
-        logs["motion"] = float(lm.detach())
-    if aux and cfg.w_attn > 0:
-        la = attention_consistency(out.attention)
-        loss = loss + cfg.w_attn * la
-        logs["attn"] = float(la.detach())
-    if pipe.depth_model is not None:
-        n = batch["rgb"].shape[0] * batch["rgb"].shape[1]
-        le = estimator_loss(pipe.depth_model, batch["rgb"].reshape(n, *batch["rgb"].shape[2:]),
-                            batch["depth_vis"].reshape(n, *batch["depth_vis"].shape[2:]),
-                            batch["mask"].reshape(n, 1, *batch["mask"].shape[2:]), cfg.w_depth_mask)
-        loss = loss + le
-        logs["estimator"] = float(le.detach())
-    logs["loss"] = float(loss.detach())
-    return loss, logs
 
 
 def save_preview(path: Path, win: dict, rgb: np.ndarray, depth: np.ndarray) -> Path:
@@ -175,7 +130,31 @@ class Trainer:
                for k, a in (("rgb", rgb), ("depth_vis", depth))}
         return {"sample_mse_rgb": err["rgb"], "sample_mse_depth": err["depth_vis"]}
 
-    def run(self, on_log=None) -> int:
+    @torch.no_grad()
+    def evaluate(self, clips: list[Clip], timesteps=(100, 400, 700, 950), seed: int = 0) -> float:
+        """Mean denoising MSE on the first window of ``clips`` at fixed timesteps and noise (all conditions
+        kept): a smooth curve to watch, unlike the one-sample training loss at a random timestep."""
+        mods = self.ema or self.modules
+        pipe = IdolPipeline(mods[0], self.pipe.scheduler, self.cfg, None)
+        gen = torch.Generator().manual_seed(seed)
+        errs = []
+        for clip in clips:
+            batch = collate([clip.window(0, self.cfg.frames)], self.device)
+            x0 = torch.stack([batch["rgb"], batch["depth_vis"]], 1) if self.cfg.modalities == 2 \
+                else batch["rgb"][:, None]
+            for t in timesteps:
+                noise = torch.randn(x0.shape, generator=gen).to(x0.device)
+                tt = torch.tensor([t], device=x0.device)
+                xt = pipe.scheduler.add_noise(x0, noise, tt)
+                target = pipe.scheduler.get_velocity(x0, noise, tt) if self.cfg.prediction_type == "v_prediction" \
+                    else noise
+                pred = pipe.unet(xt, tt, batch["pose"], batch["background"], batch["reference"]).sample
+                errs.append(float((pred - target).square().mean()))
+        for m in self.modules:
+            m.train()
+        return float(np.mean(errs))
+
+    def run(self, on_log=None, eval_clips: list[Clip] | None = None) -> int:
         """Train until ``max_steps`` or ``max_minutes`` of this invocation; returns the step reached."""
         t_start = last_ck = time.monotonic()
         logf = open(self.run_dir / "log.jsonl", "a")
@@ -188,6 +167,8 @@ class Trainer:
                 if self.step % self.tcfg.log_every == 0 or self.step == 1:
                     logs.update(step=self.step, lr=self.lr_at(self.step), sec=round(dt, 3),
                                 cpu_sec=round(time.process_time() - c0, 3), elapsed=round(self.elapsed, 1))
+                    if self.tcfg.eval_every and self.step % self.tcfg.eval_every == 0:
+                        logs["eval_mse"] = self.evaluate(eval_clips or self.clips[:4])
                     if self.tcfg.sample_every and self.step % self.tcfg.sample_every == 0:
                         logs.update(self.preview(self.clips[0]))
                     logf.write(json.dumps(logs) + "\n")

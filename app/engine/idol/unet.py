@@ -11,12 +11,15 @@ frames together. A ``diffusers`` ``ModelMixin``/``ConfigMixin`` model: ``save_pr
 Shapes: ``sample`` [B, M, T, 3, H, W]; ``pose`` and ``background`` [B, T, 3, H, W]; ``reference``
 [B, 3, H, W]; all in [-1, 1]. Returns the prediction [B, M, T, 3, H, W] and, on request, the
 intermediate decoder features and reference attention maps used by the alignment losses.
+
+Also here: the two-stage baseline's depth estimator (:func:`depth_estimator`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import torch
+from diffusers import UNet2DModel
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.downsampling import Downsample2D
 from diffusers.models.embeddings import TimestepEmbedding, Timesteps
@@ -143,3 +146,30 @@ class IdolUNet(ModelMixin, ConfigMixin):
             return UNetOutput(out)
         attention = [p.reshape(b, m, t, *p.shape[1:]) for p in maps]
         return UNetOutput(out, features, attention)
+
+# -- the two-stage baseline's second stage ---------------------------------------------------------
+# IDOL compares against generating the video first (an RGB-only diffusion model of the same size:
+# ``IdolUNet(modalities=1)``) and estimating depth from it afterwards: a small diffusers ``UNet2DModel``
+# used as a plain per-frame regressor (timestep fixed at 0), trained on the same renders (true RGB in,
+# true depth colour map out).
+
+def depth_estimator(size: int, channels: tuple[int, ...]) -> UNet2DModel:
+    """A regressor as deep as the diffusion U-Net (same channels, plain ResNet levels)."""
+    n = len(channels)
+    return UNet2DModel(sample_size=size, in_channels=3, out_channels=3, layers_per_block=1,
+                       block_out_channels=tuple(channels), down_block_types=("DownBlock2D",) * n,
+                       up_block_types=("UpBlock2D",) * n, norm_num_groups=min(groups_for(c) for c in channels))
+
+
+def estimate_depth(model: UNet2DModel, rgb: torch.Tensor) -> torch.Tensor:
+    """RGB frames [N, 3, H, W] in [-1, 1] -> depth colour maps [N, 3, H, W] in [-1, 1]."""
+    t = torch.zeros(rgb.shape[0], dtype=torch.long, device=rgb.device)
+    return torch.tanh(model(rgb, t).sample)
+
+
+def estimator_loss(model: UNet2DModel, rgb: torch.Tensor, depth_vis: torch.Tensor, mask: torch.Tensor,
+                   person_weight: float = 1.0) -> torch.Tensor:
+    """L1 to the true colour map, person pixels weighted ``1 + person_weight`` (all [N, ., H, W])."""
+    pred = estimate_depth(model, rgb)
+    w = 1.0 + person_weight * mask.float()
+    return ((pred - depth_vis).abs().mean(1, keepdim=True) * w).sum() / w.sum()
