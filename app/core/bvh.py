@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MotionFileError
+from .limits import MAX_BVH_BYTES, MAX_BVH_JOINTS, check_file_size, check_fps, check_motion_size
 from .motion import MotionClip
 from .rotations import axis_angle_to_matrix, euler_to_matrix, matrix_to_euler
 
@@ -148,6 +149,7 @@ def read_bvh(path: str | Path, max_frames: int | None = None) -> BvhData:
     if path.is_dir():
         raise MotionFileError(path, "is a directory, not a BVH file")
     try:
+        check_file_size(path, MAX_BVH_BYTES, "BVH")
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise MotionFileError(path, f"cannot read file ({exc.strerror or exc})") from None
@@ -165,7 +167,7 @@ def parse_bvh(text: str, path: str = "<memory>", max_frames: int | None = None) 
     if not sep:
         raise MotionFileError(path, "missing MOTION section")
     names, parents, offsets, channels, ends = _parse_hierarchy(head, path)
-    n_frames, frame_time, motion = _parse_motion(tail, sum(len(c) for c in channels), path, max_frames)
+    n_frames, frame_time, motion = _parse_motion(tail, sum(len(c) for c in channels), len(names), path, max_frames)
     return BvhData(names, parents, np.array(offsets, dtype=np.float64).reshape(-1, 3), channels,
                    np.array(ends, dtype=bool), frame_time, motion, path, n_frames)
 
@@ -186,6 +188,8 @@ def _parse_hierarchy(head: str, path: str):
         return MotionFileError(path, f"malformed HIERARCHY: {msg}")
 
     def add(name: str, is_end: bool) -> int:
+        if len(names) >= MAX_BVH_JOINTS:
+            raise fail(f"more than {MAX_BVH_JOINTS} joints")
         parent = stack[-1] if stack else -1
         names.append(name)
         parents.append(parent)
@@ -244,8 +248,8 @@ def _parse_hierarchy(head: str, path: str):
             except (ValueError, IndexError):
                 raise fail(f"bad CHANNELS count of {names[stack[-1]]}") from None
             chans = tuple(tokens[i + 2:i + 2 + n])
-            if n < 0 or len(chans) != n or any(c not in _ROT and c not in _POS for c in chans):
-                raise fail(f"bad CHANNELS of {names[stack[-1]]}: {' '.join(chans)}")
+            if not 0 <= n <= 6 or len(chans) != n or any(c not in _ROT and c not in _POS for c in chans):
+                raise fail(f"bad CHANNELS of {names[stack[-1]]}: {' '.join(chans[:8])}")
             channels[stack[-1]] = chans
             i += 2 + n
         else:
@@ -260,7 +264,7 @@ def _parse_hierarchy(head: str, path: str):
     return names, parents, offsets, channels, ends
 
 
-def _parse_motion(tail: str, n_channels: int, path: str, max_frames: int | None):
+def _parse_motion(tail: str, n_channels: int, n_joints: int, path: str, max_frames: int | None):
     lines = [ln for ln in tail.splitlines() if ln.strip()]
     if len(lines) < 2:
         raise MotionFileError(path, "MOTION section lacks 'Frames:' and 'Frame Time:'")
@@ -279,11 +283,13 @@ def _parse_motion(tail: str, n_channels: int, path: str, max_frames: int | None)
         raise MotionFileError(path, "the motion has zero frames")
     if not (math.isfinite(frame_time) and frame_time > 0):
         raise MotionFileError(path, f"invalid frame time {frame_time}")
+    check_fps(1.0 / frame_time, path, f"frame time {frame_time:g} s gives a frame rate of")
     rows = lines[2:]
     if len(rows) != n_frames:
         raise MotionFileError(path, f"frame count mismatch: header says {n_frames}, file has {len(rows)}")
     if max_frames is not None:
         rows = rows[:max(1, int(max_frames))]
+    check_motion_size(len(rows), n_joints, path)
     split = [r.split() for r in rows]
     for k, vals in enumerate(split):
         if len(vals) != n_channels:

@@ -17,13 +17,13 @@ previous one ended (position and heading), as DeepMimic plays them.
 """
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from .errors import MotionFileError
+from .limits import MAX_JSON_BYTES, check_fps, check_joints, check_motion_size, parse_json, read_limited
 from .motion import MotionClip
 from .rotations import (axis_angle_to_matrix, axis_rotation, matrix_to_axis_angle, matrix_to_quaternion,
                         quaternion_to_matrix, slerp)
@@ -83,15 +83,26 @@ def deepmimic_skeleton() -> Skeleton:
 def read_deepmimic_frames(path: str | Path) -> tuple[np.ndarray, str, bool]:
     """The raw [T, 44] frames, the loop mode ('wrap' or 'none') and CycleSyncRootRot."""
     path = Path(path)
+    data = parse_json(read_limited(path, MAX_JSON_BYTES, "DeepMimic JSON"), path, "DeepMimic motion")
+    if not isinstance(data, dict):
+        raise MotionFileError(path, "not a DeepMimic motion file (the JSON is not an object)")
     try:
-        data = json.loads(path.read_text())
         frames = np.asarray(data["Frames"], dtype=np.float64)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise MotionFileError(path, f"not a DeepMimic motion file ({type(exc).__name__})") from None
     if frames.ndim != 2 or frames.shape[1] != FRAME_SIZE or len(frames) < 2:
         raise MotionFileError(path, f"expected frames of {FRAME_SIZE} values, got shape {frames.shape}")
     if not np.isfinite(frames).all():
         raise MotionFileError(path, "the motion contains NaN or infinite values")
+    durs = frames[:-1, 0]
+    dt = float(np.median(durs))
+    if not dt > 0 or (durs < 0).any():
+        raise MotionFileError(path, "DeepMimic frame durations must be positive")
+    check_fps(1.0 / dt, path, f"frame duration {dt:g} s gives a frame rate of")
+    n_new = int(min(float(durs.sum()) / dt + 2, 1e15))  # frames after re-timing to the median duration
+    check_motion_size(n_new, len(SMPL22_NAMES), path)
+    if n_new > 10 * len(frames) + 100:
+        raise MotionFileError(path, f"frame durations vary too much ({durs.min():g} to {durs.max():g} s)")
     return frames, str(data.get("Loop", "none")), bool(data.get("CycleSyncRootRot", False))
 
 
@@ -246,6 +257,7 @@ def load_deepmimic(path: str | Path, fps: float | None = None, min_duration: flo
         if fps is not None and abs(fps - clip.fps) > 1e-9:
             clip = clip.resample(fps)
         clip.validate()
+        check_joints(clip, path)
     except ValueError as exc:
         raise MotionFileError(path, str(exc)) from None
     if face_forward:

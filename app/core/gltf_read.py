@@ -8,13 +8,13 @@ sampled at the times of the rotation keys.  Anything else raises :class:`MotionF
 from __future__ import annotations
 
 import base64
-import json
 import struct
 from pathlib import Path
 
 import numpy as np
 
 from .errors import MotionFileError
+from .limits import MAX_GLTF_BYTES, check_fps, check_joints, check_motion_size, parse_json, read_limited
 from .motion import MotionClip
 from .rotations import matrix_to_axis_angle, quaternion_to_matrix
 from .skeleton import SMPL22_NAMES, SMPL22_PARENTS, Skeleton, smpl22_skeleton
@@ -24,21 +24,27 @@ _WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 
 
 def _parse(path: Path) -> tuple[dict, bytes | None]:
-    raw = path.read_bytes()
+    raw = read_limited(path, MAX_GLTF_BYTES, "glTF")
     if path.suffix.lower() == ".glb":
         if len(raw) < 20 or struct.unpack_from("<I", raw, 0)[0] != _GLB_MAGIC:
             raise MotionFileError(path, "not a binary glTF file")
         length, kind = struct.unpack_from("<II", raw, 12)
         if kind != _JSON_CHUNK:
             raise MotionFileError(path, "glTF file without a JSON chunk")
-        doc = json.loads(raw[20:20 + length].decode("utf-8"))
+        doc = parse_json(raw[20:20 + length], path, "glTF")
         pos, blob = 20 + length, None
         if pos + 8 <= len(raw):
             blen, bkind = struct.unpack_from("<II", raw, pos)
             if bkind == _BIN_CHUNK:
                 blob = raw[pos + 8:pos + 8 + blen]
-        return doc, blob
-    return json.loads(raw.decode("utf-8")), None
+        return _object(doc, path), blob
+    return _object(parse_json(raw, path, "glTF"), path), None
+
+
+def _object(doc: object, path: Path) -> dict:
+    if not isinstance(doc, dict) or not all(isinstance(n, dict) for n in doc.get("nodes", [])):
+        raise MotionFileError(path, "not a glTF file (the JSON is not a glTF document)")
+    return doc
 
 
 def _buffer(doc: dict, index: int, path: Path, blob: bytes | None) -> bytes:
@@ -53,7 +59,7 @@ def _buffer(doc: dict, index: int, path: Path, blob: bytes | None) -> bytes:
     side = path.parent / uri
     if not side.is_file():
         raise MotionFileError(path, f"glTF buffer file {uri} is missing")
-    return side.read_bytes()
+    return read_limited(side, MAX_GLTF_BYTES, "glTF buffer")
 
 
 def _accessor(doc: dict, index: int, path: Path, blob: bytes | None) -> np.ndarray:
@@ -66,6 +72,9 @@ def _accessor(doc: dict, index: int, path: Path, blob: bytes | None) -> np.ndarr
     start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
     stride = view.get("byteStride", 4 * width)
     count = acc["count"]
+    if not all(isinstance(v, int) for v in (start, stride, count)) or start < 0 or count < 0 \
+            or stride < 4 * width or start + max(count - 1, 0) * stride + 4 * width > len(data):
+        raise MotionFileError(path, f"glTF accessor {index} does not fit its buffer")
     if stride == 4 * width:
         return np.frombuffer(data, np.float32, count * width, start).reshape(count, width).astype(np.float64)
     return np.stack([np.frombuffer(data, np.float32, width, start + i * stride) for i in range(count)]).astype(np.float64)
@@ -102,6 +111,7 @@ def read_gltf_motion(path: str | Path) -> MotionClip:
                 continue
             if times is None:
                 times = _accessor(doc, samplers[s]["input"], path, blob)[:, 0]
+                check_motion_size(len(times), len(SMPL22_NAMES), path)
                 quats = np.repeat(quats, len(times), axis=0)
             q = _accessor(doc, samplers[s]["output"], path, blob)
             quats[:, k] = q[: len(times)]
@@ -114,14 +124,16 @@ def read_gltf_motion(path: str | Path) -> MotionClip:
             values = _accessor(doc, samplers[root_trans]["output"], path, blob)
             trans = np.stack([np.interp(times, tr_times, values[:, d]) for d in range(3)], axis=1)
         offsets[0] = smpl22_skeleton().offsets[0]
-        fps = (len(times) - 1) / max(times[-1] - times[0], 1e-9) if len(times) > 1 else 30.0
+        fps = check_fps((len(times) - 1) / max(times[-1] - times[0], 1e-9) if len(times) > 1 else 30.0, path,
+                        "the animation's key times give a frame rate of")
         rotations = matrix_to_axis_angle(quaternion_to_matrix(quats[..., [3, 0, 1, 2]]))
         clip = MotionClip(float(fps), trans, rotations, Skeleton(SMPL22_NAMES, SMPL22_PARENTS, offsets),
                           name=path.stem)
         clip.validate()
+        check_joints(clip, path)
         return clip
     except MotionFileError:
         raise
-    except (OSError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError, struct.error) as exc:
         raise MotionFileError(path, f"unreadable glTF: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
             from None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .bvh import read_bvh, write_bvh
 from .errors import MotionFileError
+from .limits import check_joints
 from .motion import MotionClip
 from .npz_io import load_npz, save_npz, save_smpl_npz
 from .retarget import bvh_to_motion
@@ -43,11 +44,12 @@ def load_motion(path: str | Path, fps: float | None = None, max_frames: int | No
         else:
             raise MotionFileError(path, f"unsupported file type {ext or '(none)'} (use .bvh or .npz)")
         clip.validate()
+        check_joints(clip, path)
         if fps is not None and abs(fps - clip.fps) > 1e-9:
             clip = clip.resample(fps)
     except MotionFileError:
         raise
-    except (ValueError, IndexError, KeyError) as exc:
+    except (ValueError, IndexError, KeyError, TypeError, ArithmeticError) as exc:
         raise MotionFileError(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     if not clip.name:
         clip.name = path.stem

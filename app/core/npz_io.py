@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import struct
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npformat
 
 from .errors import MotionFileError
+from .limits import (MAX_NPZ_BYTES, MAX_NPZ_MEMBERS, MAX_NPZ_UNCOMPRESSED_BYTES, MiB, check_file_size, check_fps,
+                     check_motion_size)
 from .motion import MotionClip, Segment
 from .rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from .skeleton import SMPL22_NAMES, SMPL22_PARENTS, SMPL22_REST_POSITIONS, Skeleton, smpl22_skeleton
@@ -39,23 +46,61 @@ Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The archive's arrays, after checking sizes and shapes against :mod:`.limits` (no pickles)."""
     if not path.exists():
         raise MotionFileError(path, "file does not exist")
     if path.is_dir():
         raise MotionFileError(path, "is a directory, not an npz file")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise MotionFileError(path, "not an npz archive (a single .npy array)")
-            return {k: data[k] for k in data.files}
+        check_file_size(path, MAX_NPZ_BYTES, "npz")
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        if magic == b"\x93NUMPY":
+            raise MotionFileError(path, "not an npz archive (a single .npy array)")
+        if not zipfile.is_zipfile(path):
+            raise MotionFileError(path, "not a valid npz file (not a zip archive)")
+        with zipfile.ZipFile(path) as zf:
+            members = _checked_members(path, zf)
+            return {info.filename[:-4]: _read_member(zf, info) for info in members}
     except MotionFileError:
         raise
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
-            raise MotionFileError(path, "contains pickled objects; refusing to load") from None
-        raise MotionFileError(path, f"not a valid npz file ({exc})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise MotionFileError(path, f"not a valid npz file ({exc})") from None
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError,
+            struct.error, SyntaxError, tokenize.TokenError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, (SyntaxError, tokenize.TokenError)):
+            first = "malformed array header"
+        raise MotionFileError(path, f"not a valid npz file ({first[:200]})") from None
+
+
+def _checked_members(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The .npy members, refused before reading when they are too many, too large or lie about their size."""
+    infos = [i for i in zf.infolist() if i.filename.endswith(".npy") and not i.is_dir()]
+    if len(zf.infolist()) > MAX_NPZ_MEMBERS:
+        raise MotionFileError(path, f"{len(zf.infolist())} members in the archive; the limit is {MAX_NPZ_MEMBERS}")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_NPZ_UNCOMPRESSED_BYTES:
+        raise MotionFileError(path, f"the arrays unpack to {total / MiB:,.0f} MiB, over the limit of "
+                                    f"{MAX_NPZ_UNCOMPRESSED_BYTES / MiB:,.0f} MiB; refusing to load it")
+    for info in infos:
+        with zf.open(info) as f:
+            version = npformat.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = npformat.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = npformat.read_array_header_2_0(f)
+            else:
+                raise MotionFileError(path, f"array {info.filename[:-4]!r} has unsupported .npy version {version}")
+        if dtype.hasobject:
+            raise MotionFileError(path, "contains pickled objects; refusing to load")
+        if math.prod(shape) * dtype.itemsize > info.file_size:
+            raise MotionFileError(path, f"array {info.filename[:-4]!r} claims shape {list(shape)}, more than the "
+                                        f"{info.file_size} bytes it holds (truncated or malformed)")
+    return infos
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    with zf.open(info) as f:
+        return npformat.read_array(f, allow_pickle=False)
 
 
 def _scalar_str(arr: np.ndarray | None, default: str = "") -> str:
@@ -72,9 +117,7 @@ def _float(arr: np.ndarray | None, path: Path, key: str) -> float:
         val = float(np.asarray(arr).reshape(-1)[0])
     except (TypeError, ValueError, IndexError):
         raise MotionFileError(path, f"'{key}' is not a number") from None
-    if not np.isfinite(val) or val <= 0:
-        raise MotionFileError(path, f"'{key}' must be a positive frame rate, got {val}")
-    return val
+    return check_fps(val, path, f"'{key}'")
 
 
 def _check_motion(path: Path, poses: np.ndarray, trans: np.ndarray, min_cols: int) -> None:
@@ -86,6 +129,7 @@ def _check_motion(path: Path, poses: np.ndarray, trans: np.ndarray, min_cols: in
         raise MotionFileError(path, f"trans must be [{poses.shape[0]}, 3], got {list(trans.shape)}")
     if poses.shape[0] == 0:
         raise MotionFileError(path, "the motion has zero frames")
+    check_motion_size(poses.shape[0], max(1, poses.shape[1] // 3), path)
     if not (np.isfinite(poses).all() and np.isfinite(trans).all()):
         raise MotionFileError(path, "the motion contains NaN or infinite values")
 
@@ -141,8 +185,9 @@ def _load_ours(path: Path, data: dict[str, np.ndarray]) -> MotionClip:
     _check_motion(path, poses, trans, 3 * n_j)
     if poses.shape[1] != 3 * n_j:
         raise MotionFileError(path, f"poses have {poses.shape[1]} columns, expected {3 * n_j}")
-    parents = tuple(int(p) for p in data["skeleton_parents"]) if "skeleton_parents" in data else SMPL22_PARENTS
     try:
+        parents = (tuple(int(p) for p in data["skeleton_parents"].reshape(-1)) if "skeleton_parents" in data
+                   else SMPL22_PARENTS)
         skel = Skeleton(names, parents, data["skeleton_offsets"])
         segs = [Segment.from_dict(d) for d in json.loads(_scalar_str(data.get("segments"), "[]"))]
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
