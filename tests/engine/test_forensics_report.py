@@ -95,10 +95,11 @@ def test_bad_inputs_give_clear_messages(tmp_path):
     text.write_text("not a video at all")
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
-    for p, words in ((text, "not a"), (empty, "empty"), (tmp_path / "missing.mp4", "no such file")):
+    for p, message in ((text, "notes.mp4: not a readable video"), (empty, "empty.mp4: empty file (0 bytes)"),
+                       (tmp_path / "missing.mp4", "missing.mp4: no such file")):
         with pytest.raises(InvalidInputError) as exc:
             probe_video(p)
-        assert words in str(exc.value) or "no decodable" in str(exc.value)
+        assert str(exc.value) == message
 
 
 def test_truncated_file_and_single_frame_gif(small_video, tmp_path):
@@ -106,11 +107,9 @@ def test_truncated_file_and_single_frame_gif(small_video, tmp_path):
     data = small_video.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    try:
-        rep = run_inspection(cut, reference={}, use_colmap=False, with_pose=False)
-        assert rep.complete
-    except InvalidInputError as exc:
-        assert "cut.mp4" in str(exc)
+    rep = run_inspection(cut, reference={}, use_colmap=False, with_pose=False)  # the first half still decodes
+    assert rep.complete and 0 < rep.num_frames < 24
+    assert any("frames decodable (truncated file?)" in w for w in rep.warnings)
     gif = tmp_path / "one.gif"
     imageio.mimsave(gif, [np.full((64, 64, 3), 128, np.uint8)])
     rep = run_inspection(gif, reference={}, use_colmap=False)

@@ -42,7 +42,7 @@ def test_inspect_updates_per_stage_plays_in_sync_and_saves(tab, qtbot, video, tm
     partial = [(t, css) for name, t, css in labels[1:] if name not in ("verdict",)]
     assert partial and all(t == "analysing…" and "color" not in css for t, css in partial)
     assert tab.table.rowCount() == len(tab.report.cues) > 10
-    assert "uncertain" in tab.verdict_label.text() or "likely" in tab.verdict_label.text()
+    assert tab.verdict_label.text().startswith("uncertain")  # no person found in the synthetic render
     n = len(tab.report.frames)
     tab.timeline.frameChanged.emit(5)
     assert tab.frame == 5
@@ -64,7 +64,7 @@ def test_bad_file_shows_a_message_and_cancel_is_quick(tab, qtbot, video, tmp_pat
     t0 = time.monotonic()
     tab.cancel()
     assert job.wait(2.0)
-    assert time.monotonic() - t0 < 1.0 and job.state.value in ("cancelled", "done")
+    assert time.monotonic() - t0 < 1.0 and job.state.value == "cancelled"
 
 
 def test_partial_report_says_analysing_without_verdict_colour(tab):
