@@ -100,3 +100,14 @@ def test_registry(monkeypatch):
         TASKS["render2p5d"].check({"width": 8, "height": 8})
     with pytest.raises(InvalidInputError, match="format"):
         TASKS["generate"].check({"format": "doc"})
+
+
+def test_one_batch_per_output_folder(tmp_path):
+    first = ResultStore(tmp_path)
+    first.lock()
+    with pytest.raises(Exception, match="another batch is writing"):
+        ResultStore(tmp_path).lock()
+    first.close()
+    second = ResultStore(tmp_path)
+    second.lock()                                                         # released by close()
+    second.close()

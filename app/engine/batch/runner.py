@@ -184,13 +184,15 @@ def run_batch(task: str | BatchTask, inputs: Sequence[str | Path], out_dir: str 
     if not todo:
         store.close()
         return summary
-    yield BatchProgress(0.0, "starting Ray", total=len(todo))
-    import ray
-
-    owned = start_ray(workers, address)
+    store.lock()
     slots: list[_Slot] = []
+    owned = False
     t0 = time.monotonic()
     try:
+        yield BatchProgress(0.0, "starting Ray", total=len(todo))
+        import ray
+
+        owned = start_ray(workers, address)
         remote = ray.remote(BatchActor).options(num_cpus=cpus_per_worker, max_restarts=0, max_task_retries=0)
         factory = lambda: remote.remote(task, options, str(Path(out_dir).resolve()))  # noqa: E731
         slots = [_Slot(factory) for _ in range(min(workers, len(todo)))]

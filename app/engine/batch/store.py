@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 log = logging.getLogger(__name__)
 
-JSONL, CSV = "results.jsonl", "results.csv"
+JSONL, CSV, LOCK = "results.jsonl", "results.csv", ".batch.lock"
 BASE_FIELDS = ("item", "status", "error", "attempt", "seconds", "task", "input", "key", "worker", "finished")
 FINAL = ("ok", "error")
 
@@ -79,6 +79,23 @@ class ResultStore:
         self._fh = None
         self._csv_fh = None
         self._csv_writer: csv.DictWriter | None = None
+        self._lock_fh = None
+
+    def lock(self) -> None:
+        """Hold the folder for this run: a second batch writing the same results would mix them up."""
+        try:
+            import fcntl
+        except ImportError:   # not POSIX: no lock
+            return
+        from app.core.errors import ActionStudioError
+
+        fh = open(self.dir / LOCK, "a")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            raise ActionStudioError(f"{self.dir}: another batch is writing its results there") from None
+        self._lock_fh = fh
 
     # --- reading ----------------------------------------------------------------------
     def done_keys(self, retry_errors: bool = False) -> set[str]:
@@ -144,6 +161,9 @@ class ResultStore:
             header = self._csv_header() or ()
             self.fields = tuple(dict.fromkeys(tuple(header) + self.fields))
             self.write_csv()
+        if self._lock_fh is not None:
+            self._lock_fh.close()     # releases the lock
+            self._lock_fh = None
 
 
 def _csv_values(row: dict) -> dict:
