@@ -7,10 +7,11 @@
   yaw rate (1, rad/s) -- zero when ``root_motion`` is off; velocities (63) and accelerations (63)
   of the body-centred joints; root acceleration (3).
 
-Every motion is first put on the reference SMPL-22 skeleton (its own local rotations drive
-the standard bone lengths; root translation scaled by the leg-length ratio) and resampled to
-20 fps, so mocap rigs of other proportions give the same numbers as the corpus.  T frames
-in give T feature frames (forward differences, last one repeated).
+Every motion is resampled to 20 fps and scaled uniformly so its leg length matches the
+reference SMPL-22 skeleton's (joint positions come from its own skeleton, whose bone directions
+may differ from the reference's on retargeted mocap rigs), so mocap of other proportions gives
+comparable numbers to the corpus.  T frames in give T feature frames (forward differences,
+last one repeated).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from app.core.skeleton import smpl22_skeleton
 FPS = 20.0
 POSE_DIM = 1 + 21 * 3 + 21 * 6
 MOTION_DIM = 3 + 1 + 21 * 3 + 21 * 3 + 3
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 HEADING_SMOOTH = 9          # frames of the moving average on the unwrapped heading
 _LEG = (1, 4, 7)            # left hip -> knee -> ankle
 _REF = smpl22_skeleton()
@@ -33,16 +34,16 @@ def _leg_length(offsets: np.ndarray) -> float:
 
 
 def to_reference(clip: MotionClip) -> MotionClip:
-    """The clip at 20 fps on the reference skeleton (root translation scaled by leg length)."""
+    """The clip at 20 fps, scaled uniformly to the reference skeleton's leg length."""
     if not clip.is_smpl22():
         raise ValueError("recognition needs an SMPL-22 motion")
     if abs(clip.fps - FPS) > 1e-6:
         clip = clip.resample(FPS)
-    if np.allclose(clip.skeleton.offsets, _REF.offsets, atol=1e-6):
-        return clip
     scale = _leg_length(_REF.offsets) / max(_leg_length(clip.skeleton.offsets), 1e-3)
-    return MotionClip(FPS, clip.trans * scale, clip.rotations, _REF, name=clip.name, text=clip.text,
-                      segments=list(clip.segments))
+    if abs(scale - 1.0) < 1e-6:
+        return clip
+    return MotionClip(FPS, clip.trans * scale, clip.rotations, clip.skeleton.scaled(scale), name=clip.name,
+                      text=clip.text, segments=list(clip.segments))
 
 
 def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
@@ -97,8 +98,8 @@ def rodrigues(aa: np.ndarray) -> np.ndarray:
     return r
 
 
-def _fk(rotmats: np.ndarray, trans: np.ndarray) -> np.ndarray:
-    """World joint positions [T, 22, 3] on the reference skeleton."""
+def _fk(rotmats: np.ndarray, trans: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """World joint positions [T, 22, 3] of an SMPL-22 skeleton with ``offsets``."""
     glob_r = np.empty_like(rotmats)
     pos = np.empty(rotmats.shape[:2] + (3,))
     for k, p in enumerate(_REF.parents):
@@ -106,15 +107,16 @@ def _fk(rotmats: np.ndarray, trans: np.ndarray) -> np.ndarray:
             glob_r[:, k], pos[:, k] = rotmats[:, k], trans
         else:
             glob_r[:, k] = np.matmul(glob_r[:, p], rotmats[:, k])
-            pos[:, k] = pos[:, p] + np.matmul(glob_r[:, p], _REF.offsets[k])
+            pos[:, k] = pos[:, p] + np.matmul(glob_r[:, p], offsets[k])
     return pos
 
 
-def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS,
-                    root_motion: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(pose [T, POSE_DIM], motion [T, MOTION_DIM]) float32 for reference-skeleton arrays."""
+def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS, root_motion: bool = True,
+                    offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(pose [T, POSE_DIM], motion [T, MOTION_DIM]) float32 of SMPL-22 arrays (``offsets``:
+    the skeleton's bone offsets, default the reference skeleton's)."""
     rotmats = rodrigues(np.asarray(rotations, dtype=np.float64))
-    joints = _fk(rotmats, np.asarray(trans, dtype=np.float64))
+    joints = _fk(rotmats, np.asarray(trans, dtype=np.float64), _REF.offsets if offsets is None else offsets)
     yaw = heading(joints)
     root = joints[:, 0]
     rel = joints[:, 1:] - root[:, None]
@@ -135,9 +137,9 @@ def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS,
 
 
 def clip_features(clip: MotionClip, root_motion: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Both streams' inputs for any SMPL-22 clip (put on the reference skeleton at 20 fps)."""
+    """Both streams' inputs for any SMPL-22 clip (at 20 fps, scaled to the reference leg length)."""
     ref = to_reference(clip)
-    return stream_features(ref.trans, ref.rotations, FPS, root_motion)
+    return stream_features(ref.trans, ref.rotations, FPS, root_motion, ref.skeleton.offsets)
 
 
 def frame_atoms(clip: MotionClip, index: dict[str, int], fps: float = FPS) -> np.ndarray:
