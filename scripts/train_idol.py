@@ -37,6 +37,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--max-steps", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--subset", type=int, default=0, help="train on the first N clips only (overfit checks)")
+    ap.add_argument("--no-flip", action="store_true", help="no mirrored windows (overfit checks)")
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--warmup", type=int, default=None, help="linear LR warm-up steps")
     ap.add_argument("--batch-clips", type=int, default=None)
@@ -69,7 +70,7 @@ def main() -> None:
         cfg = replace(cfg, frames=args.frames)
     tcfg = TrainConfig(max_minutes=args.max_minutes, max_steps=args.max_steps, threads=args.threads, seed=args.seed,
                        subset=args.subset, checkpoint_minutes=args.checkpoint_minutes, log_every=args.log_every,
-                       sample_every=args.sample_every, eval_every=args.eval_every)
+                       sample_every=args.sample_every, eval_every=args.eval_every, flip=not args.no_flip)
     for name in ("lr", "warmup", "batch_clips", "ema"):
         if getattr(args, name) is not None:
             tcfg = replace(tcfg, **{name: getattr(args, name)})

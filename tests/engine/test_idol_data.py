@@ -35,6 +35,20 @@ def test_pose_image_draws_the_skeleton_in_colour():
     assert not draw_pose(np.full((1, 22, 3), np.nan, np.float32), 64).any()
 
 
+def test_mirrored_pose_is_the_flipped_skeleton_with_sides_swapped():
+    from app.core.skeleton import SMPL22_NAMES
+    from app.engine.idol.data import _mirror
+
+    kp = _keypoints(1)
+    kp[0, SMPL22_NAMES.index("left_wrist"), :2] += (6, -10)     # an asymmetric pose
+    mirrored = _mirror(kp, 64)
+    lit = draw_pose(kp, 64)[0].max(-1) > 0
+    lit_m = draw_pose(mirrored, 64)[0].max(-1) > 0
+    assert iou(lit[:, ::-1], lit_m) > 0.8
+    li, ri = SMPL22_NAMES.index("left_wrist"), SMPL22_NAMES.index("right_wrist")
+    assert np.allclose(mirrored[0, ri, 0], 63 - kp[0, li, 0]) and np.allclose(mirrored[0, ri, 1], kp[0, li, 1])
+
+
 def test_depth_colour_map_round_trip_and_masks():
     near, far = depth_bounds(_keypoints())
     assert near < 3.0 < far

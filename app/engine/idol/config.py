@@ -108,6 +108,7 @@ class TrainConfig:
     threads: int = 2
     seed: int = 0
     subset: int = 0                   # train on the first N clips only (0 = all): overfit checks
+    flip: bool = True                 # mirror half the windows (pose colours keep left and right true)
     extra: dict = field(default_factory=dict)
 
 

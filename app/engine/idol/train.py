@@ -13,6 +13,7 @@ import copy
 import json
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -55,7 +56,7 @@ class Trainer:
         self.params = [p for m in self.modules for p in m.parameters()]
         self.opt = torch.optim.AdamW(self.params, lr=tcfg.lr, weight_decay=0.0)
         self.ema = [copy.deepcopy(m).eval().requires_grad_(False) for m in self.modules] if tcfg.ema > 0 else []
-        self.sampler = BatchSampler(clips, cfg.frames, seed=tcfg.seed)
+        self.sampler = BatchSampler(clips, cfg.frames, seed=tcfg.seed, flip=tcfg.flip)
         self.gen = torch.Generator().manual_seed(tcfg.seed)
         self.step, self.elapsed = 0, 0.0
 
@@ -67,7 +68,12 @@ class Trainer:
         tmp = self.run_dir / "last.pt.partial"
         torch.save(state, tmp)
         os.replace(tmp, self.run_dir / "last.pt")
-        self.export(self.run_dir / "model")
+        staged = self.export(self.run_dir / "model.partial")
+        final, old = self.run_dir / "model", self.run_dir / "model.old"
+        if final.exists():
+            final.rename(old)
+        staged.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
 
     def resume(self) -> bool:
         path = self.run_dir / "last.pt"
@@ -89,6 +95,7 @@ class Trainer:
 
     def export(self, folder: str | Path) -> Path:
         """The EMA weights (or the raw ones without EMA) as a pipeline folder."""
+        shutil.rmtree(folder, ignore_errors=True)
         mods = self.ema or self.modules
         pipe = IdolPipeline(copy.deepcopy(mods[0]).cpu(), self.pipe.scheduler, self.cfg,
                             copy.deepcopy(mods[1]).cpu() if len(mods) > 1 else None)
