@@ -1,4 +1,9 @@
-"""Image metrics for splat-vs-mesh comparisons (torch, images [H, W, 3] in [0, 1])."""
+"""Image metrics for splat-vs-mesh comparisons (torch, images [H, W, 3] in [0, 1]).
+
+``mask`` [H, W] (the person mask of the reference) restricts a metric to the person: on renders
+over a black background most pixels are background that any avatar gets right, which inflates
+whole-frame PSNR / SSIM.
+"""
 from __future__ import annotations
 
 import math
@@ -7,8 +12,15 @@ import torch
 import torch.nn.functional as F
 
 
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = float(((a.float() - b.float()) ** 2).mean())
+def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """PSNR in dB over all pixels, or over the pixels where ``mask`` > 0.5 (NaN for an empty mask)."""
+    err = ((a.float() - b.float()) ** 2).mean(dim=-1)
+    if mask is not None:
+        inside = mask.float() > 0.5
+        if not bool(inside.any()):
+            return float("nan")
+        err = err[inside]
+    mse = float(err.mean())
     return float("inf") if mse <= 1e-12 else 10.0 * math.log10(1.0 / mse)
 
 
@@ -19,8 +31,10 @@ def _gauss_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     return (g[:, None] * g[None, :])[None, None].repeat(3, 1, 1, 1)
 
 
-def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, lite: bool = False) -> torch.Tensor:
-    """Mean SSIM (Wang et al., 11x11 Gaussian window); ``lite`` uses a 7x7 box filter (cheaper, for losses)."""
+def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, lite: bool = False,
+         mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean SSIM (Wang et al., 11x11 Gaussian window); ``lite`` uses a 7x7 box filter (cheaper, for losses);
+    ``mask``: the mean of the SSIM map over the pixels where it is > 0.5 (NaN for an empty mask)."""
     x = a.permute(2, 0, 1)[None].float()
     y = b.permute(2, 0, 1)[None].float()
     if lite:
@@ -37,4 +51,9 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, lite: bool = False)
     sxy = blur(x * y) - mx * my
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
-    return s.mean()
+    if mask is None:
+        return s.mean()
+    inside = (mask.float() > 0.5).to(s.device)
+    if not bool(inside.any()):
+        return torch.tensor(float("nan"))
+    return s[0].mean(dim=0)[inside].mean()
