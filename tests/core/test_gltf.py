@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import trimesh
 
 from app.core.errors import MotionFileError
 from app.core.gltf import SkinnedMesh, build_gltf, local_quaternions_xyzw, write_gltf
@@ -84,7 +85,6 @@ def test_skinned_mesh_matches_numpy_lbs_and_trimesh_loads_it(tmp_path):
         per = np.einsum("jab,vjb->vja", rot[k], mesh.vertices[:, None, :] - rest[None]) + pos[k][None]  # [V, J, 3]
         ref = np.einsum("vk,vkc->vc", mesh.joint_weights, np.take_along_axis(per, mesh.joint_indices[..., None], 1))
         assert np.abs(g.skinned_vertices(k / clip.fps) - ref).max() < 1e-4
-    trimesh = pytest.importorskip("trimesh")
     scene = trimesh.load(str(path))
     geoms = list(scene.geometry.values())
     assert len(geoms) == 1 and len(geoms[0].vertices) == len(mesh.vertices) and len(geoms[0].faces) == 12 * 22
@@ -111,7 +111,6 @@ def test_textured_mesh_embeds_png_and_flips_v(tmp_path):
     view = g.doc["bufferViews"][image["bufferView"]]
     png = g.blob[view["byteOffset"]:view["byteOffset"] + view["byteLength"]]
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), img) and pbr["baseColorFactor"] == [1.0] * 4
-    trimesh = pytest.importorskip("trimesh")
     geom = list(trimesh.load(str(tmp_path / "tex.gltf")).geometry.values())[0]
     assert geom.visual.kind == "texture" and np.allclose(geom.visual.uv, uv, atol=1e-6)  # trimesh flips v back
     with pytest.raises(ValueError):
@@ -121,7 +120,6 @@ def test_textured_mesh_embeds_png_and_flips_v(tmp_path):
 
 
 def test_trimesh_reads_skeleton_only_glb(tmp_path):
-    trimesh = pytest.importorskip("trimesh")
     path = write_gltf(_clip(), tmp_path / "s.glb")
     scene = trimesh.load(str(path))
     names = set(scene.graph.nodes)

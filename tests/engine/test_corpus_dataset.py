@@ -116,7 +116,6 @@ def test_group_split_is_stable_and_balanced() -> None:
     assert 0.7 < frac["train"] < 0.9 and 0.04 < frac["test"] < 0.18
 
 
-@pytest.mark.skipif(not REAL.is_file(), reason="data/real/real_mocap.npz not built")
 def test_real_windows_split_by_group(tiny: Path) -> None:
     items = [it for it in load_corpus(tiny, real_path=REAL) if it.source == "real"]
     assert items
@@ -131,8 +130,6 @@ def test_real_windows_split_by_group(tiny: Path) -> None:
 
 def test_committed_corpus_is_small_and_consistent() -> None:
     folder = REPO / "data" / "corpus"
-    if not (folder / "corpus.npz").is_file():
-        pytest.skip("data/corpus not built")
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
     assert size < 40e6
     sp = json.loads((folder / "splits.json").read_text())

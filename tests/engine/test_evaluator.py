@@ -17,8 +17,6 @@ from app.engine.repr.normalizer import Normalizer
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "evaluator"
 CORPUS = REPO / "data" / "corpus"
-HAVE_COMMITTED = (MODEL / "evaluator.safetensors").is_file() and (CORPUS / "corpus.npz").is_file()
-needs_committed = pytest.mark.skipif(not HAVE_COMMITTED, reason="committed evaluator/corpus not present")
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -107,7 +105,6 @@ def test_save_load_round_trip(tmp_path: Path, rng) -> None:
 
 
 # ----------------------------------------------------------------------------- committed model
-@needs_committed
 def test_committed_checkpoint_ranks_matching_texts() -> None:
     from app.engine.corpus.dataset import load_corpus
     from app.engine.evaluator.evaluate import get_evaluator
@@ -128,15 +125,13 @@ def test_committed_checkpoint_ranks_matching_texts() -> None:
 def test_cli_bad_input(tmp_path: Path, capsys) -> None:
     assert cli_main(["eval-motion", str(tmp_path / "missing")]) == 2
     (tmp_path / "empty").mkdir()
-    if HAVE_COMMITTED:
-        assert cli_main(["eval-motion", str(tmp_path / "empty")]) == 2
+    assert cli_main(["eval-motion", str(tmp_path / "empty")]) == 2
     assert cli_main(["eval-motion", "--model", "no-such-model"]) == 2
     assert cli_main(["eval-motion"]) == 2
     err = capsys.readouterr().err
     assert "no-such-model" in err and "error:" in err
 
 
-@needs_committed
 def test_cli_scores_a_prediction_folder(tmp_path: Path) -> None:
     from app.core.npz_io import save_npz
     from app.engine.corpus.dataset import build_corpus, load_corpus

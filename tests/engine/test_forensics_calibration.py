@@ -91,8 +91,7 @@ def test_few_families_is_uncertain_never_real_by_default():
 
 def test_shipped_model_loads_and_is_complete():
     m = cal.load_model()
-    if m is None:
-        pytest.skip("models/forensics/calibrated.json not fitted yet")
+    assert m is not None  # committed: models/forensics/calibrated.json
     assert len(m.coef) == len(m.cues) + len(m.families)
     assert 0.0 < m.real_at < m.generated_at <= 1.0
     assert set(m.cues) <= set(cf.CUES) and not set(m.cues) & set(cal.UNSCORED)
@@ -122,8 +121,7 @@ def test_combine_calibrated_with_the_shipped_model():
     from app.engine.forensics.scoring import Cue, combine_calibrated, label_of
 
     m = cal.load_model()
-    if m is None:
-        pytest.skip("models/forensics/calibrated.json not fitted yet")
+    assert m is not None
     cues = [Cue(name=c, group="x", label=label_of(c), value=float(m.transforms[j].center if not m.transforms[j].log
                                                                    else np.exp(m.transforms[j].center)))
             for j, c in enumerate(m.cues)]

@@ -28,8 +28,7 @@ def test_same_file_twice_same_score(moving_clip):
     from app.engine.forensics.pipeline import run_inspection
 
     model = cal.load_model()
-    if model is None:
-        pytest.skip("models/forensics/calibrated.json not fitted yet")
+    assert model is not None  # committed: models/forensics/calibrated.json
     a = run_inspection(moving_clip, use_colmap=True)
     b = run_inspection(moving_clip, use_colmap=True)
     assert a.verdict.calibrated and b.verdict.calibrated

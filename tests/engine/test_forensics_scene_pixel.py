@@ -13,9 +13,7 @@ W, H, T = 240, 180, 30
 
 @pytest.fixture(scope="module")
 def joints() -> np.ndarray:
-    from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
-    if not DEFAULT_PATH.is_file():
-        pytest.skip("real mocap corpus not built")
+    from app.engine.corpus.real_mocap import load_real_corpus
     w = next(w for w in load_real_corpus() if "walk" in w.texts[0] and w.clip.num_frames >= T)
     return w.clip.joints()[:T]
 

@@ -23,13 +23,9 @@ def test_one_overwhelming_cue_is_not_diluted_but_cannot_convict_alone():
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
-    from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
-    from app.engine.forensics.reference import DEFAULT_PATH as REF
+    from app.engine.corpus.real_mocap import load_real_corpus
     from app.viewers.video import write_video
 
-    if not DEFAULT_PATH.is_file() or not REF.is_file():
-        pytest.skip("real mocap corpus or reference table missing")
-    pytest.importorskip("mediapipe")
     w = next(w for w in load_real_corpus() if "walk" in w.texts[0] and w.clip.num_frames >= 40)
     j = w.clip.joints()[:40]
     real, _ = synth.render_video(j, synth.SceneSpec(width=240, height=180), cams=synth.camera_path(40, j, move=1.5))

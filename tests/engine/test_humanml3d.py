@@ -122,7 +122,7 @@ def test_batched_numpy_recovery(clip):
 
 
 def test_torch_recovery_matches_numpy_and_is_differentiable(clip):
-    torch = pytest.importorskip("torch")
+    import torch
     from app.engine.repr.humanml3d_torch import features_to_joints as torch_joints
     feats = clip_to_features(clip)
     batch = np.stack([feats[:120], feats[40:160]])

@@ -12,7 +12,6 @@ import pytest
 from app.core.motion import MotionClip, Segment
 from app.engine.jobs import drain
 from app.engine.t2m import seams
-from app.engine.t2m.pipeline import MODELS_DIR
 from app.engine.t2m.spans import replace_segments, snap_span, splice
 from app.engine.tasks import generate_task as gt
 from t2m_fakes import tiny_pipeline
@@ -112,7 +111,6 @@ def test_regenerate_span_task_on_generated_samples(tiny):
         np.testing.assert_array_equal(edit.sample.joints, new.joints().astype(np.float32))
 
 
-@pytest.mark.skipif(not (MODELS_DIR / "atom" / "model.safetensors").is_file(), reason="no ATOM checkpoint")
 def test_committed_atom_regenerates_a_grounded_span():
     gt.register_pipeline("atom", None)
     result = drain(gt.generate_task(gt.GenerationRequest("a person walks forward", 6.0, seed=0, num_samples=2)))

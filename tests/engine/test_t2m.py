@@ -190,7 +190,6 @@ def test_odd_prompts_give_motions():
         assert clip.num_frames == 20 and np.isfinite(clip.joints()).all()
 
 
-@pytest.mark.skipif(not (MODELS_DIR / "atom" / "model.safetensors").is_file(), reason="no committed ATOM model")
 def test_committed_atom_checkpoint_generates():
     pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / "atom", device="cpu")
     out = pipe.generate("a person walks forward", 3.0, seed=0)

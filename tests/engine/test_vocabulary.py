@@ -55,7 +55,6 @@ def test_vocabulary_round_trip(tmp_path):
     assert load_vocabulary(tmp_path / "bad") is None  # unreadable and not a committed model: no notes
 
 
-@pytest.mark.skipif(not VOCAB_FILE.is_file(), reason="models/atom/vocabulary.json not built")
 def test_committed_vocabulary_knows_the_corpus_words():
     v = Vocabulary.load(VOCAB_FILE, encoder=_encoder)
     for word in ("walks", "jumps", "raises", "arms", "squats", "waves", "kicks", "claps", "head"):

@@ -20,7 +20,7 @@ def win(qtbot, engine, settings):
 
 
 def _write_clip(path: Path, frames: int = 30) -> Path:
-    motion_io = pytest.importorskip("app.core.motion_io")
+    from app.core import motion_io
     motion_io.save_motion(make_clip(frames), path)
     return path
 

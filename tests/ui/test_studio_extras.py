@@ -74,7 +74,6 @@ def test_first_start_shows_progress_banner(qtbot, win, monkeypatch):
 
 
 def test_save_as_npz_and_bvh(qtbot, win, tmp_path):
-    pytest.importorskip("app.core.motion_io")
     from app.core.motion_io import load_motion
 
     win.set_loaded(prepare_clip(make_clip(15)))

@@ -66,9 +66,6 @@ def test_render_request_sizes(gl_ok):
 
 
 def test_export_video_offscreen(qtbot, gl_ok, engine, settings, tmp_path):
-    video = pytest.importorskip("app.viewers.video")
-    if not hasattr(video, "VideoWriter"):  # app.engine.tasks.render_video writes through VideoWriter
-        pytest.skip("app.viewers.video has no VideoWriter yet")
     from app.ui.main_window import MainWindow
     from app.ui.scene_render import painter_renderer_factory
 
