@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from app.engine.t2m.vocabulary import VOCAB_FILE, Vocabulary, content_words, load_vocabulary, stem
 
