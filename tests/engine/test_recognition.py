@@ -50,6 +50,19 @@ def test_other_skeletons_are_put_on_the_reference():
     assert F.clip_features(slow)[0].shape[0] == clip.num_frames
 
 
+def test_rotations_come_from_the_joint_positions():
+    """Two files with the same joint positions but other local rotations (e.g. a retargeted rig's
+    rest conventions, here: the twist removed) give the same features."""
+    from app.core.rotations import matrix_to_axis_angle
+
+    clip = generate("punch", {}, np.random.default_rng(2))
+    untwisted = MotionClip(clip.fps, clip.trans, matrix_to_axis_angle(F.ik_local_rotations(clip.joints())))
+    assert np.abs(untwisted.joints() - clip.joints()).max() < 0.01  # IK: within a centimetre
+    assert np.abs(untwisted.rotations - clip.rotations).max() > 0.1
+    a, b = F.clip_features(clip)[0], F.clip_features(untwisted)[0]
+    assert np.abs(a - b).max() < 0.05  # the raw rotations differ by > 0.1 rad
+
+
 # ----------------------------------------------------------------------------- model
 def test_model_shapes_ranges_and_padding_invariance():
     torch.manual_seed(0)

@@ -148,11 +148,19 @@ class WeakDataset:
         return len(self.videos)
 
     def fit_stats(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per-dimension mean and std (floored) of each stream over the training frames."""
+        """Per-dimension mean and per-group std (pooled over a feature group, e.g. all joint
+        accelerations, floored) of each stream: a dimension that barely varies in the corpus is
+        not blown up, so mocap noise in it stays small."""
+        from .features import MOTION_GROUPS, POSE_GROUPS
+
         out = {}
-        for name in ("pose", "motion"):
+        for name, groups in (("pose", POSE_GROUPS), ("motion", MOTION_GROUPS)):
             x = np.concatenate([getattr(v, name) for v in self.videos]).astype(np.float64)
-            out[name] = (x.mean(0).astype(np.float32), np.maximum(x.std(0), 1e-2).astype(np.float32))
+            var = x.var(0)
+            std = np.empty_like(var)
+            for g in groups:
+                std[g] = max(float(np.sqrt(var[g].mean())), 1e-2)
+            out[name] = (x.mean(0).astype(np.float32), std.astype(np.float32))
         return out
 
     def sample(self, rng: np.random.Generator, size: int, pool: int = 4) -> np.ndarray:

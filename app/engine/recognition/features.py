@@ -2,7 +2,10 @@
 
 * **pose stream** (``POSE_DIM`` = 190): pelvis height (1); joints 1..21 relative to the pelvis
   in the body's heading frame (63); local rotations of joints 1..21 as 6D (126).  Invariant to
-  where the body stands and which way it faces.
+  where the body stands and which way it faces.  The rotations are solved from the joint
+  positions (least-twist IK onto the reference skeleton, :func:`ik_local_rotations`), not taken
+  from the file: retargeted mocap rigs put collars, head and wrists in other rest conventions,
+  which made every real walk look like a punch to a model trained on the corpus's own rotations.
 * **motion stream** (``MOTION_DIM`` = 133): root velocity in the heading frame (3, m/s) and
   yaw rate (1, rad/s) -- zero when ``root_motion`` is off; velocities (63) and accelerations (63)
   of the body-centred joints; root acceleration (3).
@@ -18,12 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from app.core.motion import MotionClip
+from app.core.rotations import frame_from_vectors, rotation_between
 from app.core.skeleton import smpl22_skeleton
 
 FPS = 20.0
 POSE_DIM = 1 + 21 * 3 + 21 * 6
 MOTION_DIM = 3 + 1 + 21 * 3 + 21 * 3 + 3
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
+POSE_GROUPS = (slice(0, 1), slice(1, 64), slice(64, 190))              # height, positions, rotations
+MOTION_GROUPS = (slice(0, 3), slice(3, 4), slice(4, 67), slice(67, 130), slice(130, 133))
 HEADING_SMOOTH = 9          # frames of the moving average on the unwrapped heading
 _LEG = (1, 4, 7)            # left hip -> knee -> ankle
 _REF = smpl22_skeleton()
@@ -111,6 +117,38 @@ def _fk(rotmats: np.ndarray, trans: np.ndarray, offsets: np.ndarray) -> np.ndarr
     return pos
 
 
+_CHILDREN = {p: [c for c, q in enumerate(_REF.parents) if q == p] for p in range(22)}
+_TWO_VECTOR = {0: (3, (1, 2)), 9: (12, (16, 17))}   # joint: (up child, (left, right) for "across")
+
+
+def ik_local_rotations(joints: np.ndarray) -> np.ndarray:
+    """Local rotation matrices [T, 22, 3, 3] that put the reference skeleton's bones along the
+    observed ones (least twist; pelvis and spine3 also match the hip / shoulder line; leaf
+    joints keep their parent's frame)."""
+    t = len(joints)
+    rest = _REF.rest_positions()
+    glob = np.empty((t, 22, 3, 3))
+    eye = np.broadcast_to(np.eye(3), (t, 3, 3))
+    for p, parent in enumerate(_REF.parents):
+        parent_g = eye if parent < 0 else glob[:, parent]
+        kids = _CHILDREN[p]
+        if not kids:
+            glob[:, p] = parent_g
+        elif p in _TWO_VECTOR:
+            up, (left, right) = _TWO_VECTOR[p]
+            f_rest = frame_from_vectors(_REF.offsets[up], rest[left] - rest[right])
+            f_obs = frame_from_vectors(joints[:, up] - joints[:, p], joints[:, left] - joints[:, right])
+            glob[:, p] = f_obs @ f_rest.T
+        else:
+            rest_dir = np.matmul(parent_g, _REF.offsets[kids[0]])
+            glob[:, p] = rotation_between(rest_dir, joints[:, kids[0]] - joints[:, p]) @ parent_g
+    local = glob.copy()
+    for k, parent in enumerate(_REF.parents):
+        if parent >= 0:
+            local[:, k] = np.swapaxes(glob[:, parent], -1, -2) @ glob[:, k]
+    return local
+
+
 def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS, root_motion: bool = True,
                     offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(pose [T, POSE_DIM], motion [T, MOTION_DIM]) float32 of SMPL-22 arrays (``offsets``:
@@ -121,7 +159,8 @@ def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS, 
     root = joints[:, 0]
     rel = joints[:, 1:] - root[:, None]
     body = _rotate_y(rel, yaw)                                            # [T, 21, 3]
-    rot6d = np.concatenate([rotmats[:, 1:, :, 0], rotmats[:, 1:, :, 1]], axis=-1)  # [T, 21, 6]
+    ik = ik_local_rotations(joints)
+    rot6d = np.concatenate([ik[:, 1:, :, 0], ik[:, 1:, :, 1]], axis=-1)  # [T, 21, 6]
     pose = np.concatenate([root[:, 1:2], body.reshape(len(body), -1), rot6d.reshape(len(body), -1)], axis=1)
     root_vel = _rotate_y(_diff(root, fps), yaw)
     yaw_rate = _diff(yaw, fps)[:, None]

@@ -18,7 +18,7 @@ import torch
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
 
-from .features import FPS, clip_features
+from .features import FEATURE_VERSION, FPS, clip_features
 from .localize import segment
 from .model import ATSCN, dirichlet, pooled_evidence, video_scores
 
@@ -68,7 +68,12 @@ class RecognitionPipeline:
         directory = Path(directory)
         if not (directory / "config.json").is_file() or not (directory / "model.safetensors").is_file():
             raise InvalidInputError(f"no recognition model in {directory} (train one: scripts/train_recognition.py)")
-        return cls(ATSCN.from_pretrained(directory, device), name=directory.name)
+        model = ATSCN.from_pretrained(directory, device)
+        if model.cfg.feature_version != FEATURE_VERSION:
+            raise InvalidInputError(f"the recognition model in {directory} was trained on features v"
+                                    f"{model.cfg.feature_version}, this code computes v{FEATURE_VERSION}: retrain it "
+                                    "(scripts/train_recognition.py)")
+        return cls(model, name=directory.name)
 
     def save_pretrained(self, directory: str | Path, **meta) -> Path:
         return self.model.save_pretrained(directory, **meta)
