@@ -12,11 +12,14 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import MotionFileError
+
+if TYPE_CHECKING:
+    from .motion import MotionClip
 
 MiB = 1 << 20
 MAX_BVH_BYTES = 256 * MiB               # a BVH file on disk (text)
@@ -78,7 +81,7 @@ def parse_json(raw: bytes | str, path: str | Path, kind: str) -> Any:
         raise MotionFileError(path, f"not a {kind} file (invalid JSON: {first[:120]})") from None
 
 
-def check_joints(clip, path: str | Path) -> None:
+def check_joints(clip: "MotionClip", path: str | Path) -> None:
     """MotionFileError when a loaded clip's joint positions overflow or lie absurdly far away
     (finite but huge rotations or translations in the file)."""
     with np.errstate(all="ignore"):
