@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("--route", default="skeleton", choices=["skeleton", "rgb", "both"])
     p.add_argument("--model", default=None, help="recognition model folder (default models/recognition)")
     p.add_argument("--labels", action="store_true", help="list the atoms with one-line descriptions and exit")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for the network (default 1: it is small)")
     return {"recognize": cmd_recognize}
 
 
@@ -72,6 +73,9 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     if not src.exists():
         raise InvalidInputError(f"{src}: no such file or folder")
     check_route(args.route)
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
     pipe = get_pipeline(args.model)
     files = list_inputs(src) if src.is_dir() else [src]
     if src.is_dir() and not files:

@@ -44,6 +44,11 @@ class RecognitionConfig:
     pseudo_cls_everywhere: bool = True  # pseudo classes on every frame (our motions have no background)
     w_pseudo_att: float = 1.0
     w_pseudo_cls: float = 1.0
+    # augmentation (training only), in units of each feature group's std: a constant offset per
+    # video (posture / rig / style), per-frame noise, and a random speed factor on the motion stream
+    aug_offset: float = 0.5
+    aug_noise: float = 0.2
+    aug_speed: float = 0.2
     # evidential head
     w_edl: float = 1.0
     w_edl_kl: float = 0.05         # KL to the uniform Dirichlet on wrong-class evidence, annealed in

@@ -92,6 +92,20 @@ def batch_loss(model: ATSCN, b: dict[str, torch.Tensor], phase: int, progress: f
     return total, logs
 
 
+def augment(model: ATSCN, b: dict[str, torch.Tensor]) -> None:
+    """In place: per-video offsets and per-frame noise (scaled by the stored per-group std) on both
+    streams' inputs, and a per-video speed factor on the motion stream (procedural -> real mocap)."""
+    cfg = model.cfg
+    for name, stream in model.streams.items():
+        x = b[name]
+        shape = (x.shape[0], 1, x.shape[2])
+        noise = cfg.aug_offset * torch.randn(shape, device=x.device) + cfg.aug_noise * torch.randn_like(x)
+        x = x + noise * stream.std
+        if name == "motion" and cfg.aug_speed > 0:
+            x = x * (1.0 + cfg.aug_speed * (2 * torch.rand(x.shape[0], 1, 1, device=x.device) - 1))
+        b[name] = x
+
+
 def lr_at(progress: float, step: int, tcfg: TrainConfig) -> float:
     warm = min(1.0, (step + 1) / max(1, tcfg.warmup))
     return tcfg.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
@@ -155,6 +169,7 @@ def train(cfg: RecognitionConfig, tcfg: TrainConfig, train_videos: list[Video], 
                 g["lr"] = lr_at(p, step, tcfg)
             idx = ds.sample(rng, tcfg.batch_size)
             b = {k: torch.from_numpy(v).to(dev) for k, v in ds.batch(idx).items()}
+            augment(model, b)
             loss, logs = batch_loss(model, b, phase, p)
             opt.zero_grad(set_to_none=True)
             loss.backward()
