@@ -86,6 +86,8 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=40)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the model's)")
+    ap.add_argument("--sampler", default=None, choices=["ddim", "dpm"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-pose", action="store_true", help="skip BlazePose")
     ap.add_argument("--gt-row", action="store_true", help="also score the ground-truth renders")
@@ -113,10 +115,11 @@ def main() -> None:
         win = _resize_window(clip.window(0, frames), size)
         cond = Conditions(win["pose"], win["background"], win["reference"])
         t1 = time.monotonic()
-        rgb, depth_vis = pipe(cond, steps=args.steps, seed=args.seed)
+        kw = dict(steps=args.steps, seed=args.seed, guidance=args.guidance, sampler=args.sampler)
+        rgb, depth_vis = pipe(cond, **kw)
         gen_s.append(time.monotonic() - t1)
         if i == 0:
-            again = pipe(cond, steps=args.steps, seed=args.seed)
+            again = pipe(cond, **kw)
             determinism = bool(np.array_equal(rgb, again[0]) and np.array_equal(depth_vis, again[1]))
         rows.append(score(rgb, depth_vis, win, clip, checker))
         if args.gt_row:
@@ -127,6 +130,8 @@ def main() -> None:
     mean = lambda rs: {k: float(np.nanmean([r[k] for r in rs])) for k in rs[0]}  # noqa: E731
     result = {"model": args.model, "variant": pipe.config.variant, "model_info": pipe.info, "clips": len(rows),
               "size": size, "frames": frames, "steps": args.steps or pipe.config.sample_steps,
+              "guidance": pipe.config.guidance if args.guidance is None else args.guidance,
+              "sampler": args.sampler or pipe.config.sampler,
               "same_seed_bit_identical": determinism, "model_load_s": round(load_s, 2),
               "generate_s_median": round(float(np.median(gen_s)), 2), "threads": args.threads, "idol": mean(rows)}
     if gt_rows:

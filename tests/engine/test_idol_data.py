@@ -146,3 +146,4 @@ def test_trainer_learns_checkpoints_and_resumes(tmp_path):
     assert again.run() == 4
     with pytest.raises(ValueError, match="another configuration"):
         Trainer(replace(cfg, w_attn=0.5), tcfg, clips, tmp_path / "run").resume()
+    assert Trainer(replace(cfg, guidance=3.0, sample_steps=5), tcfg, clips, tmp_path / "run").resume()

@@ -34,7 +34,7 @@ class IdolConfig:
     # conditions and classifier-free guidance (condition dropout during training)
     p_drop_all: float = 0.1           # pose, reference and background dropped together
     p_drop_ref: float = 0.05          # reference dropped alone
-    guidance: float = 2.0
+    guidance: float = 1.0             # CFG scale at sampling; 2.0 doubled the RGB error of a young model
     # diffusion
     train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"

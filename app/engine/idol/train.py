@@ -26,6 +26,7 @@ from app.engine.idol.losses import compute_losses
 from app.engine.idol.pipeline import Conditions, IdolPipeline
 
 log = logging.getLogger(__name__)
+SAMPLING_FIELDS = ("guidance", "sampler", "sample_steps")   # may change between resumed invocations
 
 
 def save_preview(path: Path, win: dict, rgb: np.ndarray, depth: np.ndarray) -> Path:
@@ -80,7 +81,8 @@ class Trainer:
         if not path.is_file():
             return False
         state = torch.load(path, map_location=self.device, weights_only=True)
-        if state["config"] != self.cfg.to_dict():
+        training = lambda d: {k: v for k, v in d.items() if k not in SAMPLING_FIELDS}  # noqa: E731
+        if training(state["config"]) != training(self.cfg.to_dict()):
             raise ValueError(f"{path}: saved with another configuration; use a new run folder")
         for m, sd in zip(self.modules, state["models"]):
             m.load_state_dict(sd)
