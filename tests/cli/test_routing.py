@@ -40,9 +40,9 @@ def test_typo_names_the_closest_command_and_exits_2(argv, hint, studio_calls, ca
 
 
 def test_unknown_command_with_help_lists_commands(studio_calls, capsys):
-    assert entry.main(["idol", "--help"]) == 2
+    assert entry.main(["soar", "--help"]) == 2
     err = capsys.readouterr().err
-    assert "unknown command 'idol'" in err and "inspect" in err and "generate" in err
+    assert "unknown command 'soar'" in err and "inspect" in err and "generate" in err
     assert studio_calls == []
 
 

@@ -99,11 +99,13 @@ def ground_correction(result_low: np.ndarray, piece_low: np.ndarray, floor: floa
 def floating_frames(clip: MotionClip, reference: MotionClip, frames: tuple[int, int],
                     floor: float | None = None, tol: float = 0.03) -> np.ndarray:
     """Frames of `clip` inside `frames` whose lowest joint is more than `tol` above the floor
-    although `reference` (the clip before the edit) was grounded there (a check for tests)."""
+    although `reference` (the clip before the edit) was grounded there, and more than 1 cm above
+    where the reference was (a blend that follows the reference's own lift into a seam is not
+    floating); a check for tests."""
     f0, f1 = frames
     floor = ground_level(reference) if floor is None else floor
     new, old = lowest(clip)[f0:f1] - floor, lowest(reference)[f0:f1] - floor
-    return np.nonzero((old <= tol) & (new > tol))[0] + f0
+    return np.nonzero((old <= tol) & (new > tol) & (new > old + 0.01))[0] + f0
 
 
 def pelvis_turn_per_frame(clip: MotionClip) -> np.ndarray:
