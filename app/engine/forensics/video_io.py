@@ -25,6 +25,7 @@ ANALYSIS_MAX_SIDE = 480      # pixel/pose analysis resolution (long side)
 MAX_ANALYSIS_FRAMES = 300    # frames kept for analysis (stride beyond that)
 MAX_ANALYSIS_SECONDS = 60.0  # longer inputs: the first minute is analysed (with a warning)
 NUM_CROPS, CROP_SIZE = 8, 256  # native-resolution crops for the upsampling-spectrum cue
+SEQ_FRAMES = 48                # first analysed frames whose native crop is kept (noise-residual cues)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class FrameSample:
     scale: float              # analysis pixels per source pixel
     warnings: list[str] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)  # native-resolution grey centre crops
+    seq_crops: list[np.ndarray] = field(default_factory=list)  # the same crop of the first SEQ_FRAMES frames
 
     @property
     def num_frames(self) -> int:
@@ -135,9 +137,10 @@ def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) ->
 
 def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: int = 1, limit: int | None = None,
                 crop_every: int = 0, crop_size: int = CROP_SIZE, crop_box: tuple[int, int, int, int] | None = None,
-                notes: list[str] | None = None) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
+                notes: list[str] | None = None, crop_first: int = 0) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
     """Yield (index, timestamp s, RGB analysis frame or None, native grey centre crop or None)
-    one frame at a time; frames off the stride are only grabbed (not converted).
+    one frame at a time; frames off the stride are only grabbed (not converted). The crop comes
+    with every `crop_every`-th kept frame and with each of the first `crop_first` kept frames.
 
     A stream whose frame size changes midway (some containers allow it) has its later frames
     resized to the first frame's size, so every analysis frame has one shape; a line saying so
@@ -177,7 +180,8 @@ def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: 
                     x0, y0, x1, y1 = crop_box
                     frame = frame[y0:y1, x0:x1]
                 h, w = frame.shape[:2]
-                if crop_every and (i // stride) % crop_every == 0 and min(h, w) >= 64:
+                k = i // stride
+                if ((crop_every and k % crop_every == 0) or k < crop_first) and min(h, w) >= 32:
                     c = min(crop_size, h, w)
                     y0, x0 = (h - c) // 2, (w - c) // 2
                     crop = cv2.cvtColor(frame[y0:y0 + c, x0:x0 + c], cv2.COLOR_BGR2GRAY)
@@ -191,34 +195,56 @@ def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: 
         cap.release()
 
 
+def _plan(info: VideoInfo, max_frames: int, max_seconds: float) -> tuple[int, int, int]:
+    """(frame limit, expected frames, stride) of the analysis sampling."""
+    limit = int(max_seconds * info.fps) if info.fps > 0 else 10 ** 9
+    expected = min(info.frame_count or limit, limit)
+    return limit, expected, max(1, int(np.ceil(expected / max_frames)))
+
+
+def native_sequence(info: VideoInfo, max_frames: int = MAX_ANALYSIS_FRAMES,
+                    max_seconds: float = MAX_ANALYSIS_SECONDS) -> list[np.ndarray]:
+    """Only the native grey crops of the first SEQ_FRAMES analysis frames, exactly as
+    :func:`sample_frames` keeps them in ``seq_crops`` (same stride), decoding no further."""
+    limit, _, stride = _plan(info, max_frames, max_seconds)
+    out = []
+    for _, _, _, crop in iter_frames(info.path, stride=stride, limit=min(limit, stride * SEQ_FRAMES),
+                                     crop_box=info.crop_box, crop_first=SEQ_FRAMES):
+        if crop is not None:
+            out.append(crop)
+    return out
+
+
 def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max_seconds: float = MAX_ANALYSIS_SECONDS,
                   max_side: int = ANALYSIS_MAX_SIDE, cancel=None) -> Iterator[float | FrameSample]:
     """Generator: decode the video once, keep at most `max_frames` analysis frames (a fixed
     stride chosen from the container's frame count) from the first `max_seconds`. Yields
     progress fractions and returns a :class:`FrameSample`."""
     warnings: list[str] = []
-    limit = int(max_seconds * info.fps) if info.fps > 0 else 10 ** 9
-    expected = min(info.frame_count or limit, limit)
-    stride = max(1, int(np.ceil(expected / max_frames)))
+    limit, expected, stride = _plan(info, max_frames, max_seconds)
     if info.frame_count and info.frame_count > limit:
         warnings.append(f"long video ({info.duration_s:.0f} s): only the first {max_seconds:.0f} s are analysed")
     if stride > 1:
         warnings.append(f"every {stride}th frame analysed ({info.fps / stride:.1f} fps)")
-    frames, idx, times, crops = [], [], [], []
+    frames, idx, times, crops, seq = [], [], [], [], []
     scale = 1.0
     n_seen = 0
     crop_every = max(1, min(expected // stride, max_frames) // NUM_CROPS)
     last_yield = time.monotonic()
     for i, t, rgb, crop in iter_frames(info.path, max_side=max_side, stride=stride, limit=limit,
-                                       crop_every=crop_every, crop_box=info.crop_box, notes=warnings):
+                                       crop_every=crop_every, crop_box=info.crop_box, notes=warnings,
+                                       crop_first=SEQ_FRAMES):
         n_seen = i + 1
         if rgb is not None:
             frames.append(rgb)
             idx.append(i)
             times.append(t)
             scale = rgb.shape[1] / info.width
-            if crop is not None and len(crops) < NUM_CROPS:
+            k = len(frames) - 1
+            if crop is not None and k % crop_every == 0 and min(crop.shape) >= 64 and len(crops) < NUM_CROPS:
                 crops.append(crop)
+            if crop is not None and k < SEQ_FRAMES:
+                seq.append(crop)
             if len(frames) >= max_frames:
                 break
         now = time.monotonic()
@@ -242,7 +268,7 @@ def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max
             if med > 0:
                 fps = 1.0 / med
     return FrameSample(frames=np.stack(frames), indices=np.asarray(idx), times=times_a, fps=float(fps),
-                       scale=float(scale), warnings=warnings, crops=crops)
+                       scale=float(scale), warnings=warnings, crops=crops, seq_crops=seq)
 
 
 def list_videos(folder: str | Path) -> list[Path]:
@@ -256,5 +282,5 @@ def file_size_text(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
-__all__ = ["VideoInfo", "FrameSample", "probe_video", "iter_frames", "sample_frames", "analysis_size",
+__all__ = ["VideoInfo", "FrameSample", "probe_video", "iter_frames", "sample_frames", "native_sequence", "analysis_size",
            "list_videos", "file_size_text"]
