@@ -1,0 +1,66 @@
+"""SOAR's losses: evidential classification, uncertainty-weighted scene reconstruction, and
+foreground-weighted scene classification on pseudo-labels.
+
+The evidential terms are the skeleton route's (:func:`app.engine.recognition.losses.edl_terms`:
+expected cross-entropy under Dir(e + 1) and KL of the wrong-class evidence to Dir(1)).
+"""
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from app.engine.recognition.losses import edl_terms
+
+from .model import median_filter_clip
+
+
+def edl_loss(evidence: torch.Tensor, labels: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict]:
+    """Evidential loss of clip evidence [B, K] against class indices [B]."""
+    onehot = F.one_hot(labels, evidence.shape[-1]).to(evidence.dtype)
+    nll, kl = edl_terms(evidence, onehot)
+    return nll.mean() + kl_weight * kl.mean(), {"edl": float(nll.mean().detach()), "kl": float(kl.mean().detach())}
+
+
+def _minmax(x: torch.Tensor) -> torch.Tensor:
+    """Per-sample min-max normalisation of [B, ...] to [0, 1]."""
+    flat = x.flatten(1)
+    lo, hi = flat.min(1).values, flat.max(1).values
+    shape = (-1,) + (1,) * (x.dim() - 1)
+    return (x - lo.view(shape)) / (hi - lo).clamp_min(1e-6).view(shape)
+
+
+def recon_target(x: torch.Tensor, size: int, window: int) -> torch.Tensor:
+    """The scene target: the normalised clip [B, 3, T, H, W], median-filtered over time and
+    area-resized to ``size`` x ``size``."""
+    med = median_filter_clip(x, window)
+    if med.shape[-1] != size:
+        med = F.adaptive_avg_pool3d(med, (med.shape[2], size, size))
+    return med.detach()
+
+
+def recon_weight(u_map: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+    """SOAR's reconstruction weight: the uncertainty map upsampled to the reconstruction,
+    min-max normalised per clip and re-centred to mean 1 (uncertain = scene-like regions count
+    more), detached."""
+    u = F.interpolate(u_map, shape, mode="trilinear", align_corners=False)
+    u = _minmax(u)
+    u = u + 1.0 - u.flatten(1).mean(1).view(-1, 1, 1, 1, 1)
+    return u.detach()
+
+
+def recon_loss(recon: torch.Tensor, target: torch.Tensor, u_map: torch.Tensor) -> torch.Tensor:
+    """Uncertainty-weighted L1 between the decoder's clip and the median-filtered clip.  The
+    decoder minimises it; the gradient reversal in front of it makes the backbone maximise it."""
+    w = recon_weight(u_map, tuple(recon.shape[2:]))
+    return ((recon - target).abs() * w).mean()
+
+
+def scene_loss(scene_map: torch.Tensor, u_map: torch.Tensor, pseudo: torch.Tensor) -> torch.Tensor:
+    """Adaptive scene classification: the per-position scene logits [B, S, t, h, w] pooled with
+    weights on the action foreground (1 - normalised uncertainty, detached), cross-entropy
+    against the scene pseudo-labels [B] (behind gradient reversal: the backbone is pushed to make
+    the foreground carry no scene information)."""
+    w = (1.0 - _minmax(u_map)).detach() + 1e-3                  # [B, 1, t, h, w]
+    w = w / w.flatten(1).sum(1).view(-1, 1, 1, 1, 1)
+    logits = (scene_map * w).sum((2, 3, 4))
+    return F.cross_entropy(logits, pseudo)

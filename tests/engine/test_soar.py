@@ -1,0 +1,129 @@
+"""The RGB route (SOAR): tiny random-weight model, gradient reversal, evidential uncertainty,
+losses, scene pseudo-labels, metrics and save/load."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from app.engine.soar.config import SoarConfig, SoarTrainConfig
+from app.engine.soar.data import kmeans, median_frames, purity
+from app.engine.soar.evaluate import macro_f1
+from app.engine.soar.losses import recon_weight, scene_loss
+from app.engine.soar.model import SOAR, dirichlet, grad_reverse, median_filter_clip
+from app.engine.soar.scenes import SCENES, draw_scene, scene_background
+from app.engine.soar.train import train_step
+
+LABELS = ["walk", "wave", "jump"]
+
+
+def tiny_cfg(**kw) -> SoarConfig:
+    return SoarConfig(labels=list(LABELS), size=16, frames=8, widths=[4, 8, 8, 16], recon_size=8, median_window=5,
+                      num_scenes=3, dropout=0.0, **kw)
+
+
+def clips(n: int = 4, seed: int = 0) -> torch.Tensor:
+    return torch.from_numpy(np.random.default_rng(seed).integers(0, 256, (n, 8, 16, 16, 3), dtype=np.uint8))
+
+
+def test_gradient_reversal_flips_and_scales_the_gradient():
+    x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = grad_reverse(x, 0.5)
+    assert torch.equal(y, x)
+    (y * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert torch.allclose(x.grad, torch.tensor([-0.5, -1.0, -1.5]))
+
+
+def test_forward_backward_reaches_every_head():
+    torch.manual_seed(0)
+    model = SOAR(tiny_cfg())
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    logs = train_step(model, opt, clips(), torch.tensor([0, 1, 2, 0]), torch.tensor([0, 1, 2, 1]), 1.0, 0.1,
+                      SoarTrainConfig())
+    assert all(np.isfinite(v) for v in logs.values()) and {"edl", "recon", "scene"} <= set(logs)
+    for part in (model.backbone, model.fc, model.decoder, model.scene):
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters()), part
+    out = model(clips(), heads=True)
+    assert out["recon"].shape == (4, 3, 8, 8, 8) and out["scene_map"].shape[1] == 3
+    assert ((out["u_map"] > 0) & (out["u_map"] <= 1)).all()
+
+
+def test_ablation_switches_drop_the_heads():
+    model = SOAR(tiny_cfg(recon=False, scene_cls=False))
+    out = model(clips(2), heads=True)
+    assert "recon" not in out and "scene_map" not in out
+    logs = train_step(model, torch.optim.SGD(model.parameters(), lr=0.01), clips(2), torch.tensor([0, 1]),
+                      torch.tensor([0, 1]), 1.0, 0.1, SoarTrainConfig())
+    assert "recon" not in logs and "scene" not in logs
+
+
+def test_evidential_uncertainty_in_unit_interval():
+    ev = torch.tensor([[0.0, 0.0, 0.0], [100.0, 0.0, 0.0], [1.0, 2.0, 3.0]])
+    p, u = dirichlet(ev)
+    assert torch.allclose(p.sum(-1), torch.ones(3))
+    assert u[0] == 1.0 and 0 < u[1] < 0.05 and ((u > 0) & (u <= 1)).all()
+    model = SOAR(tiny_cfg()).eval()
+    _, u = dirichlet(model(clips())["evidence"])
+    assert ((u > 0) & (u <= 1)).all()
+
+
+def test_median_filter_removes_a_moving_dot():
+    x = torch.zeros(1, 3, 8, 6, 6)
+    for t in range(8):
+        x[0, :, t, 2, t % 6] = 1.0
+    med = median_filter_clip(x, 7)
+    assert med.abs().max() == 0.0
+
+
+def test_recon_weight_and_scene_loss():
+    u = torch.rand(2, 1, 2, 2, 2)
+    w = recon_weight(u, (4, 4, 4))
+    assert w.shape == (2, 1, 4, 4, 4) and torch.allclose(w.flatten(1).mean(1), torch.ones(2), atol=1e-5)
+    scene_map = torch.zeros(2, 3, 2, 2, 2, requires_grad=True)
+    loss = scene_loss(scene_map, u, torch.tensor([0, 2]))
+    assert abs(float(loss.detach()) - np.log(3)) < 1e-5
+    loss.backward()
+    assert scene_map.grad is not None
+
+
+def test_save_load_round_trip(tmp_path):
+    torch.manual_seed(1)
+    model = SOAR(tiny_cfg()).eval()
+    model.save_pretrained(tmp_path / "m", steps=3)
+    back = SOAR.from_pretrained(tmp_path / "m", device="cpu")
+    x = clips()
+    assert torch.allclose(model(x)["evidence"], back(x)["evidence"])
+    assert back.cfg.labels == LABELS and back.meta["steps"] == 3
+
+
+def test_scenes_differ_and_bias_draws():
+    rng = np.random.default_rng(0)
+    means = [scene_background(s, rng, 32).reshape(-1, 3).mean(0) for s in range(len(SCENES))]
+    dists = [np.abs(a - b).sum() for i, a in enumerate(means) for b in means[i + 1:]]
+    assert min(dists) > 15
+    draws = [draw_scene(rng, "upper", "train", 0.85) for _ in range(400)]
+    share = np.mean([a for _, a in draws])
+    assert 0.78 < share < 0.92 and all((s == 4) == a for s, a in draws)
+    assert draw_scene(rng, "jumps", "test", 0.85, aligned=False)[0] != 0
+
+
+def test_kmeans_pseudo_labels_recover_backgrounds():
+    rng = np.random.default_rng(0)
+    rgb = np.stack([np.repeat(scene_background(s, rng, 16)[None], 4, 0) for s in (0, 1, 2) for _ in range(6)])
+    truth = np.repeat([0, 1, 2], 6)
+    pseudo = kmeans(median_frames(rgb), 3, seed=0)
+    assert purity(pseudo, truth) == 1.0
+
+
+def test_macro_f1():
+    assert macro_f1(["a", "b", "unknown"], ["a", "b", "unknown"]) == 1.0
+    assert macro_f1(["a", "a"], ["b", "b"]) == 0.0
+    assert abs(macro_f1(["a", "b"], ["a", "a"]) - (2 / 3 + 0) / 2) < 1e-9
+
+
+@pytest.mark.parametrize("n", [1, 16, 17, 40])
+def test_windows_cover_the_clip(n):
+    from app.engine.soar.pipeline import windows
+
+    starts = windows(n, 16, 8)
+    assert starts[0] == 0 and (n <= 16 or starts[-1] == n - 16)
