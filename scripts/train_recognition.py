@@ -43,6 +43,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--no-resume", action="store_true")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--device", default=None)
+    ap.add_argument("--init", default=None, help="start from this saved model (fine-tuning)")
+    ap.add_argument("--real-fold", type=int, default=None,
+                    help="mix weakly labelled real mocap into training, holding out this subject fold "
+                         "(-1: all real windows train, none held out)")
+    ap.add_argument("--real-folds", type=int, default=4)
+    ap.add_argument("--real-weight", type=float, default=40.0,
+                    help="each real window is sampled like this many corpus videos")
     return ap.parse_args(argv)
 
 
@@ -50,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from app.engine.recognition import config as C
-    from app.engine.recognition.data import CACHE_DIR, all_atom_names, corpus_videos, real_videos
+    from app.engine.recognition.data import CACHE_DIR, all_atom_names, corpus_videos, real_videos, weak_real
     from app.engine.recognition.evaluate import localisation, open_set, predict, real_top1
     from app.engine.recognition.train import train
 
@@ -69,8 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         from app.engine.recognition.data import WeakDataset
         from app.engine.recognition.train import known_labels
         eval_v = WeakDataset(train_v, known_labels(cfg), cfg.unknown_atoms, args.subset).videos
+    real_train, real_held = [], []
+    if args.real_fold is not None:
+        real_train, real_held = weak_real(real_videos(cfg.root_motion), args.real_fold, args.real_folds)
+        log.info("real mocap: %d windows train, %d held out (fold %d of %d)", len(real_train), len(real_held),
+                 args.real_fold, args.real_folds)
     model, summary = train(cfg, tcfg, train_v, val_v if not args.overfit else eval_v, run_dir,
-                           resume=not args.no_resume, device=args.device)
+                           resume=not args.no_resume, device=args.device, real_train=real_train,
+                           real_weight=args.real_weight, init=args.init)
     log.info("trained: %s", summary)
     if args.out:
         out = Path(args.out)
@@ -92,7 +105,15 @@ def main(argv: list[str] | None = None) -> int:
         preds = predict(model, val_v)
         results["val_localisation"] = localisation(model, val_v, preds)
         results["val_open_set"] = open_set(model, val_v, preds)
-        results["real_top1"] = real_top1(model, real_videos(cfg.root_motion))
+        if args.real_fold is None:
+            results["real_top1"] = real_top1(model, real_videos(cfg.root_motion))
+        elif real_held:
+            results["real_top1_held_out"] = real_top1(model, real_held)
+            labels = model.cfg.labels
+            results["real_held_out"] = [
+                {"id": v.id, "label": v.label, "group": v.meta.get("group", ""), "fold": v.meta["fold"],
+                 "pred": labels[int(p["clip_prob"].argmax())], "uncertainty": round(p["clip_u"], 4)}
+                for v, p in zip(real_held, predict(model, real_held))]
     (run_dir / "eval.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
     return 0

@@ -128,15 +128,60 @@ def real_atom(label: str, with_dance: bool = False) -> str | None:
     return REAL_TO_ATOM.get(label) or (REAL_DANCE.get(label) if with_dance else None)
 
 
+def real_subject(video: Video) -> str:
+    """The performer a real window comes from: CMU subject (``cmu:07``) or ``deepmimic``."""
+    group = video.meta.get("group", video.id)
+    return "deepmimic" if group.startswith("deepmimic") else group.split("_")[0]
+
+
+def real_folds(videos: list[Video], k: int) -> dict[str, int]:
+    """Subject -> fold (0..k-1) for the real windows mapped to atoms: subjects sorted by window
+    count (then name) go to the fold with the fewest windows, so no performer is in two folds."""
+    counts: dict[str, int] = {}
+    for v in videos:
+        if real_atom(v.label):
+            counts[real_subject(v)] = counts.get(real_subject(v), 0) + 1
+    sizes, out = [0] * k, {}
+    for subj in sorted(counts, key=lambda s: (-counts[s], s)):
+        f = int(np.argmin(sizes))
+        out[subj] = f
+        sizes[f] += counts[subj]
+    return out
+
+
+def weak_real(videos: list[Video], fold: int = -1, k: int = 4) -> tuple[list[Video], list[Video]]:
+    """(train, held-out) real windows mapped to atoms, as weakly labelled videos: every frame
+    carries the window's one atom (a video-level label; MIL never reads frame positions).
+    ``fold`` < 0: all of them train, none held out; else the subjects of ``fold`` are held out."""
+    names = {n: i for i, n in enumerate(all_atom_names())}
+    folds = real_folds(videos, k)
+    train, held = [], []
+    for v in videos:
+        atom = real_atom(v.label)
+        if not atom:
+            continue
+        w = Video(v.id, v.pose, v.motion, np.full(v.length, names[atom], np.int16), v.split, "real", v.label,
+                  {**v.meta, "fold": folds[real_subject(v)]})
+        (held if fold >= 0 and folds[real_subject(v)] == fold else train).append(w)
+    return train, held
+
+
 class WeakDataset:
     """Training videos with video-level multi-hot targets over the known labels, padded batches."""
 
-    def __init__(self, videos: list[Video], labels: list[str], unknown: list[str], subset: int = 0) -> None:
+    def __init__(self, videos: list[Video], labels: list[str], unknown: list[str], subset: int = 0,
+                 real: list[Video] | None = None, real_weight: float = 1.0) -> None:
         names = all_atom_names()
         self.labels = labels
         col = {n: i for i, n in enumerate(labels)}
         keep = [v for v in videos if not v.atoms(names) & set(unknown) and v.atoms(names)]
         self.videos = keep[:subset] if subset else keep
+        extra = [v for v in real or [] if not v.atoms(names) & set(unknown) and v.atoms(names)]
+        self.videos = self.videos + extra
+        # sampling weight per video: a real window is drawn like ``real_weight`` corpus videos (within
+        # a batch's candidate pool, without replacement: 46 real windows at weight 40 make ~22 % of batches)
+        self.weights = np.array([real_weight if v.source == "real" else 1.0 for v in self.videos])
+        self.weights /= self.weights.sum()
         self.targets = np.zeros((len(self.videos), len(labels)), np.float32)
         for i, v in enumerate(self.videos):
             for a in v.atoms(names):
@@ -169,7 +214,7 @@ class WeakDataset:
         (every video stays equally likely)."""
         size = min(size, len(self.videos))
         n = min(len(self.videos) // size, pool) * size
-        cand = rng.choice(len(self.videos), size=n, replace=False)
+        cand = rng.choice(len(self.videos), size=n, replace=False, p=self.weights)
         cand = cand[np.argsort([self.videos[i].length for i in cand], kind="stable")]
         start = size * int(rng.integers(0, n // size))
         return cand[start:start + size]
@@ -203,4 +248,4 @@ def pad_videos(videos: list[Video]) -> dict[str, np.ndarray]:
     return {"pose": pose, "motion": motion, "mask": mask}
 
 
-__all__ = ["Video", "WeakDataset", "corpus_videos", "real_videos", "real_atom", "pad_videos", "FPS", "CACHE_DIR"]
+__all__ = ["Video", "WeakDataset", "corpus_videos", "real_videos", "real_atom", "real_folds", "weak_real", "pad_videos", "FPS", "CACHE_DIR"]

@@ -113,18 +113,30 @@ def lr_at(progress: float, step: int, tcfg: TrainConfig) -> float:
 
 def train(cfg: RecognitionConfig, tcfg: TrainConfig, train_videos: list[Video], val_videos: list[Video],
           run_dir: str | Path, resume: bool = True, device: str | None = None,
-          should_stop: Callable[[], bool] | None = None) -> tuple[ATSCN, dict]:
-    """Train (or resume) a model in ``run_dir``; returns the model and a summary."""
+          should_stop: Callable[[], bool] | None = None, real_train: list[Video] | None = None,
+          real_weight: float = 1.0, init: str | Path | None = None) -> tuple[ATSCN, dict]:
+    """Train (or resume) a model in ``run_dir``; returns the model and a summary.
+
+    ``real_train``: weakly labelled real windows mixed into the batches, each sampled like
+    ``real_weight`` corpus videos.  ``init``: a saved model whose weights and input statistics
+    start the run (fine-tuning); otherwise the statistics come from the training set."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     dev = pick_device(device)
     if dev.type == "cpu":
         torch.set_num_threads(max(1, tcfg.threads))
     cfg = replace(cfg, labels=cfg.labels or known_labels(cfg))
-    ds = WeakDataset(train_videos, cfg.labels, cfg.unknown_atoms, tcfg.subset)
+    ds = WeakDataset(train_videos, cfg.labels, cfg.unknown_atoms, tcfg.subset, real_train, real_weight)
     torch.manual_seed(tcfg.seed)
     model = ATSCN(cfg).to(dev)
-    model.set_stats(ds.fit_stats())
+    if init is not None:
+        start = ATSCN.from_pretrained(init, device="cpu")
+        if start.cfg.labels != cfg.labels:
+            raise ValueError(f"{init}: its labels differ from this run's")
+        model.load_state_dict(start.state_dict())
+        log.info("initialised from %s", init)
+    else:
+        model.set_stats(ds.fit_stats())
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     rng = np.random.default_rng(tcfg.seed)
     step, elapsed, phase = 0, 0.0, 0
@@ -199,8 +211,10 @@ def train(cfg: RecognitionConfig, tcfg: TrainConfig, train_videos: list[Video], 
     if val_videos:
         calibrate_unknown(model, val_videos)
     model.save_pretrained(run_dir / "model", train_steps=step, train_minutes=round(elapsed / 60, 1),
-                          train_videos=len(ds), seed=tcfg.seed, train_config=asdict(tcfg))
-    return model, {"steps": step, "minutes": round(elapsed / 60, 2), "videos": len(ds), "phase": phase}
+                          train_videos=len(ds), real_windows=len(real_train or []), init=str(init or ""),
+                          seed=tcfg.seed, train_config=asdict(tcfg))
+    return model, {"steps": step, "minutes": round(elapsed / 60, 2), "videos": len(ds),
+                   "real_windows": len(real_train or []), "phase": phase}
 
 
 def quick_val(model: ATSCN, videos: list[Video], limit: int = 200) -> dict:
