@@ -49,7 +49,7 @@ def extract_one(path: Path, box: tuple | None) -> dict:
     t0 = time.monotonic()
     rep = run_inspection(path, crop_box=box, use_colmap=False, calibrated=False)
     return {"version": FEATURE_VERSION, "file": path.name, "frames": rep.num_frames, "fps": rep.analysis_fps,
-            "seconds": round(time.monotonic() - t0, 1),
+            "seconds": round(time.monotonic() - t0, 1), "people": None if rep.people is None else rep.people.max_people,
             "values": {k: c.value for k, c in rep.cues.items()},
             "reasons": {k: c.reason for k, c in rep.cues.items() if not c.measured}}
 
@@ -90,6 +90,68 @@ def extract_all(dev: Path, rows: list[dict], cached_only: bool = False) -> dict[
     return feats
 
 
+RESIDUAL_VERSION = "r2"
+
+
+def count_people(path: Path, box: tuple | None) -> int:
+    """Most people seen at once (HOG on the analysis frames), as the inspector finds them."""
+    from app.engine.forensics import people as ppl
+    from app.engine.forensics.video_io import probe_video, sample_frames
+    from app.engine.jobs import drain
+
+    sample = drain(sample_frames(probe_video(path, box)))
+    return drain(ppl.track_people(sample.frames, sample.fps)).max_people
+
+
+def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict]) -> None:
+    """Features cached before the inspector followed the main person of a crowd: count the
+    people in each such clip and re-extract the clips with two or more."""
+    for r in rows:
+        d = feats.get(r["file"])
+        if not d or "people" in d:
+            continue
+        cache = CACHE / (Path(r["file"]).name + ".json")
+        n = count_people(dev / r["file"], r["box"])
+        log.info("%s: %d people at once", r["file"], n)
+        if n >= 2:
+            d = extract_one(dev / r["file"], r["box"])
+            log.info("   re-extracted (main person followed): %s s", d.get("seconds"))
+        else:
+            d["people"] = n
+        cache.write_text(json.dumps(d, indent=1))
+        feats[r["file"]] = d
+
+
+def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached_only: bool = False) -> None:
+    """Add the noise-residual cues (cheap: native crops of the first frames, no model) to
+    ``feats``; cached per clip as ``<name>.residual.json``, versioned on their own."""
+    import cv2
+
+    from app.engine.forensics.residual_cues import residual_cues
+    from app.engine.forensics.video_io import native_sequence, probe_video
+
+    cv2.setNumThreads(1)
+    for r in rows:
+        cache = CACHE / (Path(r["file"]).name + ".residual.json")
+        d = json.loads(cache.read_text()) if cache.is_file() else {}
+        if d.get("version") != RESIDUAL_VERSION:
+            if cached_only:
+                continue
+            t0 = time.monotonic()
+            try:
+                seq = native_sequence(probe_video(dev / r["file"], r["box"]))
+                vals = {k: v for k, (v, _, _) in residual_cues(seq).items()}
+            except Exception as exc:  # noqa: BLE001 - reported, not fatal
+                log.warning("%s residual cues failed: %s", r["file"], exc)
+                vals = {}
+            d = {"version": RESIDUAL_VERSION, "file": r["file"], "values": vals,
+                 "seconds": round(time.monotonic() - t0, 2)}
+            cache.write_text(json.dumps(d, indent=1))
+            log.info("residual cues %s: %s s", r["file"], d["seconds"])
+        if r["file"] in feats and feats[r["file"]].get("values"):
+            feats[r["file"]]["values"].update(d.get("values", {}))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dev", default=str(ROOT.parent / "shared" / "data" / "videos" / "dev"))
@@ -97,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", default=str(ROOT / ".cache" / "forensics" / "fit_report.md"))
     ap.add_argument("--extract-only", action="store_true")
     ap.add_argument("--cached-only", action="store_true", help="fit on the clips already in the cache (no extraction)")
+    ap.add_argument("--refresh-crowds", action="store_true",
+                    help="count people in clips cached without a count; re-extract those with two or more")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dev = Path(args.dev)
@@ -105,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = read_sources(dev)
     feats = extract_all(dev, rows, args.cached_only)
+    if args.refresh_crowds:
+        refresh_crowds(dev, rows, feats)
+    extract_residual(dev, rows, feats, args.cached_only)
     if args.extract_only:
         return 0
     from app.engine.forensics import calib_fit

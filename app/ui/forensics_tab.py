@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
                                QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from app.engine.forensics.drift import next_drift
 from app.engine.jobs import Job
 
 from .bridge import EngineBridge
@@ -64,6 +65,10 @@ class ForensicsTab(QWidget):
         self.view = FrameView()
         self.timeline = SuspicionTimeline()
         self.play_button = QPushButton("Play")
+        self.drift_button = QPushButton("Next drift ▸")
+        self.drift_button.setToolTip("Jump to the next frame where the person's appearance drifted (orange marks)")
+        self.drift_button.setEnabled(False)
+        self.drift_label = ElidedLabel("")
         self.mask_box = QCheckBox("person mask")
         self.pose_box = QCheckBox("pose")
         self.face_box = QCheckBox("face/hands")
@@ -88,6 +93,7 @@ class ForensicsTab(QWidget):
             top.addWidget(b)
         controls = QHBoxLayout()
         controls.addWidget(self.play_button)
+        controls.addWidget(self.drift_button)
         controls.addWidget(self.pose_box)
         controls.addWidget(self.mask_box)
         controls.addWidget(self.face_box)
@@ -97,6 +103,7 @@ class ForensicsTab(QWidget):
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.view, 1)
         ll.addWidget(self.timeline)
+        ll.addWidget(self.drift_label)
         ll.addLayout(controls)
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -143,6 +150,7 @@ class ForensicsTab(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.save_button.clicked.connect(self._save_dialog)
         self.play_button.clicked.connect(self.toggle_play)
+        self.drift_button.clicked.connect(self.next_drift)
         self.timeline.frameChanged.connect(self.set_frame)
         self.mask_box.toggled.connect(lambda _: self._show_frame())
         self.pose_box.toggled.connect(lambda _: self._show_frame())
@@ -236,13 +244,18 @@ class ForensicsTab(QWidget):
             self.reasons.setText(f"Stages done: {', '.join(done) or 'none yet'}. The verdict comes when all "
                                  "stages have finished.")
             self.timeline.set_values(None)
+            self.drift_button.setEnabled(False)
+            self.drift_button.setText("Next drift ▸")
         elif v is not None:
             p = "" if v.probability is None else f"P(generated) {v.probability:.2f}, "
             self.verdict_label.setText(f"{v.verdict} — {p}authenticity {v.authenticity:.2f}, "
                                        f"confidence {v.confidence:.2f}")
             self.verdict_label.setStyleSheet(f"font-size:16px;font-weight:bold;color:{VERDICT_STYLE.get(v.verdict, '#333')}")
             self.reasons.setText("\n".join(f"• {r}" for r in v.reasons))
-            self.timeline.set_values(v.timeline)
+            self.timeline.set_values(v.timeline, report.drift)
+            n_drift = 0 if report.drift is None else int(np.sum(report.drift))
+            self.drift_button.setEnabled(n_drift > 0)
+            self.drift_button.setText(f"Next drift ▸ ({n_drift})" if n_drift else "No drift")
         self.table.setRowCount(len(report.cues))
         for row, c in enumerate(report.cues.values()):
             ref = c.reference or {}
@@ -300,11 +313,21 @@ class ForensicsTab(QWidget):
             self._timer.start()
             self.play_button.setText("Pause")
 
+    def next_drift(self) -> None:
+        """Seek to the next frame marked as appearance drift."""
+        r = self.report
+        f = next_drift(None if r is None else r.drift, self.frame)
+        if f is not None:
+            self.set_frame(f)
+
     def _show_frame(self) -> None:
         r = self.report
         if r is None or r.frames is None or not len(r.frames):
             return
         i = min(self.frame, len(r.frames) - 1)
+        why = r.drift_why[i] if r.drift is not None and i < len(r.drift_why) else ""
+        self.drift_label.setText(f"frame {i}: appearance drifted ({why})" if why else
+                                 ("" if r.drift is None else f"frame {i}"))
         mask = lm = face = None
         hands: list = []
         if r.pose is not None:

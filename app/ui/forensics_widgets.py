@@ -156,10 +156,14 @@ class SuspicionTimeline(QWidget):
         super().__init__(parent)
         self.setMinimumHeight(60)
         self.values = np.zeros(0)
+        self.marks = np.zeros(0, bool)
         self.frame = 0
 
-    def set_values(self, values: np.ndarray | None) -> None:
+    def set_values(self, values: np.ndarray | None, marks: np.ndarray | None = None) -> None:
+        """The suspicion curve and (optional) frames to mark: where the appearance drifted."""
         self.values = np.zeros(0) if values is None else np.asarray(values, float)
+        self.marks = (np.zeros(len(self.values), bool) if marks is None or len(marks) != len(self.values)
+                      else np.asarray(marks, bool))
         self.frame = min(self.frame, max(0, len(self.values) - 1))
         self.update()
 
@@ -193,12 +197,16 @@ class SuspicionTimeline(QWidget):
                 if np.isfinite(v):
                     c = QColor.fromHsvF(max(0.0, 0.33 * (1 - v)), 0.8, 0.9)
                     p.fillRect(int(i * bw), int(h * (1 - v)), max(1, int(math.ceil(bw))), int(h * v) + 1, c)
+            drift = QColor(255, 140, 0)
+            for i in np.flatnonzero(self.marks):       # appearance drift: orange ticks along the top
+                p.fillRect(int(i * bw), 0, max(2, int(math.ceil(bw))), 8, drift)
             p.setPen(QPen(pal.color(QPalette.ColorRole.Text), 2))
             x = int((self.frame + 0.5) * bw)
             p.drawLine(x, 0, x, h)
         p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-        p.drawText(4, 12, "suspicion per frame" if n and np.isfinite(self.values).any()
-                   else "suspicion per frame (shown when the analysis is done)")
+        label = ("suspicion per frame" + (" · orange: appearance drifted" if self.marks.any() else "")
+                 if n and np.isfinite(self.values).any() else "suspicion per frame (shown when the analysis is done)")
+        p.drawText(4, 20, label)
         p.end()
 
 

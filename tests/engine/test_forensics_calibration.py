@@ -58,8 +58,8 @@ def test_a_source_is_never_in_train_and_test(monkeypatch):
         return real_fit(raw_tr, y_tr, c)
 
     monkeypatch.setattr(cf, "_fit", spy)
-    p, chosen = cf.loso(raw, y, groups, c=0.3)
-    assert np.isfinite(p).all() and chosen == [0.3] * 6
+    p, chosen = cf.loso(raw, y, groups, spec=("logistic", 0.3))
+    assert np.isfinite(p).all() and chosen == [("logistic", 0.3)] * 6
     assert seen == [len(rows) - 3] * 6       # each fold trains without the held-out source's 3 clips
 
 
@@ -81,7 +81,7 @@ def _model(**kw) -> cal.CalibratedModel:
 def test_few_families_is_uncertain_never_real_by_default():
     m = _model()                      # a model that would say "real" (p ~ 0.05) on anything
     verdict, notes = cal.decide(m.probability({}), cal.measured_families({}), m)
-    assert verdict == "uncertain" and "0 of 7" in notes[0]
+    assert verdict == "uncertain" and "0 of 8" in notes[0]
     fams = cal.measured_families({"jerk": 1.0, "face_shape_jitter": 0.1, "flicker": 2.0})
     assert fams == ["body", "pixel", "face"]
     assert cal.decide(0.05, fams, m)[0] == "likely real"
@@ -127,6 +127,47 @@ def test_combine_calibrated_with_the_shipped_model():
             for j, c in enumerate(m.cues)]
     v = combine_calibrated(cues, 10, m)
     assert v.calibrated and 0.0 < v.probability < 1.0 and v.authenticity == pytest.approx(1 - v.probability)
-    assert len(v.families) == 7 and v.reasons[0].startswith("Calibrated probability of generated")
+    assert len(v.families) == len(cal.FAMILY_CUES) == 8 and v.reasons[0].startswith("Calibrated probability of generated")
     few = combine_calibrated([c for c in cues if c.name in cal.FAMILY_CUES["pixel"]], 10, m)
-    assert few.verdict == "uncertain" and any("Only 1 of 7" in r for r in few.reasons)
+    assert few.verdict == "uncertain" and any("Only 1 of 8" in r for r in few.reasons)
+
+
+def test_stumps_learn_a_threshold_route_missing_cues_and_round_trip():
+    from app.engine.forensics.boost import Stumps, fit_stumps
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, 4))
+    y = (x[:, 1] > 0.2).astype(float)
+    x[::6, 1] = np.nan                         # unmeasured: routed to its own learned value
+    m = fit_stumps(x, y, rounds=40)
+    assert m.feature[0] == 1 and np.mean(np.asarray(m.feature) == 1) > 0.7   # mostly the informative cue
+    ok = np.isfinite(x[:, 1])
+    assert np.mean((m.predict(x[ok]) > 0.5) == (y[ok] > 0.5)) > 0.95
+    back = Stumps.from_dict(json.loads(json.dumps(m.to_dict())))
+    assert np.allclose(back.predict(x), m.predict(x))
+
+
+def test_inner_loop_picks_the_model_kind_without_the_test_source(monkeypatch):
+    """A cue that only separates through a threshold band (not monotone) favours the stumps; the
+    choice is made on the training fold's own leave-one-source-out probabilities."""
+    rng = np.random.default_rng(2)
+    rows, feats = [], {}
+    for s in range(10):
+        for k in range(5):
+            v = float(rng.uniform(0, 3))
+            gen = 1.0 < v < 2.0                 # generated in a middle band only
+            vals = {c: float(rng.lognormal(0, 0.5)) for c in cf.CUES} | {"texture_boil": v}
+            name = f"s{s}_{k}.mp4"
+            rows.append({"file": name, "label": "generated" if gen else "real", "repo": f"src{s}"})
+            feats[name] = {"values": vals}
+    raw = np.array([[feats[r["file"]]["values"][c] for c in cf.CUES] for r in rows])
+    y = np.array([r["label"] == "generated" for r in rows], float)
+    groups = np.array([r["repo"] for r in rows])
+    trn = groups != "src0"
+    spec = cf.choose(raw[trn], y[trn], groups[trn])
+    assert spec[0] == "stumps"
+    res = cf.run(rows, feats)
+    assert cf.auroc(y, res["p_oof"]) > 0.85
+    model = cal.CalibratedModel.from_dict(json.loads(json.dumps(res["model"])))
+    assert model.kind == "stumps" and model.meta["model"][0] == "stumps"
+    assert model.probability({"texture_boil": 1.5}) > model.probability({"texture_boil": 2.8})

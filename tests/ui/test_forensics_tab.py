@@ -132,3 +132,33 @@ def test_save_report_failure_is_shown_not_swallowed(tab, tmp_path, monkeypatch):
     tab._save_dialog()
     assert (tmp_path / "a$_$b.pdf").read_bytes()[:4] == b"%PDF" and tab.status.text() == "Report saved: a$_$b.pdf"
     assert len(boxes) == 1
+
+
+def test_drift_frames_are_marked_on_the_timeline_and_the_button_jumps_to_them(tab, qtbot, tmp_path):
+    from app.engine.forensics.pipeline import ForensicReport
+    from app.engine.forensics.scoring import Verdict
+    from app.engine.forensics.video_io import VideoInfo
+
+    n = 30
+    drift = np.zeros(n, bool)
+    drift[[7, 21]] = True
+    why = ["texture boil" if d else "" for d in drift]
+    rep = ForensicReport(video=VideoInfo("x.mp4", "x.mp4", 1, 64, 48, 25.0, n, 1.2),
+                         verdict=Verdict(0.4, "uncertain", 0.2, 0.5, timeline=np.full(n, 0.2)),
+                         frames=np.zeros((n, 48, 64, 3), np.uint8), complete=True, drift=drift, drift_why=why)
+    tab.report = rep
+    tab._fill(rep)
+    assert tab.drift_button.isEnabled() and "(2)" in tab.drift_button.text()
+    assert tab.timeline.marks.sum() == 2
+    tab.drift_button.click()
+    assert tab.frame == 7 and tab.timeline.frame == 7 and "texture boil" in tab.drift_label.full_text()
+    tab.drift_button.click()
+    assert tab.frame == 21
+    tab.timeline.resize(300, 60)
+    img = tab.timeline.grab().toImage()
+    from PySide6.QtGui import QColor
+    c = QColor(img.pixel(int((7 + 0.5) * 300 / n), 3))
+    assert c.red() > 200 and c.blue() < 80            # the orange drift tick above frame 7
+    rep.drift = np.zeros(n, bool)
+    tab._fill(rep)
+    assert not tab.drift_button.isEnabled()

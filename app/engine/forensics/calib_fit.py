@@ -1,9 +1,11 @@
 """Fitting and judging the calibrated combination (used by ``scripts/fit_forensics.py``).
 
-L2-regularised logistic regression (scipy L-BFGS) on :func:`calibration.design` features,
-judged under leave-one-source-out cross-validation: every clip's probability comes from a
-model that saw no clip of its source; the regularisation strength is picked by an inner
-leave-one-source-out loop on the training fold only. Thresholds for the verdict are chosen on
+Two kinds of model: L2-regularised logistic regression (scipy L-BFGS) on :func:`calibration.design`
+features, and boosted decision stumps (:mod:`boost`) on the raw cues (NaN = unmeasured). They
+are judged under leave-one-source-out cross-validation: every clip's probability comes from a
+model that saw no clip of its source; the kind and its setting (regularisation strength,
+number of stumps) are picked by an inner leave-one-source-out loop on the training fold only.
+Thresholds for the verdict are chosen on
 the pooled out-of-fold probabilities: "likely generated" from the point where at most 5 % of
 the real clips are above it, "likely real" up to where at most 10 % of generated clips are below.
 """
@@ -16,11 +18,14 @@ import numpy as np
 from scipy.optimize import minimize
 
 from . import calibration as cal
+from .boost import fit_stumps
 from .reference import distribution
 
 log = logging.getLogger(__name__)
 
 C_GRID = (0.03, 0.1, 0.3, 1.0)
+STUMP_GRID = (30, 100)          # boosting rounds (shrinkage 0.1, at least 4 clips per side)
+SPECS = [("logistic", c) for c in C_GRID] + [("stumps", float(r)) for r in STUMP_GRID]
 MAX_REAL_AS_GENERATED = 0.05
 MAX_GENERATED_AS_REAL = 0.10
 MIN_FAMILIES = 3
@@ -65,40 +70,47 @@ def tpr_at_fpr(y: np.ndarray, s: np.ndarray, fpr: float = 0.05) -> tuple[float, 
     return float(np.mean(s[y == 1] >= thr)), float(thr)
 
 
-def _fit(raw: np.ndarray, y: np.ndarray, c: float) -> dict:
+def _fit(raw: np.ndarray, y: np.ndarray, spec: tuple[str, float]) -> dict:
+    kind, param = spec
     tr = [cal.Transform.fit(raw[:, j]) for j in range(raw.shape[1])]
-    fam = list(cal.FAMILY_CUES)
-    x = cal.design(raw, CUES, tr, fam)
-    w, b = fit_logistic(x, y, c)
-    return {"transforms": tr, "coef": w, "intercept": b, "c": c}
+    if kind == "stumps":
+        return {"kind": kind, "transforms": tr, "stumps": fit_stumps(raw, y, rounds=int(param)), "spec": spec}
+    x = cal.design(raw, CUES, tr, list(cal.FAMILY_CUES))
+    w, b = fit_logistic(x, y, param)
+    return {"kind": kind, "transforms": tr, "coef": w, "intercept": b, "spec": spec}
 
 
 def _predict(m: dict, raw: np.ndarray) -> np.ndarray:
+    if m["kind"] == "stumps":
+        return m["stumps"].predict(raw)
     x = cal.design(raw, CUES, m["transforms"], list(cal.FAMILY_CUES))
     return 1.0 / (1.0 + np.exp(-(x @ m["coef"] + m["intercept"])))
 
 
-def loso(raw: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float | None = None) -> tuple[np.ndarray, list]:
-    """Out-of-fold probabilities; with c=None each outer fold picks C by inner LOSO."""
+def loso(raw: np.ndarray, y: np.ndarray, groups: np.ndarray, spec: tuple[str, float] | None = None,
+         specs: list | None = None) -> tuple[np.ndarray, list]:
+    """Out-of-fold probabilities; with spec=None each outer fold picks the model by inner LOSO."""
     p = np.full(len(y), np.nan)
     chosen = []
     for g in np.unique(groups):
         test = groups == g
         trn = ~test
-        cc = c if c is not None else choose_c(raw[trn], y[trn], groups[trn])
-        chosen.append(cc)
-        p[test] = _predict(_fit(raw[trn], y[trn], cc), raw[test])
+        sp = spec if spec is not None else choose(raw[trn], y[trn], groups[trn], specs)
+        chosen.append(sp)
+        p[test] = _predict(_fit(raw[trn], y[trn], sp), raw[test])
     return p, chosen
 
 
-def choose_c(raw: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
-    best, best_c = -1.0, C_GRID[0]
-    for c in C_GRID:
-        p, _ = loso(raw, y, groups, c)
+def choose(raw: np.ndarray, y: np.ndarray, groups: np.ndarray, specs: list | None = None) -> tuple[str, float]:
+    """The model (kind, setting) with the best leave-one-source-out AUROC on these clips."""
+    specs = specs or SPECS
+    best, best_s = -1.0, specs[0]
+    for sp in specs:
+        p, _ = loso(raw, y, groups, sp)
         a = auroc(y, p)
         if a > best + 1e-9:
-            best, best_c = a, c
-    return best_c
+            best, best_s = a, sp
+    return best_s
 
 
 def thresholds(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -135,7 +147,7 @@ def verdicts(p: np.ndarray, fams: list[list[str]], gen_at: float, real_at: float
 def run(rows: list[dict], feats: dict[str, dict]) -> dict:
     """Cross-validate, choose thresholds, fit the final model; returns model dict, report, summary."""
     missing = [r["file"] for r in rows if not feats.get(r["file"], {}).get("values")]
-    rows = [r for r in rows if feats.get(r["file"], {}).get("values")]
+    rows = [dict(r, _values=feats[r["file"]]["values"]) for r in rows if feats.get(r["file"], {}).get("values")]
     raw = np.array([[cal.finite_or_nan(feats[r["file"]]["values"].get(c)) for c in CUES] for r in rows])
     y = np.array([1.0 if r["label"] == "generated" else 0.0 for r in rows])
     groups = np.array([r["repo"] for r in rows])
@@ -145,17 +157,20 @@ def run(rows: list[dict], feats: dict[str, dict]) -> dict:
     tpr, _ = tpr_at_fpr(y, p_oof, 0.05)
     gen_at, real_at = thresholds(y, p_oof)
     v = verdicts(p_oof, fams, gen_at, real_at)
-    c_all = choose_c(raw, y, groups)
-    final = _fit(raw, y, c_all)
+    spec_all = choose(raw, y, groups)
+    final = _fit(raw, y, spec_all)
     ref = {c: distribution(raw[(y == 0) & np.isfinite(raw[:, j]), j], "real development clips", "both")
            for j, c in enumerate(CUES)}
     single = {c: auroc(y[np.isfinite(raw[:, j])], raw[np.isfinite(raw[:, j]), j]) for j, c in enumerate(CUES)}
     meta = {"clips": len(rows), "real": int((y == 0).sum()), "generated": int(y.sum()), "sources": int(len(set(groups))),
-            "cv": "leave-one-source-out (source = repository), inner LOSO for C", "auroc_oof": round(auc, 4),
-            "tpr_at_5fpr_oof": round(tpr, 4), "c": c_all, "c_chosen_per_fold": chosen}
+            "cv": "leave-one-source-out (source = repository), inner LOSO picks the model kind and setting",
+            "auroc_oof": round(auc, 4), "tpr_at_5fpr_oof": round(tpr, 4), "model": list(spec_all),
+            "chosen_per_fold": [list(c) for c in chosen]}
+    d = len(CUES) + len(cal.FAMILY_CUES)
     model = cal.CalibratedModel(cues=CUES, transforms=final["transforms"], families=list(cal.FAMILY_CUES),
-                                coef=final["coef"], intercept=final["intercept"], generated_at=gen_at,
-                                real_at=real_at, min_families=MIN_FAMILIES, reference=ref, meta=meta)
+                                coef=final.get("coef", np.zeros(d)), intercept=final.get("intercept", 0.0),
+                                generated_at=gen_at, real_at=real_at, min_families=MIN_FAMILIES, reference=ref,
+                                meta=meta, stumps=final.get("stumps"))
     measured = {c: int(np.isfinite(raw[:, j]).sum()) for j, c in enumerate(CUES)}
     meta["not_extracted"] = missing
     report = _report(rows, y, p_oof, v, fams, auc, tpr, gen_at, real_at, single, measured, model)
@@ -166,6 +181,17 @@ def run(rows: list[dict], feats: dict[str, dict]) -> dict:
                f"real called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 0)}/{int((y == 0).sum())}, "
                f"generated called generated {sum(vi == 'likely generated' for vi, yi in zip(v, y) if yi == 1)}/{int(y.sum())}")
     return {"model": model.to_dict(), "report": report, "summary": summary, "p_oof": p_oof}
+
+
+def _prop(r: dict, key: str) -> float:
+    if key == "gif":
+        return float(r["file"].lower().endswith(".gif"))
+    if r.get("box"):
+        x0, y0, x1, y1 = r["box"]
+        w, h = x1 - x0, y1 - y0
+    else:
+        w, h = float(r.get("width") or 0), float(r.get("height") or 0)
+    return float(r.get("fps") or 0) if key == "fps" else float(w * h)
 
 
 def _report(rows, y, p, v, fams, auc, tpr, gen_at, real_at, single, measured, model) -> str:
@@ -183,10 +209,23 @@ def _report(rows, y, p, v, fams, auc, tpr, gen_at, real_at, single, measured, mo
               "|---|---|---|---|"]
     for b, n, mp, fy in reliability(y, p):
         lines.append(f"| {b} | {n} | {mp:.2f} | {fy:.2f} |" if n else f"| {b} | 0 | – | – |")
-    lines += ["", "Single-cue AUROC on the clips where the cue was measured (direction: higher = generated), "
-              "and the final model's coefficient (on the robust z-score):", "", "| cue | measured | AUROC | coef |", "|---|---|---|---|"]
+    gif = np.array([r["file"].lower().endswith(".gif") for r in rows])
+    stumps = model.stumps.importance(len(model.cues)) if model.stumps is not None else None
+    col = "stumps in the final model" if stumps is not None else "coef (robust z-score)"
+    lines += ["", "Single-cue AUROC on the clips where the cue was measured (direction: higher = generated), also "
+              f"without the {int(gif.sum())} GIFs (all generated: a format confounder), and the final model's "
+              f"weight ({col}):", "", f"| cue | measured | AUROC | AUROC without GIFs | {col} |", "|---|---|---|---|---|"]
+    raw = np.array([[cal.finite_or_nan(r.get("_values", {}).get(c)) for c in model.cues] for r in rows])
     for j, c in enumerate(model.cues):
-        lines.append(f"| {c} | {measured[c]}/{len(rows)} | {single[c]:.2f} | {model.coef[j]:+.3f} |")
+        ok = np.isfinite(raw[:, j]) & ~gif
+        a2 = auroc(y[ok], raw[ok, j])
+        wgt = f"{int(stumps[j])}" if stumps is not None else f"{model.coef[j]:+.3f}"
+        lines.append(f"| {c} | {measured[c]}/{len(rows)} | {single[c]:.2f} | {a2:.2f} | {wgt} |")
+    lines += ["", "Confounders (not model inputs): AUROC of the container's properties alone, higher = generated:", ""]
+    for name, key, sign in (("frame rate (lower = generated)", "fps", -1), ("width x height (smaller = generated)",
+                                                                           "pixels", -1), ("is a GIF", "gif", 1)):
+        vals = np.array([sign * _prop(r, key) for r in rows])
+        lines.append(f"- {name}: {auroc(y, vals):.2f}")
     lines += ["", "Every clip's out-of-fold probability of 'generated':", "",
               "| clip | label | source | p (out of fold) | verdict | families measured |", "|---|---|---|---|---|---|"]
     for i in np.argsort(-p):

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .boost import Stumps
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(__file__).resolve().parents[3] / "models" / "forensics" / "calibrated.json"
@@ -34,11 +36,14 @@ FAMILY_CUES = {
     "hands": ("hand_shape_spread", "hand_shape_jitter", "hand_vanish_rate", "hand_score"),
     "surface": ("limbs_outside_mask", "mask_flicker", "part_colour_jitter", "part_colour_drift", "texture_boil",
                 "person_acceleration"),
+    "noise": ("residual_level", "residual_temporal_corr", "residual_spatial_corr", "latent_grid_peak",
+              "residual_energy_accel", "frame_accel_ratio", "noise_brightness_slope"),
 }
 # pycolmap's incremental SfM cues vary run to run and are slow: shown, never scored
 UNSCORED = ("registered_share", "reprojection_error", "track_length", "camera_path_jerk", "focal_consistency")
 FAMILY_WORDS = {"body": "body motion", "motion": "motion likelihood", "pixel": "pixel consistency",
-                "scene": "background geometry", "face": "face", "hands": "hands", "surface": "body surface"}
+                "scene": "background geometry", "face": "face", "hands": "hands", "surface": "body surface",
+                "noise": "sensor noise"}
 CLIP_Z = 4.0
 
 
@@ -102,18 +107,32 @@ class CalibratedModel:
     min_families: int = 3
     reference: dict = field(default_factory=dict)   # per-cue ranges of the real training clips
     meta: dict = field(default_factory=dict)
+    stumps: Stumps | None = None    # boosted stumps on the raw cues instead of the logistic regression
+
+    @property
+    def kind(self) -> str:
+        return "stumps" if self.stumps is not None else "logistic"
 
     def probability(self, values: dict[str, float | None]) -> float:
         raw = np.array([[finite_or_nan(values.get(c)) for c in self.cues]])
+        if self.stumps is not None:
+            return float(self.stumps.predict(raw)[0])
         x = design(raw, self.cues, self.transforms, self.families)[0]
         return float(1.0 / (1.0 + math.exp(-(float(x @ self.coef) + self.intercept))))
 
     def contributions(self, values: dict[str, float | None]) -> dict[str, float]:
-        """Per measured cue: coefficient x transformed value (positive = towards generated)."""
+        """Per measured cue, in logit units (positive = towards generated): coefficient x
+        transformed value, or for stumps the sum of that cue's stump outputs."""
         out = {}
         for j, c in enumerate(self.cues):
             v = finite_or_nan(values.get(c))
-            if math.isfinite(v):
+            if not math.isfinite(v):
+                continue
+            if self.stumps is not None:
+                s = self.stumps
+                out[c] = float(sum((lv if v <= t else rv) for f, t, lv, rv in
+                                   zip(s.feature, s.threshold, s.left, s.right) if f == j))
+            else:
                 out[c] = float(self.coef[j] * self.transforms[j].apply(np.array([v]))[0])
         return out
 
@@ -123,7 +142,8 @@ class CalibratedModel:
                 "coef": [float(c) for c in self.coef], "intercept": float(self.intercept),
                 "thresholds": {"generated_at": self.generated_at, "real_at": self.real_at,
                                "min_families": self.min_families},
-                "reference": self.reference, "meta": self.meta}
+                "reference": self.reference, "meta": self.meta,
+                **({"kind": "stumps", "stumps": self.stumps.to_dict()} if self.stumps is not None else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> "CalibratedModel":
@@ -132,7 +152,8 @@ class CalibratedModel:
                    families=list(d["families"]), coef=np.asarray(d["coef"], float), intercept=float(d["intercept"]),
                    generated_at=float(th["generated_at"]), real_at=float(th["real_at"]),
                    min_families=int(th.get("min_families", 3)), reference=d.get("reference", {}),
-                   meta=d.get("meta", {}))
+                   meta=d.get("meta", {}),
+                   stumps=Stumps.from_dict(d["stumps"]) if d.get("kind") == "stumps" else None)
 
 
 def finite_or_nan(v) -> float:

@@ -24,9 +24,12 @@ from app.engine.jobs import Progress, in_helper_thread
 from . import appearance as apc
 from . import calibration as cal
 from . import likelihood as lkc
+from . import people as ppl
 from . import pixel_cues as pxc
 from . import pose_cues as psc
+from . import residual_cues as rsc
 from . import sfm_cues as sfc
+from .drift import drift_frames
 from .reference import load_reference, reference_for
 from .scoring import Cue, Verdict, combine, combine_calibrated, group_of, label_of, score_cue
 from .video_io import FrameSample, VideoInfo, probe_video, sample_frames
@@ -53,7 +56,10 @@ class ForensicReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     geometry: dict = field(default_factory=dict)
     pose: psc.PoseTrack | None = None
+    people: ppl.PeopleTrack | None = None
     appearance: apc.AppearanceTrack | None = None
+    drift: np.ndarray | None = None      # per analysis frame: the appearance drifted here
+    drift_why: list[str] = field(default_factory=list)   # per analysis frame: which cues ("" = none)
     model: cal.CalibratedModel | None = None
     frames: np.ndarray | None = None     # analysis frames, only with keep_frames=True (GUI playback)
     complete: bool = False
@@ -150,14 +156,21 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     start = time.monotonic()
     track = None
     if with_pose:
-        gen = psc.track_pose(sample.frames)
+        people = yield from _drive(ppl.track_people(sample.frames, fps), 0.1, 0.05, "finding people")
+        report.people = people
+        main = None
+        if people.max_people >= 2 and people.main is not None:
+            main = people.main_boxes()
+            report.warnings.append(f"{people.max_people} people at once: the body cues follow the main person "
+                                   "(the largest, longest seen)")
+        gen = psc.track_pose(sample.frames, boxes=main)
         while True:
             try:
                 f = next(gen)
             except StopIteration as stop:
                 track = stop.value
                 break
-            yield Progress(0.1 + 0.3 * f, f"tracking body (BlazePose) {int(f * n)}/{n}")
+            yield Progress(0.15 + 0.25 * f, f"tracking body (BlazePose) {int(f * n)}/{n}")
         report.pose = track
         _add(report, psc.pose_cues(track, fps), table, fps)
         lik = yield from _in_thread(lambda: motion_likelihood(track, fps), 0.4, "scoring the motion under the motion model")
@@ -197,6 +210,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
             break
         yield Progress(0.62 + 0.1 * f, "optical flow and noise")
     _add(report, pxc.pixel_cues(stats, fps, sample.crops), table, fps)
+    _add(report, rsc.residual_cues(sample.seq_crops), table, fps)
     if track is not None:
         body = psc.pose_cues(track, fps, stats["bg_shift"])
         _add(report, {"foot_sliding": body["foot_sliding"]}, table, fps)
@@ -216,6 +230,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     report.geometry = geometry
     yield finish_stage("scene", start)
 
+    report.drift, report.drift_why = drift_frames(report.cues, report.num_frames)
     report.complete = True
     unmeasured = {c.reason for c in report.cues.values() if not c.measured and c.reason}
     for r in sorted(unmeasured):
@@ -224,6 +239,16 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     report.stage_seconds["total"] = round(time.monotonic() - t0, 3)
     yield finish_stage("verdict", time.monotonic())
     return report
+
+
+def _drive(gen: Iterator, start: float, span: float, message: str) -> Iterator:
+    """Drive a progress generator (fractions), re-yielding Progress; returns its value."""
+    while True:
+        try:
+            f = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield Progress(start + span * float(f or 0.0), message)
 
 
 def _in_thread(fn: Callable[[], dict], fraction: float, message: str) -> Iterator:

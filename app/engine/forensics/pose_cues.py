@@ -74,9 +74,14 @@ def _load_pose_model() -> Iterator[float]:
     return (yield from in_helper_thread(build, 0.0, "blazepose-load"))
 
 
-def track_pose(frames: np.ndarray, mask_scale: float = 0.5) -> Iterator[float | PoseTrack]:
-    """Generator: BlazePose on each RGB frame; yields progress, returns a :class:`PoseTrack`."""
+def track_pose(frames: np.ndarray, mask_scale: float = 0.5, boxes: np.ndarray | None = None
+               ) -> Iterator[float | PoseTrack]:
+    """Generator: BlazePose on each RGB frame; yields progress, returns a :class:`PoseTrack`.
+    With `boxes` [T, 4] (the main person of a crowd, :mod:`people`; NaN rows take the nearest
+    box) BlazePose sees only a crop around that person; landmarks and mask are mapped back."""
     import cv2
+
+    from .people import crop_box
 
     t, h, w = frames.shape[:3]
     world = np.full((t, 33, 3), np.nan)
@@ -85,19 +90,28 @@ def track_pose(frames: np.ndarray, mask_scale: float = 0.5) -> Iterator[float | 
     present = np.zeros(t, bool)
     mh, mw = max(8, int(h * mask_scale)), max(8, int(w * mask_scale))
     masks = np.zeros((t, mh, mw), np.uint8)
+    if boxes is not None:
+        ok = np.flatnonzero(np.isfinite(boxes).all(axis=1))
+        boxes = None if ok.size == 0 else boxes[ok[np.abs(np.arange(t)[:, None] - ok[None]).argmin(axis=1)]]
     pose_model = yield from _load_pose_model()
     with pose_model as pose:
         for i in range(t):
-            res = pose.process(np.ascontiguousarray(frames[i]))
+            x0, y0, x1, y1 = (crop_box(boxes[i], w, h) or (0, 0, w, h)) if boxes is not None else (0, 0, w, h)
+            res = pose.process(np.ascontiguousarray(frames[i, y0:y1, x0:x1]))
+            cw, ch = x1 - x0, y1 - y0
             if res.pose_world_landmarks is not None and res.pose_landmarks is not None:
                 wl = res.pose_world_landmarks.landmark
                 il = res.pose_landmarks.landmark
                 world[i] = [(p.x, p.y, p.z) for p in wl]
-                image[i] = [(p.x * w, p.y * h) for p in il]
+                image[i] = [(p.x * cw + x0, p.y * ch + y0) for p in il]
                 vis[i] = [p.visibility for p in il]
                 present[i] = True
             if res.segmentation_mask is not None:
-                m = cv2.resize(res.segmentation_mask, (mw, mh), interpolation=cv2.INTER_AREA)
+                full = res.segmentation_mask
+                if (cw, ch) != (w, h):
+                    full = np.zeros((h, w), np.float32)
+                    full[y0:y1, x0:x1] = res.segmentation_mask
+                m = cv2.resize(full, (mw, mh), interpolation=cv2.INTER_AREA)
                 masks[i] = np.clip(m * 255, 0, 255).astype(np.uint8)
             if i % 2 == 0:
                 yield i / t

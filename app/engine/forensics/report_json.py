@@ -13,12 +13,14 @@ from app import __version__
 
 from .appearance import APPEARANCE_CUES
 from .pipeline import ForensicReport
+from .residual_cues import RESIDUAL_CUES
 from .scoring import WEIGHTS
 
 SCHEMA, SCHEMA_VERSION = "action-studio-forensics-report", 1
-CUE_ORDER = tuple(WEIGHTS) + tuple(k for k in APPEARANCE_CUES if k not in WEIGHTS)
+CUE_ORDER = tuple(WEIGHTS) + tuple(k for k in {**APPEARANCE_CUES, **RESIDUAL_CUES} if k not in WEIGHTS)
 CSV_FIELDS = ("file", "authenticity_score", "probability_generated", "verdict", "confidence", "coverage",
-              "families_measured", "cues_measured", "frames", "seconds", "error") + CUE_ORDER
+              "families_measured", "cues_measured", "people", "drift_frames", "frames", "seconds",
+              "error") + CUE_ORDER
 
 
 def _num(x: Any, nd: int = 6) -> float | None:
@@ -60,7 +62,12 @@ def report_dict(report: ForensicReport) -> dict:
         "video": dict(report.video.to_dict(), analysed_frames=report.num_frames,
                       analysis_fps=_num(report.analysis_fps, 3)),
         "timeline": {"times": _curve(report.times), "frame_indices": [int(i) for i in report.frame_indices],
-                     "suspicion": _curve(v.timeline if v else None)},
+                     "suspicion": _curve(v.timeline if v else None),
+                     "appearance_drift": None if report.drift is None else [
+                         {"frame": int(i), "cues": report.drift_why[i]} for i in np.flatnonzero(report.drift)]},
+        "people": None if report.people is None else {"max_at_once": report.people.max_people,
+                                                      "tracks": len(report.people.boxes),
+                                                      "main_followed": report.people.max_people >= 2},
         "cues": cues,
         "stages": dict(report.stage_seconds),
         "warnings": list(dict.fromkeys(report.warnings + report.video.warnings)),
@@ -87,6 +94,8 @@ def csv_row(report: ForensicReport | None, file: str, error: str = "") -> dict:
                    probability_generated="" if v.probability is None else f"{v.probability:.4f}",
                    families_measured=";".join(v.families),
                    cues_measured=sum(c.measured for c in report.cues.values()),
+                   people="" if report.people is None else report.people.max_people,
+                   drift_frames="" if report.drift is None else int(np.sum(report.drift)),
                    seconds=report.stage_seconds.get("total", ""))
         for name, c in report.cues.items():
             if name in row and c.measured:
