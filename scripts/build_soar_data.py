@@ -3,6 +3,7 @@
     nice -n 19 .venv/bin/python scripts/build_soar_data.py --per-class-train 2 --per-class-test 1 \
         --per-unknown-test 2 --out .cache/soar/data_tiny                     # a tiny set (~110 clips)
     .venv/bin/python scripts/build_soar_data.py                               # the full CPU set
+    for i in 0 1; do .venv/bin/python scripts/build_soar_data.py --part $i --parts 2 & done; wait   # on 2 cores
 
 Clip ``n`` of a split is drawn from ``default_rng([seed, split_code, n])`` alone (atom ``n mod
 K``), so a shard never depends on what was built before; existing shards are skipped (rerun to
@@ -64,7 +65,7 @@ def build_split(split: str, args, renderer, out: Path, stats: dict) -> None:
              len(jobs))
     for shard in range((len(jobs) + args.shard_size - 1) // args.shard_size):
         path = shard_path(out, split, shard)
-        if path.is_file():
+        if path.is_file() or shard % args.parts != args.part:
             continue
         clips, specs = [], []
         for n in range(shard * args.shard_size, min(len(jobs), (shard + 1) * args.shard_size)):
@@ -100,6 +101,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after the shard that passes this")
+    ap.add_argument("--part", type=int, default=0, help="build only shards with index %% parts == part")
+    ap.add_argument("--parts", type=int, default=1, help="run --parts processes with --part 0..parts-1 in parallel")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -127,7 +130,7 @@ def main() -> None:
     n = max(stats["clips"], 1)
     record = {"clips_built": stats["clips"], "setup": setup, "wall_s_per_clip": stats["wall_s"] / n,
               "cpu_s_per_clip": stats["cpu_s"] / n, "recipe": recipe}
-    (out / "build_stats.json").write_text(json.dumps(record, indent=1))
+    (out / f"build_stats_{args.part}of{args.parts}.json").write_text(json.dumps(record, indent=1))
     log.info("%s", json.dumps(record))
 
 

@@ -2,11 +2,11 @@
 
 No OpenGL: each vertex of the posed body is projected with the :class:`Camera`, shaded with
 its own colour (e.g. sampled from the body texture) times a Lambert term, and written as a
-small square splat into a supersampled frame; per pixel the nearest vertex wins (one argsort
-of pixel-then-depth keys, no ordering assumption on numpy's repeated-index assignment).  The
+small square splat into a supersampled frame; per pixel the nearest vertex wins (a
+z-buffer built with ``np.minimum.at``, no ordering assumption on numpy's repeated-index assignment).  The
 supersampled frame is box-filtered down to the target size, which anti-aliases the edges and
-closes the gaps between vertices.  At 32 x 32 (supersample 2) a 13.7k-vertex body takes about
-2-3 ms per frame on one core, against about 20 ms for the OpenGL textured renderer.
+closes the gaps between vertices.  At 32 x 32 (supersample 2) a 13.7k-vertex body takes a few
+ms per frame on one core, against about 20 ms for the OpenGL textured renderer.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import numpy as np
 
 from app.viewers.camera import Camera
 
+AMBIENT = 0.45
 
-def lambert(normals: np.ndarray, camera: Camera, ambient: float = 0.45) -> np.ndarray:
+
+def lambert(normals: np.ndarray, camera: Camera, ambient: float = AMBIENT) -> np.ndarray:
     """Per-vertex brightness [V] in [ambient, 1] for a light over the camera's shoulder."""
     right, up, forward = camera.basis()
     light = -forward + 0.6 * up + 0.3 * right
@@ -37,27 +39,33 @@ def splat_frame(vertices: np.ndarray, colors: np.ndarray, camera: Camera, backgr
     s = max(1, int(supersample))
     hs, ws = h * s, w * s
     col = np.asarray(colors, np.float32)
+    right, up, forward = camera.basis()
     if normals is not None:
-        col = col * lambert(normals, camera)[:, None]
-    uv, depth = camera.project(np.asarray(vertices, np.float64), ws, hs)
-    ok = np.isfinite(uv).all(-1) & (depth > camera.znear)
-    uv, depth, col = uv[ok], depth[ok], col[ok]
-    base = np.floor(uv + 0.5 - 0.5 * (radius - 1)).astype(np.int64)
-    offs = np.stack(np.meshgrid(np.arange(radius), np.arange(radius), indexing="ij"), -1).reshape(-1, 2)
-    px = (base[None, :, 0] + offs[:, None, 0]).ravel()
-    py = (base[None, :, 1] + offs[:, None, 1]).ravel()
-    z = np.tile(depth, len(offs))
-    c = np.tile(col, (len(offs), 1))
+        light = -forward + 0.6 * up + 0.3 * right
+        light /= np.linalg.norm(light)
+        col = col * (AMBIENT + (1.0 - AMBIENT) * np.clip(np.asarray(normals) @ light, 0.0, 1.0))[:, None]
+    rel = np.asarray(vertices, np.float64) - np.asarray(camera.eye, float)
+    depth = rel @ forward
+    f = camera.focal_px(hs)
+    ok = depth > camera.znear
+    rel, depth, col = rel[ok], depth[ok], col[ok]
+    u = f * (rel @ right) / depth + (ws - 1) / 2.0
+    v = -f * (rel @ up) / depth + (hs - 1) / 2.0
+    bx = np.floor(u + 0.5 - 0.5 * (radius - 1)).astype(np.int64)
+    by = np.floor(v + 0.5 - 0.5 * (radius - 1)).astype(np.int64)
+    oy, ox = np.divmod(np.arange(radius * radius), radius)
+    px = (bx[None, :] + ox[:, None]).ravel()
+    py = (by[None, :] + oy[:, None]).ravel()
+    z = np.tile(depth, radius * radius)
+    c = np.tile(col, (radius * radius, 1))
     inside = (px >= 0) & (px < ws) & (py >= 0) & (py < hs)
     lin, z, c = (py * ws + px)[inside], z[inside], c[inside]
-    order = np.argsort(lin.astype(np.float64) * 1.0e4 + np.clip(z, 0.0, 9.0e3), kind="stable")
-    lin_sorted = lin[order]
-    first = np.ones(len(order), bool)
-    first[1:] = lin_sorted[1:] != lin_sorted[:-1]
-    win = order[first]                                   # the nearest splat of each covered pixel
+    zbuf = np.full(hs * ws, np.inf)
+    np.minimum.at(zbuf, lin, z)                          # z-buffer: nearest depth per pixel
+    win = z <= zbuf[lin]                                 # the nearest splat(s) of each covered pixel
     img = np.repeat(np.repeat(bg.astype(np.float32) / 255.0, s, 0), s, 1).reshape(-1, 3)
     cover = np.zeros(hs * ws, np.float32)
-    img[lin[win]] = c[win]
+    img[lin[win]] = c[win]                               # exact depth ties are interchangeable
     cover[lin[win]] = 1.0
     img = img.reshape(h, s, w, s, 3).mean((1, 3))
     cover = cover.reshape(h, s, w, s).mean((1, 3))

@@ -120,19 +120,41 @@ class SoarRenderer:
         self.detail = _skin_detail(body.texture_path())
         self.uv = body.uv()
         self.faces = np.asarray(body.faces)
+        self.basis: tuple[np.ndarray, np.ndarray] | None = None
 
-    def vertex_colours(self, spec: SoarSpec) -> np.ndarray:
-        """Per-vertex colours [V, 3] sampled from the body texture composed for the recipe."""
-        from app.viewers.textured import SHOE_COLOR, compose_albedo, sample_texture
+    def _per_vertex(self, tex: np.ndarray) -> np.ndarray:
+        from app.viewers.textured import sample_texture
 
-        tex = compose_albedo(self.detail, self.uv.uv, self.uv.uv_faces, self.labels, spec.skin, spec.top,
-                             spec.bottom, SHOE_COLOR if spec.top is not None else None, size=128)
         cols = sample_texture(tex, self.uv.uv)
         out = np.zeros((self.body.num_vertices, 3), np.float32)
         count = np.zeros(self.body.num_vertices, np.float32)
         np.add.at(out, self.uv.vertex_index, cols)
         np.add.at(count, self.uv.vertex_index, 1.0)
         return out / np.maximum(count, 1.0)[:, None]
+
+    def _colour_basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """Once per body: per-vertex skin shading [V] (the texture's detail map) and clothing
+        weights [V, 3] (top, bottom, shoes; soft at seams) from two texture compositions."""
+        from app.viewers.textured import compose_albedo
+
+        grey = compose_albedo(self.detail, self.uv.uv, self.uv.uv_faces, self.labels, (0.5, 0.5, 0.5), size=256)
+        parts = compose_albedo(self.detail, self.uv.uv, self.uv.uv_faces, self.labels, (0.0, 0.0, 0.0),
+                               (0.5, 0.0, 0.0), (0.0, 0.5, 0.0), (0.0, 0.0, 0.5), size=256)
+        return 2.0 * self._per_vertex(grey)[:, 0], np.clip(2.0 / 0.92 * self._per_vertex(parts), 0.0, 1.0)
+
+    def vertex_colours(self, spec: SoarSpec) -> np.ndarray:
+        """Per-vertex colours [V, 3] of the recipe's skin tone and clothing (the body texture's
+        detail shading on the skin, flat colours on the clothes)."""
+        from app.viewers.textured import SHOE_COLOR
+
+        if self.basis is None:
+            self.basis = self._colour_basis()
+        shade, w = self.basis
+        skin = shade[:, None] * np.asarray(spec.skin, np.float32)
+        if spec.top is None:
+            return np.clip(skin, 0, 1)
+        cloth = np.asarray([spec.top, spec.bottom, SHOE_COLOR], np.float32)        # [3, 3]
+        return np.clip(np.clip(1.0 - w.sum(1, keepdims=True), 0, 1) * skin + w @ cloth, 0, 1)
 
     def cameras(self, spec: SoarSpec, joints: np.ndarray) -> list:
         from dataclasses import replace
