@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("--csv", default=None, metavar="OUT.csv", help="also write one row per localised action")
     p.add_argument("--route", default="skeleton", choices=["skeleton", "rgb", "both"])
     p.add_argument("--model", default=None, help="recognition model folder (default models/recognition)")
+    p.add_argument("--rgb-model", default=None, help="RGB-route (SOAR) model folder (default models/recognition/rgb)")
     p.add_argument("--labels", action="store_true", help="list the atoms with one-line descriptions and exit")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for the network (default 1: it is small)")
     return {"recognize": cmd_recognize}
@@ -63,7 +64,7 @@ def _rows(result: dict) -> list[list]:
 
 def cmd_recognize(args: argparse.Namespace) -> int:
     from app.engine.recognition.inputs import list_inputs
-    from app.engine.tasks.recognize_task import check_route, get_pipeline, recognize_file
+    from app.engine.tasks.recognize_task import check_route, get_pipeline, get_rgb_pipeline, recognize_file
 
     if args.labels:
         return _print_labels(args.model)
@@ -76,14 +77,15 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(max(1, args.threads))
-    pipe = get_pipeline(args.model)
+    pipe = get_pipeline(args.model) if args.route != "rgb" else None
+    rgb_pipe = get_rgb_pipeline(args.rgb_model) if args.route != "skeleton" else None
     files = list_inputs(src) if src.is_dir() else [src]
     if src.is_dir() and not files:
         raise InvalidInputError(f"{src}: no motion files or videos")
     results, failed = [], []
     for f in files:
         try:
-            results.append(recognize_file(f, route=args.route, pipeline=pipe))
+            results.append(recognize_file(f, route=args.route, pipeline=pipe, rgb_pipeline=rgb_pipe))
         except InvalidInputError as exc:
             if not src.is_dir():
                 raise

@@ -68,10 +68,11 @@ def _fill_missing(core: np.ndarray, present: np.ndarray) -> np.ndarray:
     return out
 
 
-def video_to_clip(path: str | Path) -> Generator[Progress, None, MotionClip]:
-    """Task: decode, track the body with BlazePose, fit SMPL-22 joints; returns a 20 fps clip."""
+def track_video(path: str | Path) -> Generator[Progress, None, tuple]:
+    """Task: decode the video and track the body with BlazePose; returns (FrameSample, PoseTrack).
+
+    Raises InvalidInputError when the video is too short or no person is tracked in most frames."""
     from app.engine.forensics import pose_cues
-    from app.engine.forensics.likelihood import complete_joints, core_from_blaze, joints_to_clip
     from app.engine.forensics.video_io import probe_video, sample_frames
 
     info = probe_video(path)
@@ -96,8 +97,21 @@ def video_to_clip(path: str | Path) -> Generator[Progress, None, MotionClip]:
     if track.present_share < MIN_PRESENT:
         raise InvalidInputError(f"{Path(path).name}: no person tracked in {100 * (1 - track.present_share):.0f}% "
                                 "of the frames")
+    return sample, track
+
+
+def track_to_clip(sample, track, name: str = "") -> MotionClip:
+    """The tracked body as a 20 fps SMPL-22 clip (forensics landmark-to-SMPL-22 fit)."""
+    from app.engine.forensics.likelihood import complete_joints, core_from_blaze, joints_to_clip
+
     core = _fill_missing(core_from_blaze(track.world), track.present)
     clip = joints_to_clip(complete_joints(core), fps=sample.fps)
-    clip.name = Path(path).stem
-    yield Progress(0.95, "fitting SMPL-22")
+    clip.name = name
     return clip.resample(20.0)
+
+
+def video_to_clip(path: str | Path) -> Generator[Progress, None, MotionClip]:
+    """Task: decode, track the body with BlazePose, fit SMPL-22 joints; returns a 20 fps clip."""
+    sample, track = yield from track_video(path)
+    yield Progress(0.95, "fitting SMPL-22")
+    return track_to_clip(sample, track, Path(path).stem)

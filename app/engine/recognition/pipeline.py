@@ -40,6 +40,7 @@ class RecognitionResult:
     model: str = ""
     duration_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    routes: dict = field(default_factory=dict)     # route "both": each route's own clip opinion
 
     def to_dict(self) -> dict:
         return asdict(self)
