@@ -34,6 +34,9 @@ class StudioActions:
     shadow: QAction
     contacts: QAction
     textured: QAction
+    recognize: QAction
+    recognize_video: QAction
+    auto_label: QAction
     cameras: dict[str, QAction]
     camera_group: QActionGroup
 
@@ -102,6 +105,13 @@ def build_actions(win: QMainWindow) -> StudioActions:
         textured=_action(win, "&Textured body", "T", checkable=True, checked=True,
                          tip="Skin and clothing texture, as in the 2.5D and Multi-view tabs (T); off: plain clay, "
                              "which shows the shape and shading best"),
+        recognize=_action(win, "&Recognise actions", "Ctrl+R",
+                          tip="Label the shown motion's actions on the timeline: what was asked and what the "
+                              "recogniser sees (Ctrl+R)"),
+        recognize_video=_action(win, "Recognise actions in a &video…", "Ctrl+Shift+R",
+                                tip="Track the person in a video, show the body and its actions (Ctrl+Shift+R)"),
+        auto_label=_action(win, "&Label generated motion automatically", None, checkable=True, checked=True,
+                           tip="Recognise every generated motion and compare it with the prompt"),
         cameras=cameras,
         camera_group=group,
     )
@@ -125,6 +135,12 @@ def build_menus(win: QMainWindow, a: StudioActions, recent_menu: QMenu) -> tuple
         play_menu.addAction(act)
     play_menu.addSeparator()
     play_menu.addAction(a.loop)
+
+    motion = bar.addMenu("&Motion")
+    for act in (a.recognize, a.recognize_video):
+        motion.addAction(act)
+    motion.addSeparator()
+    motion.addAction(a.auto_label)
 
     view = bar.addMenu("&View")
     for act in (a.skeleton, a.grid, a.shadow, a.contacts, a.textured):

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OPEN_FILTER = "Motion files (*.bvh *.npz);;BVH (*.bvh);;npz (*.npz);;All files (*)"
+OPEN_FILTER = ("Motion files (*.bvh *.npz);;BVH (*.bvh);;npz (*.npz);;"
+               "Videos: track the body and recognise its actions (*.mp4 *.mov *.m4v *.avi *.mkv *.webm);;All files (*)")
+VIDEO_OPEN_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.gif);;All files (*)"
 SAVE_FILTERS = {"Motion npz (*.npz)": (".npz", None), "BVH (*.bvh)": (".bvh", None),
                 "SMPL/AMASS npz (*.npz)": (".npz", "smpl")}
 VIDEO_FILTERS = {"MP4 video (*.mp4)": ".mp4", "Animated GIF (*.gif)": ".gif"}
@@ -33,11 +35,17 @@ def is_motion_path(path: str | Path) -> bool:
     return Path(path).suffix.lower() in MOTION_SUFFIXES
 
 
-def motion_paths_from_mime(mime: QMimeData) -> list[str]:
-    """Local .bvh/.npz files among dropped URLs (others are ignored)."""
+def is_video_path(path: str | Path) -> bool:
+    from app.engine.recognition.inputs import is_video
+    return is_video(path)
+
+
+def motion_paths_from_mime(mime: QMimeData, videos: bool = False) -> list[str]:
+    """Local .bvh/.npz files (and videos, with `videos`) among dropped URLs (others are ignored)."""
     if not mime.hasUrls():
         return []
-    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and is_motion_path(u.toLocalFile())]
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()
+            and (is_motion_path(u.toLocalFile()) or (videos and is_video_path(u.toLocalFile())))]
 
 
 def with_suffix(path: str, suffix: str) -> str:
@@ -90,6 +98,8 @@ class FileActions:
         remember: a successful open makes its folder the dialogs' start (not for the built-in default clip).
         """
         path = Path(path)
+        if is_video_path(path):  # the studio shows a video as the body tracked in it, with its actions
+            return self.recognize_video(path, remember)
         self.win.statusBar().showMessage(f"Opening {path.name}…")
 
         def done(loaded) -> None:
@@ -107,14 +117,30 @@ class FileActions:
 
     # --- drag and drop ------------------------------------------------------------
     def accepts_drop(self, mime: QMimeData) -> bool:
-        return bool(motion_paths_from_mime(mime))
+        return bool(motion_paths_from_mime(mime, videos=self.win.state.tab != "Forensics"))
 
     def drop(self, mime: QMimeData) -> bool:
-        paths = motion_paths_from_mime(mime)
+        """A motion file opens; a video (outside the Forensics tab) is tracked and its actions recognised."""
+        paths = motion_paths_from_mime(mime, videos=self.win.state.tab != "Forensics")
         if not paths:
             return False
         self.open_path(paths[0], autoplay=True)
         return True
+
+    # --- videos: the tracked body and its actions -------------------------------------------
+    def recognize_video_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.win, "Recognise actions in a video", self.last_dir,
+                                              VIDEO_OPEN_FILTER)
+        if path:
+            self.recognize_video(path)
+
+    def recognize_video(self, path: str | Path, remember: bool = True):
+        """Track the person in `path` on the engine, show the body and the actions on the timeline."""
+        path = Path(path)
+        if remember and path.is_file():
+            self.last_dir = str(path.parent)
+        self.win.statusBar().showMessage(f"Tracking the body in {path.name}…")
+        return self.win.recognition.recognize_video(path)
 
     # --- save / export -----------------------------------------------------------------
     def _clip_or_warn(self):

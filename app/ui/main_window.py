@@ -19,6 +19,8 @@ from .body_panel import BodyPanel
 from .bridge import EngineBridge
 from .file_actions import FileActions
 from .jobs_panel import JobsPanel
+from .recognition_controller import RecognitionController
+from .recognition_lane import RecognitionLane
 from .recent_files import RecentFiles, RecentFilesMenu
 from .render_thread import RendererFactory
 from .studio_tasks import LoadedClip, SkinResult, clip_task, shape_preview_task, skin_task
@@ -75,7 +77,10 @@ class MainWindow(QMainWindow):
 
         self.viewport = Viewport(renderer_factory)
         self.timeline = Timeline()
-        self.atom_strip = AtomStrip()  # per-frame codebook attention, under the segment bands
+        self.action_lane = RecognitionLane(self.state)  # asked vs recognised actions, under the segment bands
+        self.timeline.layout().addWidget(self.action_lane)
+        self.recognition = RecognitionController(self.state, self)
+        self.atom_strip = AtomStrip()  # per-frame codebook attention, under the action lanes
         self.timeline.layout().addWidget(self.atom_strip)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -198,6 +203,13 @@ class MainWindow(QMainWindow):
         st.lanesRequested.connect(vp.set_lanes)
         st.messageRequested.connect(self.statusBar().showMessage)
         tl.strip.selectionChanged.connect(st.selectionChanged)
+        tl.frameChanged.connect(self.action_lane.set_frame)
+        self.action_lane.frameClicked.connect(tl.set_frame)
+        a.recognize.triggered.connect(st.request_recognition)
+        a.recognize_video.triggered.connect(self.files.recognize_video_dialog)
+        a.auto_label.setChecked(st.auto_label)
+        a.auto_label.toggled.connect(st.set_auto_label)
+        st.autoLabelChanged.connect(a.auto_label.setChecked)
         vp.laneClicked.connect(st.laneClicked)
 
     # the panels' view of the window: the shared state holds the current clip, body and posed mesh

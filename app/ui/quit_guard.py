@@ -20,7 +20,7 @@ from .studio_state import StudioState
 
 log = logging.getLogger(__name__)
 
-DISPOSABLE_JOBS = ("Pose body", "Shape preview", "Load body", "Open ", "Default clip")
+DISPOSABLE_JOBS = ("Pose body", "Shape preview", "Load body", "Open ", "Default clip", "Recognise actions:")
 WAIT, CANCEL_JOBS, SAVE, DISCARD, STAY = ("Quit when finished", "Cancel jobs and quit", "Save…",
                                           "Quit without saving", "Keep working")
 CANCEL_GRACE_MS = 10000  # cancelled jobs that have not stopped by then are abandoned (the engine stops them)

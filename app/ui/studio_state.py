@@ -4,6 +4,10 @@ Panels (the prompt panel, the side-by-side samples) depend on this small object 
 reaching into the main window: they read ``clip``, ``body``, the posed ``vertices``/``faces``,
 ``phenotype()``, ``bridge`` and ``settings``, and ask for things (show a clip, go to a frame,
 select frames, show attention, side lanes, a status message) by calling methods that emit signals.
+The action lanes (what was asked, what the recogniser sees: :mod:`app.engine.recognition.lanes`)
+live here too: ``lanes`` (an ActionLanes or None), ``lanes_status`` (a line while recognising or
+when it failed) and ``auto_label`` (label every generation; kept in the settings), each with its
+signal, so the timeline's lane widget and the menus only talk to this object.
 The main window owns one, keeps ``clip``, ``body`` and the mesh current, says which top-level tab
 is shown (``tabChanged``) and connects the requests to its widgets.  ``unsaved`` is true while a
 generated motion has been shown and not saved since (the window asks before quitting then).
@@ -17,6 +21,8 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from app.core.motion import MotionClip
 
 from .bridge import EngineBridge
+
+AUTO_LABEL_KEY = "recognition/auto_label"
 
 
 class StudioState(QObject):
@@ -35,6 +41,11 @@ class StudioState(QObject):
     attentionRequested = Signal(object)        # [T, K] codebook attention or None
     lanesRequested = Signal(object, int)       # side-by-side lanes, selected lane
     messageRequested = Signal(str, int)        # status bar text, milliseconds
+    # action lanes (asked vs recognised)
+    lanesChanged = Signal(object)              # ActionLanes or None
+    lanesStatusChanged = Signal(str)           # "recognising…", an error, or "" when idle
+    autoLabelChanged = Signal(bool)
+    recognizeRequested = Signal()              # Motion > Recognise actions on the shown clip
 
     def __init__(self, bridge: EngineBridge, settings: QSettings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +58,9 @@ class StudioState(QObject):
         self.tab = "Studio"
         self.unsaved_clip: MotionClip | None = None  # a generated clip shown and not saved since
         self.phenotype_source: Callable[[], dict[str, float]] = dict
+        self.lanes: Any = None  # ActionLanes of the shown clip, or None
+        self.lanes_status = ""
+        self._auto_label = True if settings is None else settings.value(AUTO_LABEL_KEY, True, type=bool)
 
     def phenotype(self) -> dict[str, float]:
         """The body shape the window poses with."""
@@ -61,15 +75,43 @@ class StudioState(QObject):
         if clip is not None and clip is self.unsaved_clip:
             self.unsaved_clip = None
 
+    # --- action lanes -------------------------------------------------------------------
+    @property
+    def auto_label(self) -> bool:
+        """Recognise every generated motion as soon as it is shown."""
+        return bool(self._auto_label)
+
+    def set_auto_label(self, on: bool) -> None:
+        if bool(on) != self._auto_label:
+            self._auto_label = bool(on)
+            if self.settings is not None:
+                self.settings.setValue(AUTO_LABEL_KEY, self._auto_label)
+            self.autoLabelChanged.emit(self._auto_label)
+
+    def set_lanes(self, lanes: Any) -> None:
+        """Show `lanes` (None clears) for the current clip."""
+        self.lanes = lanes
+        self.lanesChanged.emit(lanes)
+
+    def set_lanes_status(self, text: str) -> None:
+        if text != self.lanes_status:
+            self.lanes_status = text
+            self.lanesStatusChanged.emit(text)
+
+    def request_recognition(self) -> None:
+        self.recognizeRequested.emit()
+
     def set_tab(self, name: str) -> None:
         if name != self.tab:
             self.tab = name
             self.tabChanged.emit(name)
 
     # --- requests ------------------------------------------------------------------------
-    def show_clip(self, loaded: Any, autoplay: bool = False) -> None:
-        """Show a clip made in the studio (generated, edited): it counts as unsaved until saved."""
-        self.unsaved_clip = getattr(loaded, "clip", None)
+    def show_clip(self, loaded: Any, autoplay: bool = False, unsaved: bool = True) -> None:
+        """Show a clip made in the studio (generated, edited): it counts as unsaved until saved
+        (`unsaved` false: a clip with its own source, e.g. a body tracked in a video)."""
+        if unsaved:
+            self.unsaved_clip = getattr(loaded, "clip", None)
         self.showClipRequested.emit(loaded, bool(autoplay))
 
     def request_frame(self, frame: int) -> None:

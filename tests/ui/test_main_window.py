@@ -65,7 +65,8 @@ def test_error_box_is_non_modal(qtbot, win, tmp_path):
 def test_drag_and_drop_filter(win):
     assert win.files.accepts_drop(_mime("a.bvh"))
     assert win.files.accepts_drop(_mime("b.NPZ"))
-    assert not win.files.accepts_drop(_mime("c.txt", "d.mp4"))
+    assert not win.files.accepts_drop(_mime("c.txt"))
+    assert win.files.accepts_drop(_mime("c.txt", "d.mp4"))  # a video: its body is tracked and its actions recognised
     assert not win.files.accepts_drop(QMimeData())
     for mime, accepted in ((_mime("walk.bvh"), True), (_mime("notes.txt"), False)):
         ev = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
