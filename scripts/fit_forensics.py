@@ -3,12 +3,15 @@
     .venv/bin/python scripts/fit_forensics.py                      # extract (cached) + fit + write model and report
     .venv/bin/python scripts/fit_forensics.py --extract-only       # only fill the feature cache
     .venv/bin/python scripts/fit_forensics.py --dev ../shared/data/videos/dev --out models/forensics/calibrated.json
+    .venv/bin/python scripts/fit_forensics.py --refresh-crowds     # re-extract clips where 2+ people are found
 
 Every cue of every clip in ``SOURCES.tsv`` is extracted once (the generated panel only, for
 side-by-side composites; pycolmap SfM off, its cues are never scored) and cached under
-``.cache/forensics/features/``. The logistic regression is judged under leave-one-source-out
-cross-validation (a source repository is never in the training and the test fold; its
-regularisation is chosen by an inner leave-one-source-out loop on the training fold only), the
+``.cache/forensics/features/``; the sensor-noise cues (cheap: native crops of the first 48
+analysed frames, no model) have their own cache (``<clip>.residual.json``). The model is judged
+under leave-one-source-out cross-validation (a source repository is never in the training and
+the test fold; the model kind and its setting are chosen by an inner leave-one-source-out loop
+on the training fold only, :mod:`app.engine.forensics.calib_fit`), the
 verdict thresholds are chosen on the out-of-fold probabilities, and the final model is fitted
 on all clips. Writes the model json and a markdown report (``--report``).
 """
@@ -90,7 +93,7 @@ def extract_all(dev: Path, rows: list[dict], cached_only: bool = False) -> dict[
     return feats
 
 
-RESIDUAL_VERSION = "r2"
+RESIDUAL_VERSION = "r3"
 
 
 def count_people(path: Path, box: tuple | None) -> int:
@@ -128,7 +131,7 @@ def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached
     import cv2
 
     from app.engine.forensics.residual_cues import residual_cues
-    from app.engine.forensics.video_io import native_sequence, probe_video
+    from app.engine.forensics.video_io import analysis_stride, native_sequence, probe_video
 
     cv2.setNumThreads(1)
     for r in rows:
@@ -139,8 +142,9 @@ def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached
                 continue
             t0 = time.monotonic()
             try:
-                seq = native_sequence(probe_video(dev / r["file"], r["box"]))
-                vals = {k: v for k, (v, _, _) in residual_cues(seq).items()}
+                info = probe_video(dev / r["file"], r["box"])
+                seq = native_sequence(info)
+                vals = {k: v for k, (v, _, _) in residual_cues(seq, info.fps / analysis_stride(info)).items()}
             except Exception as exc:  # noqa: BLE001 - reported, not fatal
                 log.warning("%s residual cues failed: %s", r["file"], exc)
                 vals = {}

@@ -139,3 +139,15 @@ def test_pipeline_and_fit_cache_see_the_same_native_frames(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(seq, sample.seq_crops))
     cues = residual_cues(seq)
     assert cues["residual_level"][0] is not None
+
+
+def test_second_differences_mean_the_same_at_any_frame_rate():
+    """One smooth pan filmed at 32 and at 8 fps: the D3-style cues step at ~8 fps, so they agree."""
+    base = _scene()
+    fast = [np.roll(base, i, axis=1).astype(np.uint8) for i in range(48)]          # 1 px per frame at 32 fps
+    slow = [np.roll(base, 4 * i, axis=1).astype(np.uint8) for i in range(12)]      # 4 px per frame at 8 fps
+    a, b = residual_cues(fast, 32.0), residual_cues(slow, 8.0)
+    assert _v(a, "frame_accel_ratio") == pytest.approx(_v(b, "frame_accel_ratio"), rel=0.25, abs=0.02)
+    naive = residual_cues(fast, 8.0)     # treating the 32 fps clip as 8 fps compares 1-px steps instead
+    assert abs(_v(naive, "frame_accel_ratio") - _v(b, "frame_accel_ratio")) > \
+        abs(_v(a, "frame_accel_ratio") - _v(b, "frame_accel_ratio"))

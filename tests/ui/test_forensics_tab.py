@@ -157,7 +157,7 @@ def test_drift_frames_are_marked_on_the_timeline_and_the_button_jumps_to_them(ta
     tab.timeline.resize(300, 60)
     img = tab.timeline.grab().toImage()
     from PySide6.QtGui import QColor
-    c = QColor(img.pixel(int((7 + 0.5) * 300 / n), 3))
+    c = QColor(img.pixel(int((7 + 0.5) * img.width() / n), 3))
     assert c.red() > 200 and c.blue() < 80            # the orange drift tick above frame 7
     rep.drift = np.zeros(n, bool)
     tab._fill(rep)

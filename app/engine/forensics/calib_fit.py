@@ -1,7 +1,9 @@
 """Fitting and judging the calibrated combination (used by ``scripts/fit_forensics.py``).
 
-Two kinds of model: L2-regularised logistic regression (scipy L-BFGS) on :func:`calibration.design`
-features, and boosted decision stumps (:mod:`boost`) on the raw cues (NaN = unmeasured). They
+Three kinds of model: L2-regularised logistic regression (scipy L-BFGS) on :func:`calibration.design`
+features, the same on the cues that pass a univariate screen on the training clips (single-cue
+AUROC at least 0.1 from chance), and boosted decision stumps (:mod:`boost`) on the raw cues
+(NaN = unmeasured). They
 are judged under leave-one-source-out cross-validation: every clip's probability comes from a
 model that saw no clip of its source; the kind and its setting (regularisation strength,
 number of stumps) are picked by an inner leave-one-source-out loop on the training fold only.
@@ -23,9 +25,11 @@ from .reference import distribution
 
 log = logging.getLogger(__name__)
 
-C_GRID = (0.03, 0.1, 0.3, 1.0)
+C_GRID = (0.1, 0.3, 1.0, 3.0)
 STUMP_GRID = (30, 100)          # boosting rounds (shrinkage 0.1, at least 4 clips per side)
-SPECS = [("logistic", c) for c in C_GRID] + [("stumps", float(r)) for r in STUMP_GRID]
+SCREEN = 0.1                    # "screened": keep cues whose training-fold AUROC is >= 0.5 + this from chance
+SPECS = ([("logistic", c) for c in C_GRID] + [("screened", c) for c in C_GRID]
+         + [("stumps", float(r)) for r in STUMP_GRID])
 MAX_REAL_AS_GENERATED = 0.05
 MAX_GENERATED_AS_REAL = 0.10
 MIN_FAMILIES = 3
@@ -70,13 +74,27 @@ def tpr_at_fpr(y: np.ndarray, s: np.ndarray, fpr: float = 0.05) -> tuple[float, 
     return float(np.mean(s[y == 1] >= thr)), float(thr)
 
 
+def screen(raw: np.ndarray, y: np.ndarray, margin: float = SCREEN) -> np.ndarray:
+    """Cues whose single-cue AUROC on these (training) clips is at least `margin` from chance."""
+    keep = np.zeros(raw.shape[1], bool)
+    for j in range(raw.shape[1]):
+        ok = np.isfinite(raw[:, j])
+        if ok.sum() >= 6 and 0 < y[ok].sum() < ok.sum():
+            keep[j] = abs(auroc(y[ok], raw[ok, j]) - 0.5) >= margin
+    return keep
+
+
 def _fit(raw: np.ndarray, y: np.ndarray, spec: tuple[str, float]) -> dict:
     kind, param = spec
     tr = [cal.Transform.fit(raw[:, j]) for j in range(raw.shape[1])]
     if kind == "stumps":
         return {"kind": kind, "transforms": tr, "stumps": fit_stumps(raw, y, rounds=int(param)), "spec": spec}
     x = cal.design(raw, CUES, tr, list(cal.FAMILY_CUES))
-    w, b = fit_logistic(x, y, param)
+    cols = np.ones(x.shape[1], bool)
+    if kind == "screened":           # cue columns off unless they pass; family indicators stay
+        cols[:raw.shape[1]] = screen(raw, y)
+    w = np.zeros(x.shape[1])
+    w[cols], b = fit_logistic(x[:, cols], y, param)
     return {"kind": kind, "transforms": tr, "coef": w, "intercept": b, "spec": spec}
 
 

@@ -210,7 +210,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
             break
         yield Progress(0.62 + 0.1 * f, "optical flow and noise")
     _add(report, pxc.pixel_cues(stats, fps, sample.crops), table, fps)
-    _add(report, rsc.residual_cues(sample.seq_crops), table, fps)
+    _add(report, rsc.residual_cues(sample.seq_crops, fps), table, fps)
     if track is not None:
         body = psc.pose_cues(track, fps, stats["bg_shift"])
         _add(report, {"foot_sliding": body["foot_sliding"]}, table, fps)

@@ -17,6 +17,9 @@ scene edges do not dominate:
 * ``residual_energy_accel``: D3-style second difference over time of the 8x8 map of log
   residual energy (boiling texture), median over frames.
 * ``frame_accel_ratio``: D3-style ratio of second to first differences of 32x32 thumbnails.
+
+Both D3-style cues step through the frames at about :data:`ACCEL_FPS` (every k-th frame), so
+they mean the same thing at any frame rate (generated clips are often 8-15 fps, cameras 24-60).
 * ``noise_brightness_slope``: slope of log residual variance over log brightness (shot
   noise makes it positive in real footage; painted noise is flat or random).
 """
@@ -41,6 +44,7 @@ MIN_SIDE = 48          # native crop side below which nothing is measured
 MIN_PIXELS = 400       # flat / static pixels needed for a per-frame value
 GRID = 8               # cells per side of the residual-energy map
 THUMB = 32
+ACCEL_FPS = 8.0        # time step of the second differences (frames per second)
 
 
 def _residual(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,8 +120,9 @@ def _slope(xs: list[np.ndarray], rs: list[np.ndarray], flats: list[np.ndarray]) 
     return float(np.polyfit(p[:, 0], p[:, 1], 1)[0])
 
 
-def residual_cues(seq: list[np.ndarray]) -> dict[str, tuple[float | None, np.ndarray | None, str]]:
-    """Cue values {name: (value, per-frame curve, reason)} from consecutive native grey crops."""
+def residual_cues(seq: list[np.ndarray], fps: float = ACCEL_FPS) -> dict[str, tuple[float | None, np.ndarray | None, str]]:
+    """Cue values {name: (value, per-frame curve, reason)} from consecutive native grey crops
+    sampled at `fps` frames per second."""
     import cv2
 
     none = {k: (None, None, "") for k in RESIDUAL_CUES}
@@ -144,12 +149,14 @@ def residual_cues(seq: list[np.ndarray]) -> dict[str, tuple[float | None, np.nda
     thumbs = np.stack([cv2.resize(c, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32) for c in seq])
     e_acc = np.full(t, np.nan)
     f_acc = np.full(t, np.nan)
-    if t >= 3:
-        d2 = grid[2:] - 2 * grid[1:-1] + grid[:-2]
-        e_acc[1:-1] = np.sqrt((d2 ** 2).mean(axis=(1, 2)))
-        d1 = np.sqrt((np.diff(thumbs, axis=0) ** 2).mean(axis=(1, 2)))
-        s2 = np.sqrt(((thumbs[2:] - 2 * thumbs[1:-1] + thumbs[:-2]) ** 2).mean(axis=(1, 2)))
-        f_acc[1:-1] = s2 / (0.5 * (d1[1:] + d1[:-1]) + 0.5)
+    k = max(1, int(round(fps / ACCEL_FPS))) if fps and np.isfinite(fps) else 1
+    if t > 2 * k:
+        mid = np.arange(k, t - k)
+        d2 = grid[mid + k] - 2 * grid[mid] + grid[mid - k]
+        e_acc[mid] = np.sqrt((d2 ** 2).mean(axis=(1, 2)))
+        a, b, c = thumbs[mid - k], thumbs[mid], thumbs[mid + k]
+        d1 = 0.5 * (np.sqrt(((b - a) ** 2).mean(axis=(1, 2))) + np.sqrt(((c - b) ** 2).mean(axis=(1, 2))))
+        f_acc[mid] = np.sqrt(((c - 2 * b + a) ** 2).mean(axis=(1, 2))) / (d1 + 0.5)
     out = dict(none)
     short = f"too few consecutive frames ({t}) for temporal noise statistics"
 

@@ -202,10 +202,16 @@ def _plan(info: VideoInfo, max_frames: int, max_seconds: float) -> tuple[int, in
     return limit, expected, max(1, int(np.ceil(expected / max_frames)))
 
 
+def analysis_stride(info: VideoInfo, max_frames: int = MAX_ANALYSIS_FRAMES,
+                    max_seconds: float = MAX_ANALYSIS_SECONDS) -> int:
+    return _plan(info, max_frames, max_seconds)[2]
+
+
 def native_sequence(info: VideoInfo, max_frames: int = MAX_ANALYSIS_FRAMES,
                     max_seconds: float = MAX_ANALYSIS_SECONDS) -> list[np.ndarray]:
     """Only the native grey crops of the first SEQ_FRAMES analysis frames, exactly as
-    :func:`sample_frames` keeps them in ``seq_crops`` (same stride), decoding no further."""
+    :func:`sample_frames` keeps them in ``seq_crops`` (same stride), decoding no further.
+    Their frame rate is ``info.fps / analysis_stride(info)`` (the container's)."""
     limit, _, stride = _plan(info, max_frames, max_seconds)
     out = []
     for _, _, _, crop in iter_frames(info.path, stride=stride, limit=min(limit, stride * SEQ_FRAMES),
