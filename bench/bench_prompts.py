@@ -10,6 +10,14 @@ Each prompt of ``bench/prompt_suite.py`` x seed is generated once; its parts' pr
 (``app.engine.evaluator.predicates``) are applied to the output spans (a prompt whose spans do
 not match its parts is cut into equal pieces). A prompt passes when all its parts hold. Reported:
 pass rate per model, per family, for compositions, and the left/right 'named limb moves' rate.
+
+"Recogniser agrees with the prompt" (``--recognizer DIR``, default models/recognition; ``none``
+skips it): each generated sample is also given to the action recogniser; a one-part prompt agrees
+when its clip label (top atom, or "unknown" above the model's uncertainty threshold) is the atom
+the prompt asks for, a composition when, in each part's span in order, the recognised label
+covering most of it is that part's atom. Parts map to atoms by their predicate
+(``app.engine.recognition.prompt_atoms.PREDICATE_ATOMS``; an atom the recogniser never learned
+must come out "unknown"); a prompt with a part that maps to no atom counts as n/a.
 """
 from __future__ import annotations
 
@@ -52,13 +60,32 @@ def judge(prompt: Prompt, clip, spans: list[tuple[int, int, str]]) -> dict:
     return dict(ok=all(p["ok"] for p in parts), parts=parts, spans_matched=len(spans) == len(prompt.parts))
 
 
-def run_model(pipe, suite: list[Prompt], seeds: int) -> list[dict]:
-    """Generate and judge every prompt x seed."""
+def recognizer_agrees(rec, prompt: Prompt, clip, spans: list[tuple[int, int, str]]) -> dict:
+    """Does the action recogniser `rec` see in `clip` the atom(s) the prompt asks for? (``ok`` None: n/a)"""
+    from app.engine.recognition.lanes import prompt_agreement
+    from app.engine.recognition.prompt_atoms import atoms_for_part
+    from app.engine.t2m.spans import split_prompt
+
+    texts = split_prompt(prompt.text)
+    texts = texts if len(texts) == len(prompt.parts) else [prompt.text] * len(prompt.parts)
+    asked = [atoms_for_part(pred, kw, t) for (pred, kw), t in zip(prompt.parts, texts)]
+    frames = part_spans(prompt, spans, clip.num_frames)
+    result = rec.recognize(clip)
+    return prompt_agreement(result, asked, [(a / clip.fps, b / clip.fps) for a, b in frames], rec.labels,
+                            float(rec.cfg.unknown_threshold))
+
+
+def run_model(pipe, suite: list[Prompt], seeds: int, rec=None) -> list[dict]:
+    """Generate and judge every prompt x seed (and ask the recogniser, when given one)."""
     rows = []
     for i, p in enumerate(suite):
         for seed in range(seeds):
             out = pipe.generate(p.text, seconds=p.seconds, seed=seed, num_samples=1)
             r = judge(p, out[0], list(out.spans))
+            if rec is not None:
+                a = recognizer_agrees(rec, p, out[0], list(out.spans))
+                r.update(recog_ok=a["ok"], recog_top_ok=a["ok_top"], recog_expected=a["expected"],
+                         recog_seen=a["seen"], recog_top=a["top"])
             rows.append(dict(text=p.text, family=p.family, seed=seed, pair=p.pair, side=p.side, **r))
         log.info("[%d/%d] %s: %s", i + 1, len(suite), p.text, [r["ok"] for r in rows[-seeds:]])
     return rows
@@ -71,9 +98,16 @@ def summarize(rows: list[dict]) -> dict:
         fam[r["family"]].append(r["ok"])
     named = [p["named"] for r in rows if r["pair"] for p in r["parts"] if p["named"] is not None]
     rate = lambda xs: (sum(xs) / len(xs)) if xs else float("nan")  # noqa: E731
+    recog = [r["recog_ok"] for r in rows if r.get("recog_ok") is not None]
+    top = [r["recog_top_ok"] for r in rows if r.get("recog_top_ok") is not None]
     return dict(n=len(rows), overall=rate([r["ok"] for r in rows]),
                 families={f: rate(v) for f, v in sorted(fam.items())}, family_n={f: len(v) for f, v in fam.items()},
-                named_moves=rate(named), named_n=len(named))
+                named_moves=rate(named), named_n=len(named),
+                recognizer=rate(recog), recognizer_n=len(recog),
+                recognizer_na=sum(1 for r in rows if "recog_ok" in r and r["recog_ok"] is None),
+                recognizer_composition=rate([r["recog_ok"] for r in rows if r["family"] == "composition"
+                                             and r.get("recog_ok") is not None]),
+                recognizer_top=rate(top), recognizer_top_n=len(top))
 
 
 def table(summaries: dict[str, dict]) -> str:
@@ -88,6 +122,12 @@ def table(summaries: dict[str, dict]) -> str:
             f"{pct(s['families'].get(f, float('nan')))} (n={s['family_n'].get(f, 0)})" for s in summaries.values()) + " |")
     lines.append("| left/right: named limb moves | " + " | ".join(
         f"{pct(s['named_moves'])} (n={s['named_n']})" for s in summaries.values()) + " |")
+    if any(s.get("recognizer_n") for s in summaries.values()):
+        lines.append("| recogniser agrees with the prompt | " + " | ".join(
+            f"{pct(s['recognizer'])} (n={s['recognizer_n']}, n/a {s['recognizer_na']}; "
+            f"compositions {pct(s['recognizer_composition'])})" for s in summaries.values()) + " |")
+        lines.append("| recogniser's top atom, uncertainty ignored (one-part prompts) | " + " | ".join(
+            f"{pct(s['recognizer_top'])} (n={s['recognizer_top_n']})" for s in summaries.values()) + " |")
     return "\n".join(lines)
 
 
@@ -98,12 +138,20 @@ def load_pipeline(name: str):
     return TextToMotionPipeline.from_pretrained(path, device="cpu")
 
 
+def load_recognizer(name: str | None):
+    """The action recogniser from a model directory (None or 'none': no recogniser column)."""
+    if not name or str(name).lower() == "none":
+        return None
+    from app.engine.recognition.pipeline import RecognitionPipeline
+    return RecognitionPipeline.from_pretrained(Path(name), device="cpu")
+
+
 def bench(pipes: dict, seeds: int = 3, subset: int | None = None,
-          suite: list[Prompt] | None = None) -> tuple[dict, dict]:
+          suite: list[Prompt] | None = None, rec=None) -> tuple[dict, dict]:
     """({model: rows}, {model: summary}) for already loaded pipelines (``suite`` defaults to SUITE)."""
     suite = suite if suite is not None else SUITE
     suite = suite[:subset] if subset else suite
-    rows = {m: run_model(p, suite, seeds) for m, p in pipes.items()}
+    rows = {m: run_model(p, suite, seeds, rec) for m, p in pipes.items()}
     return rows, {m: summarize(r) for m, r in rows.items()}
 
 
@@ -134,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="write rows and summaries as JSON")
     ap.add_argument("--check-real", action="store_true", help="predicate thresholds on real mocap")
     ap.add_argument("--audit-atoms", action="store_true", help="procedural atoms vs their own predicates")
+    ap.add_argument("--recognizer", default=str(ROOT / "models" / "recognition"),
+                    help="action recogniser for the 'recogniser agrees' row ('none' skips it)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -148,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             print(_audit_report())
         return 0
     pipes = {m: load_pipeline(m) for m in args.models}
-    rows, sums = bench(pipes, args.seeds, args.subset)
+    rows, sums = bench(pipes, args.seeds, args.subset, rec=load_recognizer(args.recognizer))
     if args.out:
         args.out.write_text(json.dumps(dict(rows=rows, summaries=sums), indent=1, default=str))
     print(table(sums))

@@ -129,3 +129,31 @@ def test_bench_plumbing_with_tiny_pipeline():
     assert set(sums["tiny"]["families"]) == {"locomotion", "composition"}
     md = table(sums)
     assert "| all prompts |" in md and "| composition |" in md
+
+
+def test_bench_recognizer_column_with_a_stub():
+    from types import SimpleNamespace
+
+    from bench_prompts import bench, table
+    from prompt_suite import SUITE
+    from tests.t2m_fakes import tiny_pipeline
+
+    from app.engine.recognition.pipeline import RecognitionResult
+
+    class Stub:  # always sees a walk, then a wave
+        labels, cfg = ["walk", "wave", "run"], SimpleNamespace(unknown_threshold=0.5)
+
+        def recognize(self, clip):
+            d = clip.duration
+            return RecognitionResult([{"label": "walk", "probability": 0.9}], 0.1,
+                                     [dict(label="walk", start_s=0, end_s=d / 2), dict(label="wave", start_s=d / 2, end_s=d)])
+
+    walk = SUITE[0]
+    wave_after_walk = next(p for p in SUITE if p.text.startswith("walk forward a few steps, then wave"))
+    run = next(p for p in SUITE if p.parts[0][0] == "run" and len(p.parts) == 1)
+    rows, sums = bench({"tiny": tiny_pipeline()}, seeds=1, suite=[walk, wave_after_walk, run], rec=Stub())
+    assert [r["recog_ok"] for r in rows["tiny"]] == [True, True, False]
+    assert rows["tiny"][1]["recog_expected"] == ["walk", "wave"]
+    s = sums["tiny"]
+    assert (s["recognizer_n"], s["recognizer_na"]) == (3, 0) and abs(s["recognizer"] - 2 / 3) < 1e-9
+    assert "| recogniser agrees with the prompt | 67% (n=3" in table(sums)

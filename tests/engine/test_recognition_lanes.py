@@ -109,6 +109,8 @@ def test_prompt_agreement_clip_label_and_spans():
     assert both["ok"] is True and both["seen"] == ["walk", "jump"]
     assert prompt_agreement(res, ["jump", "walk"], [(0, 2.5), (2.5, 5)], labels, 0.5)["ok"] is False  # order counts
     assert prompt_agreement(res, ["walk", None], [(0, 2.5), (2.5, 5)], labels, 0.5)["ok"] is None
+    strict = prompt_agreement(res, ["run"], [(0, 5)], labels, 0.1)
+    assert strict["ok"] is False and strict["ok_top"] is True and strict["seen"] == ["unknown"]
 
 
 def _clip(seconds: float = 4.0, fps: float = 20.0) -> MotionClip:

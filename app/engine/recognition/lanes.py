@@ -124,13 +124,19 @@ def prompt_agreement(result: Any, asked: Sequence[str | None], spans_s: Sequence
 
     One part: the clip label against the part's expected label. Several: in each part's span
     (seconds, in order), the seen label covering most of it. ``ok`` is None (n/a) when a part
-    has no atom mapping; otherwise True only when every part agrees."""
+    has no atom mapping; otherwise True only when every part agrees. ``ok_top`` (one-part prompts
+    asking for a learned atom): the clip's top atom agrees, its uncertainty ignored."""
     expected = [expected_label(a, labels) for a in asked]
+    top = str(result.clip[0]["label"]) if result.clip else None
     if len(expected) == 1:
         seen = [clip_label(result, unknown_threshold)]
     else:
         actions = [LaneSpan(float(a["start_s"]), float(a["end_s"]), str(a["label"])) for a in result.actions]
         seen = [(d.label if (d := dominant(actions, a, b)) else None) for a, b in spans_s]
+    out = dict(ok=None, ok_top=None, expected=expected, seen=seen, top=top)
     if any(e is None for e in expected):
-        return dict(ok=None, expected=expected, seen=seen)
-    return dict(ok=all(bool(agrees(e, s)) for e, s in zip(expected, seen)), expected=expected, seen=seen)
+        return out
+    out["ok"] = all(bool(agrees(e, s)) for e, s in zip(expected, seen))
+    if len(expected) == 1 and expected[0] != UNKNOWN:  # closed set: the top atom, uncertainty ignored
+        out["ok_top"] = bool(agrees(expected[0], top))
+    return out
