@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="models/recognition")
     ap.add_argument("--ablations", action="store_true", help="train (resume) and evaluate the ablation variants")
-    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of the variant names")
+    ap.add_argument("--variants", default=";".join(VARIANTS), help="';'-separated subset of the variant names")
     ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock training budget per variant")
     ap.add_argument("--steps", type=int, default=0, help="step budget per variant (overrides --minutes)")
     ap.add_argument("--real-cv", default=".cache/recognition/real_cv_realcv.json",
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if Path(args.model, "config.json").is_file():
         models["shipped model"] = Path(args.model)
     if args.ablations:
-        models.update(train_variants(args.minutes, args.threads, [v for v in args.variants.split(",") if v], args.seed,
+        models.update(train_variants(args.minutes, args.threads, [v.strip() for v in args.variants.split(";") if v.strip()], args.seed,
                                      args.steps))
     if not models:
         log.error("no model at %s and no --ablations", args.model)
