@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Screenshots of the action lanes (asked vs recognised) under the timeline (run under Xvfb):
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_recognition.py [--video clip.mp4]
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_recognition.py [--video clip.mp4] [--video-only]
 
 Saves to docs/screenshots/ (and a close-up of the timeline of each beside it, *_timeline.png):
   studio_recognition.png        after generating "a person walks forward then jumps": the prompt's
@@ -51,7 +51,7 @@ class Steps:
         self.t0 = self.mark = time.monotonic()
         lanes_for = lambda name: (lambda: win.state.lanes is not None and win.clip is not None  # noqa: E731
                                   and (win.clip.name or "").startswith(name) and not win.state.lanes_status)
-        self.steps = [
+        self.steps = [] if args.video_only else [
             (lambda: win.body is not None and win.vertices is not None, self.generate),
             (lanes_for("atom"), lambda: None),
             (lambda: win.vertices is not None and self.after(4.0), self.shoot("studio_recognition")),
@@ -62,7 +62,8 @@ class Steps:
         ]
         if args.video:
             stem = Path(args.video).stem
-            self.steps += [(lambda: True, lambda: win.files.open_path(args.video, autoplay=True)),
+            self.steps += [(lambda: win.body is not None and win.vertices is not None,
+                            lambda: win.files.open_path(args.video, autoplay=True)),
                            (lambda: lanes_for(stem)() or win.recognition.last_error, lambda: None),
                            (lambda: win.vertices is not None and self.after(4.0),
                             self.shoot("studio_recognition_video"))]
@@ -95,7 +96,10 @@ class Steps:
         def go() -> None:
             self.win.timeline.pause()
             self.win.timeline.set_frame(int(self.win.timeline.num_frames * 0.3))
-            self.app.processEvents()
+            deadline = time.monotonic() + 6.0  # the render thread draws the posed body for that frame
+            while time.monotonic() < deadline:
+                self.app.processEvents()
+                time.sleep(0.05)
             save_screen(OUT / f"{name}.png")
             self.win.timeline_dock.grab().save(str(OUT / f"{name}_timeline.png"))
             log.info("%s: %s", name, self.win.state.lanes.summary() if self.win.state.lanes else "no lanes")
@@ -110,7 +114,8 @@ class Steps:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--video", help="a video of a person: tracked, shown and recognised")
-    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--video-only", action="store_true", help="only the video screenshot")
+    parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     studio = open_studio()

@@ -166,7 +166,7 @@ class RecognitionLane(QWidget):
         status = STATUS_COLORS.get(s.status, STATUS_COLORS["none"])
         if row == 0:  # asked: neutral band, lower edge in the judgement's colour
             p.fillRect(rect, QColor(ASKED_COLOR))
-            p.fillRect(QRectF(rect.left(), rect.bottom() - 3, rect.width(), 3), QColor(status))
+            p.fillRect(QRectF(rect.left(), rect.bottom() - 4, rect.width(), 4), QColor(status))
             text = _pretty(s.label) if s.label else f"\u201c{s.text}\u201d"
         else:
             p.fillRect(rect, QColor(status))

@@ -53,12 +53,15 @@ class ActionLanes:
         return [s for s in self.asked if s.status in (AGREE, DISAGREE)]
 
     def summary(self) -> str:
-        """One line for the status bar, e.g. 'recogniser agrees on 1 of 2 asked spans'."""
+        """One line for the status bar, e.g. 'recogniser agrees on 1 of 2 asked span(s) (1 unknown)'."""
         seen = ", ".join(dict.fromkeys(s.label or "?" for s in self.seen)) or "nothing"
-        if not self.judged:
+        asked = [s for s in self.asked if s.status != NONE]
+        if not asked:
             return f"recogniser sees: {seen}"
-        ok = sum(s.status == AGREE for s in self.judged)
-        return f"recogniser agrees on {ok} of {len(self.judged)} asked span(s); sees: {seen}"
+        ok = sum(s.status == AGREE for s in asked)
+        unknown = sum(s.status == UNKNOWN_STATUS for s in asked)
+        note = f" ({unknown} unknown to it)" if unknown else ""
+        return f"recogniser agrees on {ok} of {len(asked)} asked span(s){note}; sees: {seen}"
 
 
 def asked_spans(segments: Iterable[Any], labels: Sequence[str]) -> list[LaneSpan]:
