@@ -3,7 +3,7 @@
 ``SoarConfig`` describes the network (a small (2+1)D conv backbone), its heads (evidential
 action head, scene-reconstruction decoder and scene classifier, both behind gradient reversal)
 and the loss weights; ``SoarTrainConfig`` the optimisation.  ``*_CPU`` presets train in a few
-minutes on 2 CPU cores at 32 x 32 x 16; ``*_GPU`` is a wider network on 64 x 64 clips.  The
+minutes on 2 CPU cores at 32 x 32 x 8 (5 fps); ``*_GPU`` is a wider network on 64 x 64 clips.  The
 model config round-trips through ``config.json`` (``save_pretrained`` / ``from_pretrained``).
 """
 from __future__ import annotations
@@ -21,25 +21,27 @@ class SoarConfig:
     labels: list[str] = field(default_factory=list)          # known atoms, in output order
     unknown_atoms: list[str] = field(default_factory=lambda: list(UNKNOWN_ATOMS))
     size: int = 32                 # input frames are size x size
-    frames: int = 16               # at 10 fps
-    fps: float = 10.0
+    frames: int = 8                # clip length (16 rendered frames at 10 fps are taken every 2nd)
+    fps: float = 5.0
     widths: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
+    motion_channels: bool = True   # frame differences as 3 extra input channels
     dropout: float = 0.3
-    # evidential head (Dirichlet): evidence = exp(clamp(logit)), uncertainty = K / S
+    # evidential head (Dirichlet): evidence = exp(c tanh(logit / c)), uncertainty = K / S
     evidence_clamp: float = 10.0
-    w_edl_kl: float = 0.1          # KL of the wrong-class evidence to Dir(1), annealed in
+    edl_loss: str = "log"          # "log": log S - log alpha_y (SOAR, DEAR); "digamma": psi(S) - psi(alpha_y)
+    w_edl_kl: float = 0.0          # KL of the wrong-class evidence to Dir(1), annealed in (SOAR: none)
     # adversarial scene reconstruction: decoder behind gradient reversal rebuilds the
     # temporally median-filtered clip at recon_size, L1 weighted by the action uncertainty map
     recon: bool = True
     w_recon: float = 1.0
     recon_grl: float = 0.2         # gradient reversal factor into the backbone
     recon_size: int = 16
-    median_window: int = 15        # frames of the temporal median filter
+    median_window: int = 7         # frames of the temporal median filter
     # adaptive adversarial scene classification on scene pseudo-labels (k-means of median frames)
     scene_cls: bool = True
     num_scenes: int = 5            # k of the k-means pseudo-labels
     w_scene: float = 0.5
-    scene_grl: float = 1.0
+    scene_grl: float = 0.5
     # inference
     unknown_threshold: float = 0.5  # clip uncertainty above this -> "unknown" (calibrated on val)
     mean: list[float] = field(default_factory=lambda: [0.45, 0.45, 0.45])
@@ -70,7 +72,8 @@ class SoarTrainConfig:
 
 
 SOAR_CPU = SoarConfig()
-SOAR_GPU = SoarConfig(size=64, widths=[32, 64, 128, 256], recon_size=32, dropout=0.4)
+SOAR_GPU = SoarConfig(size=64, frames=16, fps=10.0, median_window=15, widths=[32, 64, 128, 256], recon_size=32,
+                      dropout=0.4)
 TRAIN_CPU = SoarTrainConfig()
 TRAIN_GPU = SoarTrainConfig(steps=20000, batch_size=64, lr=1e-3, threads=8)
 

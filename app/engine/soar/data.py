@@ -80,6 +80,12 @@ def load_split(data_dir: str | Path, split: str) -> ClipSet:
                    specs)
 
 
+def fit_frames(rgb: np.ndarray, frames: int) -> np.ndarray:
+    """Clips [N, T, ...] cut to ``frames`` frames by taking every (T // frames)-th frame."""
+    t = rgb.shape[1]
+    return rgb if t == frames else rgb[:, ::max(1, t // frames)][:, :frames]
+
+
 def train_val_split(n: int, val_share: float) -> tuple[np.ndarray, np.ndarray]:
     """(train, val) indices: a fixed permutation (the same for every run and seed)."""
     perm = np.random.default_rng(VAL_SEED).permutation(n)

@@ -15,7 +15,7 @@ import torch
 
 from app.engine.recognition.metrics import auroc
 
-from .data import ClipSet
+from .data import ClipSet, fit_frames
 from .model import SOAR, dirichlet
 
 CALIBRATION_QUANTILE = 0.95
@@ -24,6 +24,7 @@ CALIBRATION_QUANTILE = 0.95
 @torch.no_grad()
 def predict(model: SOAR, rgb: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(expected probabilities [N, K], uncertainty [N]) of uint8 clips [N, T, S, S, 3]."""
+    rgb = fit_frames(rgb, model.cfg.frames)
     was = model.training
     model.eval()
     dev = next(model.parameters()).device

@@ -1,7 +1,7 @@
 """The SOAR network: a small (2+1)D conv backbone with SOAR's three heads.
 
 - **Evidential action head**: a linear classifier on the pooled features gives logits, evidence
-  ``e = exp(clamp(logit))``, Dirichlet ``alpha = e + 1``, probabilities ``alpha / S`` and the
+  ``e = exp(c tanh(logit / c))``, Dirichlet ``alpha = e + 1``, probabilities ``alpha / S`` and the
   uncertainty ``K / S`` that decides known vs unknown.  The same classifier applied at every
   feature position gives the class activation map (CAM) and an uncertainty *map*.
 - **Adversarial scene reconstruction**: a 3D deconvolution decoder behind gradient reversal
@@ -67,10 +67,10 @@ class Backbone(nn.Module):
     """Stem (spatial 3x3 at full resolution) and three (2+1)D blocks, each halving H and W
     (the first two also T): [B, 3, T, S, S] -> [B, C, T/4, S/8, S/8]."""
 
-    def __init__(self, widths: list[int]) -> None:
+    def __init__(self, widths: list[int], in_channels: int = 3) -> None:
         super().__init__()
         w0, w1, w2, w3 = widths
-        self.stem = nn.Sequential(nn.Conv3d(3, w0, (1, 3, 3), padding=(0, 1, 1), bias=False), nn.BatchNorm3d(w0),
+        self.stem = nn.Sequential(nn.Conv3d(in_channels, w0, (1, 3, 3), padding=(0, 1, 1), bias=False), nn.BatchNorm3d(w0),
                                   nn.ReLU())
         self.blocks = nn.Sequential(Block2p1D(w0, w1, 2, 2), Block2p1D(w1, w2, 2, 2), Block2p1D(w2, w3, 2, 1))
 
@@ -102,7 +102,7 @@ class SOAR(nn.Module):
             raise ValueError("the config names no labels")
         self.cfg = cfg
         c = cfg.widths[-1]
-        self.backbone = Backbone(cfg.widths)
+        self.backbone = Backbone(cfg.widths, 6 if cfg.motion_channels else 3)
         self.drop = nn.Dropout(cfg.dropout)
         self.fc = nn.Linear(c, cfg.num_classes)
         self.decoder = Decoder(c)
@@ -119,15 +119,21 @@ class SOAR(nn.Module):
         return (x.permute(0, 4, 1, 2, 3) - self.mean) / self.std
 
     def evidence(self, logits: torch.Tensor) -> torch.Tensor:
+        """exp of the logits soft-clamped to (-c, c): a hard clamp leaves no gradient once every
+        logit sits below -c, and the KL term drives wrong-class logits there (dead evidence)."""
         c = self.cfg.evidence_clamp
-        return torch.exp(logits.clamp(-c, c))
+        return torch.exp(c * torch.tanh(logits / c))
 
     def forward(self, clips: torch.Tensor, recon_alpha: float = 0.0, scene_alpha: float = 0.0,
                 heads: bool = False) -> dict:
         """Clip logits and evidence; with ``heads`` also the uncertainty map, the reconstruction
         (behind gradient reversal x recon_alpha) and the scene map (x scene_alpha)."""
         x = self.normalise(clips)
-        h = self.backbone(x)                                            # [B, C, t, s, s]
+        inp = x
+        if self.cfg.motion_channels:         # + frame differences: the moving person, not the static scene
+            diff = torch.cat([torch.zeros_like(x[:, :, :1]), x[:, :, 1:] - x[:, :, :-1]], 2)
+            inp = torch.cat([x, diff], 1)
+        h = self.backbone(inp)                                          # [B, C, t, s, s]
         pooled = h.mean((2, 3, 4))
         logits = self.fc(self.drop(pooled))
         out = {"logits": logits, "evidence": self.evidence(logits), "features": pooled, "input": x}

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .config import SoarConfig, SoarTrainConfig, config_from_dict, train_config_from_dict
-from .data import ClipSet, load_split, purity, scene_pseudo_labels, train_val_split
+from .data import ClipSet, fit_frames, load_split, purity, scene_pseudo_labels, train_val_split
 from .evaluate import calibrate, evaluate, predict
 from .losses import edl_loss, recon_loss, recon_target, scene_loss
 from .model import SOAR
@@ -54,7 +54,7 @@ def train_step(model: SOAR, opt, clips: torch.Tensor, labels: torch.Tensor, pseu
     cfg = model.cfg
     heads = cfg.recon or cfg.scene_cls
     out = model(clips, recon_alpha=cfg.recon_grl * ramp, scene_alpha=cfg.scene_grl * ramp, heads=heads)
-    loss, logs = edl_loss(out["evidence"], labels, kl_weight)
+    loss, logs = edl_loss(out["evidence"], labels, kl_weight, cfg.edl_loss)
     if cfg.recon:
         target = recon_target(out["input"], cfg.recon_size, cfg.median_window)
         l_rec = recon_loss(out["recon"], target, out["u_map"])
@@ -82,6 +82,7 @@ def train(cfg: SoarConfig, tcfg: SoarTrainConfig, data_dir: str | Path, run_dir:
     full = load_split(data_dir, "train")
     keep = [i for i, a in enumerate(full.atoms) if a not in cfg.unknown_atoms]
     full = full.take(keep)
+    full.rgb = fit_frames(full.rgb, cfg.frames)
     tr_idx, va_idx = train_val_split(len(full), 0.0 if overfit else tcfg.val_share)
     train_set, val_set = full.take(tr_idx), full.take(va_idx)
     if tcfg.subset:
