@@ -45,7 +45,8 @@ def test_inspect_folder_csv_continues_past_bad_files(folder, tmp_path):
     assert rows[0]["verdict"] == "uncertain" and not rows[0]["error"]
     assert rows[1]["error"] and not rows[1]["verdict"]
     assert "probability_generated" in rows[0] and "families_measured" in rows[0]
-    assert "pixel" in rows[0]["families_measured"].split(";")
+    assert "pixel" in rows[0]["families_measured"].split(";") and "noise" in rows[0]["families_measured"].split(";")
+    assert rows[0]["people"] != "" and int(rows[0]["drift_frames"]) >= 0 and rows[0]["residual_level"] != ""
     from app.engine.forensics.calibration import load_model
     assert load_model() is not None  # the calibrated model is committed (models/forensics/calibrated.json)
     assert 0.0 < float(rows[0]["probability_generated"]) < 1.0

@@ -62,7 +62,7 @@ def small_video(tmp_path_factory):
 
 
 def test_pipeline_yields_stages_and_writes_reports(small_video, tmp_path):
-    gen = inspect_video(small_video, reference={}, use_colmap=False)
+    gen = inspect_video(small_video, reference={}, use_colmap=False, calibrated=False)
     stages = []
     while True:
         try:
@@ -115,7 +115,10 @@ def test_truncated_file_and_single_frame_gif(small_video, tmp_path):
     rep = run_inspection(gif, reference={}, use_colmap=False)
     assert rep.num_frames == 1 and rep.verdict.verdict == "uncertain"
     assert any("only 1 frame" in w for w in rep.warnings)
-    assert all(not c.measured for c in rep.cues.values() if c.group != "pixel" or c.name != "upsampling_peaks")
+    one_frame_ok = {"upsampling_peaks", "residual_level", "residual_spatial_corr", "latent_grid_peak",
+                    "noise_brightness_slope"}          # spatial statistics of a single frame
+    assert all(not c.measured for c in rep.cues.values() if c.name not in one_frame_ok)
+    assert not rep.cues["residual_temporal_corr"].measured and not rep.cues["frame_accel_ratio"].measured
 
 
 def _tiny_report(name: str):
