@@ -67,7 +67,8 @@ class RecognitionController(QObject):
             self.job.cancel()  # it was for the clip shown before
         lanes = self.lanes_for(clip)
         self.state.set_lanes(lanes)
-        self.state.set_lanes_status("")
+        if self.video_job is None or self.video_job.state.finished:
+            self.state.set_lanes_status("")  # (a video still being tracked keeps saying so)
         generated = clip is not None and clip is self.state.unsaved_clip
         if lanes is None and generated and self.state.auto_label:
             self.recognize(clip)
