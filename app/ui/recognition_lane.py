@@ -29,6 +29,8 @@ STATUS_COLORS = {"agree": "#3f8f4a", "disagree": "#c8453f", "unknown": "#6d7178"
 ASKED_COLOR = "#3a4f6e"
 STATUS_WORDS = {"agree": "agrees with what was asked", "disagree": "differs from what was asked",
                 "unknown": "an action the recogniser does not know", "none": "nothing asked to compare with"}
+EMPTY_ROW = {"asked": "nothing asked: this motion has no labelled segments (a video, an unlabelled file)",
+             "seen": "the recogniser found no action"}
 PLACEHOLDER = ("actions: generated motion is labelled automatically; for a motion file or a video use "
                "Motion > Recognise actions (Ctrl+R)")
 
@@ -142,8 +144,13 @@ class RecognitionLane(QWidget):
             p.end()
             return
         for row, name in enumerate(("asked", "seen")):
-            for s in getattr(lanes, name):
+            spans = getattr(lanes, name)
+            for s in spans:
                 self._paint_span(p, row, s)
+            if not spans:
+                p.setPen(QColor("#8a9099"))
+                p.drawText(self.row_rect(row).adjusted(CAPTION_W + 4, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter,
+                           EMPTY_ROW[name])
             self._paint_caption(p, row, name)
         if self.state.lanes_status:
             p.setPen(QColor("#e0c070"))

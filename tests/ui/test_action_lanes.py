@@ -114,6 +114,7 @@ def test_video_shows_the_tracked_body_with_its_actions(qtbot, win, tmp_path):
     lanes = win.state.lanes
     assert lanes is not None and lanes.asked == [] and [s.label for s in lanes.seen] == ["walk", "wave", "unknown"]
     assert {s.status for s in lanes.seen} == {"none", "unknown"}
+    assert not win.action_lane.grab().isNull()  # an empty asked row paints its note
     assert win.state.unsaved_clip is before  # a tracked body is not unsaved work
     assert win.viewport.joints is not None and len(win.viewport.joints) == 60
     assert np.isclose(np.percentile(win.clip.joints()[..., 1].min(axis=1), 10), 0.0, atol=1e-4)
