@@ -63,6 +63,31 @@ def test_people_on_real_footage(shared_dir, clip, crowd):
     sample = drain(sample_frames(probe_video(path), max_frames=60))
     tr = drain(ppl.track_people(sample.frames, sample.fps))
     assert (tr.max_people >= 2) == crowd and tr.main is not None
+    if crowd:   # BlazePose on the main person's crop (sizes vary frame to frame): landmarks land in the box
+        from app.engine.forensics.pose_cues import track_pose
+        boxes = tr.main_boxes()
+        track = drain(track_pose(sample.frames, boxes=boxes))
+        assert track.present_share > 0.5
+        ok = track.present & np.isfinite(boxes).all(axis=1)
+        hips = 0.5 * (track.image[ok, 23] + track.image[ok, 24])
+        b = boxes[ok]
+        inside = (hips[:, 0] > b[:, 0] - 20) & (hips[:, 0] < b[:, 2] + 20) & (hips[:, 1] > b[:, 1]) & (hips[:, 1] < b[:, 3] + 20)
+        assert inside.mean() > 0.8
+        assert track.masks.max() > 128
+
+
+def test_square_crop_maps_back_to_the_frame():
+    from app.engine.forensics.pose_cues import CROP_SIDE, _square_crop, _uncrop_mask
+
+    frame = np.zeros((120, 200, 3), np.uint8)
+    frame[40:60, 150:170] = 255
+    img, (x0, y0, sx, sy) = _square_crop(frame, (130, 20, 200, 120))       # 70 x 100 crop, padded to 100 x 100
+    assert img.shape == (CROP_SIDE, CROP_SIDE, 3) and (x0, y0, sx, sy) == (130, 20, 100, 100)
+    ys, xs = np.nonzero(img[..., 0] > 128)
+    cx, cy = xs.mean() / CROP_SIDE * sx + x0, ys.mean() / CROP_SIDE * sy + y0
+    assert abs(cx - 160) < 2 and abs(cy - 50) < 2
+    m = _uncrop_mask((img[..., 0] > 128).astype(np.float32), x0, y0, sx, 200, 120)
+    assert m.shape == (120, 200) and m[50, 160] > 0.5 and m[50, 100] == 0
 
 
 def _cue(name: str, curve: np.ndarray, hi: float | None) -> Cue:

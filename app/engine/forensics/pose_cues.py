@@ -96,26 +96,53 @@ def track_pose(frames: np.ndarray, mask_scale: float = 0.5, boxes: np.ndarray | 
     pose_model = yield from _load_pose_model()
     with pose_model as pose:
         for i in range(t):
-            x0, y0, x1, y1 = (crop_box(boxes[i], w, h) or (0, 0, w, h)) if boxes is not None else (0, 0, w, h)
-            res = pose.process(np.ascontiguousarray(frames[i, y0:y1, x0:x1]))
-            cw, ch = x1 - x0, y1 - y0
+            if boxes is None:
+                img, (x0, y0, side_x, side_y) = frames[i], (0, 0, w, h)
+            else:   # the crop, padded square and resized to one size (video mode needs a fixed input size)
+                img, (x0, y0, side_x, side_y) = _square_crop(frames[i], crop_box(boxes[i], w, h) or (0, 0, w, h))
+            res = pose.process(np.ascontiguousarray(img))
             if res.pose_world_landmarks is not None and res.pose_landmarks is not None:
                 wl = res.pose_world_landmarks.landmark
                 il = res.pose_landmarks.landmark
                 world[i] = [(p.x, p.y, p.z) for p in wl]
-                image[i] = [(p.x * cw + x0, p.y * ch + y0) for p in il]
+                image[i] = [(p.x * side_x + x0, p.y * side_y + y0) for p in il]
                 vis[i] = [p.visibility for p in il]
                 present[i] = True
             if res.segmentation_mask is not None:
                 full = res.segmentation_mask
-                if (cw, ch) != (w, h):
-                    full = np.zeros((h, w), np.float32)
-                    full[y0:y1, x0:x1] = res.segmentation_mask
+                if boxes is not None:
+                    full = _uncrop_mask(full, x0, y0, side_x, w, h)
                 m = cv2.resize(full, (mw, mh), interpolation=cv2.INTER_AREA)
                 masks[i] = np.clip(m * 255, 0, 255).astype(np.uint8)
             if i % 2 == 0:
                 yield i / t
     return PoseTrack(world, image, vis, present, masks)
+
+
+CROP_SIDE = 320   # BlazePose input side for crops of the main person
+
+
+def _square_crop(frame: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The box of `frame` on a square canvas (zero padded right/below), resized to CROP_SIDE;
+    returns it and (x0, y0, side, side): frame pixel = normalised canvas coordinate x side + x0."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0)
+    canvas = np.zeros((side, side, 3), frame.dtype)
+    canvas[:y1 - y0, :x1 - x0] = frame[y0:y1, x0:x1]
+    return cv2.resize(canvas, (CROP_SIDE, CROP_SIDE), interpolation=cv2.INTER_AREA), (x0, y0, side, side)
+
+
+def _uncrop_mask(mask: np.ndarray, x0: int, y0: int, side: int, w: int, h: int) -> np.ndarray:
+    """A crop's segmentation mask placed back into a full-frame (h, w) mask."""
+    import cv2
+
+    m = cv2.resize(mask, (side, side), interpolation=cv2.INTER_LINEAR)
+    full = np.zeros((h, w), np.float32)
+    cw, ch = min(side, w - x0), min(side, h - y0)
+    full[y0:y0 + ch, x0:x0 + cw] = m[:ch, :cw]
+    return full
 
 
 # ----------------------------------------------------------------------------- helpers
