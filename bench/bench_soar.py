@@ -72,7 +72,8 @@ def table(results: dict[str, list[dict]]) -> str:
         rows = results.get(v)
         if not rows:
             continue
-        steps = f"{np.mean([r['steps'] for r in rows]):.0f} ({np.mean([r['minutes'] for r in rows]):.1f})"
+        st, mi = [r["steps"] for r in rows], [r["minutes"] for r in rows]
+        steps = (f"{min(st)}-{max(st)}" if min(st) != max(st) else f"{st[0]}") + f" ({min(mi):.1f}-{max(mi):.1f})"
         cells = [_cell([r[k] for r in rows]) for k, _ in COLUMNS]
         lines.append(f"| {NAMES[v]} | {len(rows)} | {steps} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
