@@ -60,7 +60,7 @@ class ActionLanes:
             return f"recogniser sees: {seen}"
         ok = sum(s.status == AGREE for s in asked)
         unknown = sum(s.status == UNKNOWN_STATUS for s in asked)
-        note = f" ({unknown} unknown to it)" if unknown else ""
+        note = f" ({unknown} seen as unknown)" if unknown else ""
         return f"recogniser agrees on {ok} of {len(asked)} asked span(s){note}; sees: {seen}"
 
 
