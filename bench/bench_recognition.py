@@ -100,7 +100,7 @@ def table(rows: dict[str, dict]) -> str:
     from app.engine.recognition.metrics import TIOUS
 
     head = "| model | " + " | ".join(f"{t:.1f}" for t in TIOUS) + " | avg | open-set AUROC | real top-1 |"
-    lines = [head, "|" + "---|" * (len(TIOUS) + 5)]
+    lines = [head, "|" + "---|" * (len(TIOUS) + 4)]
     for name, r in rows.items():
         loc = r["localisation"]
         real = r["real"]["mapped"]
