@@ -13,20 +13,16 @@ alpha = e + 1); the uncertainty of a span is K / S with S the sum of alpha over 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .config import RecognitionConfig, load_config, save_config
+from .persist import Pretrained, pick_device
 
 log = logging.getLogger(__name__)
 
-
-def pick_device(device: str | None = None) -> torch.device:
-    """``device`` if given, else CUDA when present, else CPU."""
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 class TemporalBlock(nn.Module):
@@ -68,8 +64,11 @@ class Stream(nn.Module):
         return h, att, self.cas(h).transpose(1, 2)
 
 
-class ATSCN(nn.Module):
+class ATSCN(Pretrained, nn.Module):
     """Two-stream consensus network with an evidential head (see the module docstring)."""
+
+    _save_config = staticmethod(save_config)
+    _load_config = staticmethod(load_config)
 
     def __init__(self, cfg: RecognitionConfig) -> None:
         super().__init__()
@@ -101,30 +100,6 @@ class ATSCN(nn.Module):
         logits = self.evidence(torch.cat(feats, 1)).transpose(1, 2)
         out["evidence"] = torch.exp(logits.clamp(-self.cfg.evidence_clamp, self.cfg.evidence_clamp))
         return out
-
-    # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | Path, **meta) -> Path:
-        """Write ``model.safetensors`` and ``config.json`` (``meta`` goes into the config's "meta")."""
-        from safetensors.torch import save_file
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-        save_file(state, str(directory / "model.safetensors"))
-        save_config(self.cfg, directory / "config.json", **meta)
-        return directory
-
-    @classmethod
-    def from_pretrained(cls, directory: str | Path, device: str | None = None) -> "ATSCN":
-        """Load a saved model onto ``device`` (default: CUDA when present), in eval mode."""
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        cfg, meta = load_config(directory / "config.json")
-        model = cls(cfg)
-        model.load_state_dict(load_file(str(directory / "model.safetensors")))
-        model.meta = meta
-        return model.to(pick_device(device)).eval()
 
 
 def video_scores(out: dict, mask: torch.Tensor, topk_ratio: float) -> torch.Tensor:

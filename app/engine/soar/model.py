@@ -15,17 +15,16 @@
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from app.engine.recognition.model import dirichlet
+from app.engine.recognition.persist import Pretrained, pick_device
+
 from .config import SoarConfig, load_config, save_config
 
-
-def pick_device(device: str | None = None) -> torch.device:
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 class _GradReverse(torch.autograd.Function):
@@ -93,8 +92,11 @@ class Decoder(nn.Module):
                                                                          align_corners=False)
 
 
-class SOAR(nn.Module):
+class SOAR(Pretrained, nn.Module):
     """Backbone + evidential action head + adversarial scene decoder and scene classifier."""
+
+    _save_config = staticmethod(save_config)
+    _load_config = staticmethod(load_config)
 
     def __init__(self, cfg: SoarConfig) -> None:
         super().__init__()
@@ -148,36 +150,6 @@ class SOAR(nn.Module):
                 out["scene_map"] = self.scene(grad_reverse(h, scene_alpha))        # [B, S, t, s, s]
         return out
 
-    # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | Path, **meta) -> Path:
-        """Write ``model.safetensors`` and ``config.json`` (``meta`` goes into the config's "meta")."""
-        from safetensors.torch import save_file
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-        save_file(state, str(directory / "model.safetensors"))
-        save_config(self.cfg, directory / "config.json", **meta)
-        return directory
-
-    @classmethod
-    def from_pretrained(cls, directory: str | Path, device: str | None = None) -> "SOAR":
-        """Load a saved model onto ``device`` (default: CUDA when present), in eval mode."""
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        cfg, meta = load_config(directory / "config.json")
-        model = cls(cfg)
-        model.load_state_dict(load_file(str(directory / "model.safetensors")))
-        model.meta = meta
-        return model.to(pick_device(device)).eval()
-
-
-def dirichlet(evidence: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(expected probabilities alpha / S, uncertainty K / S in (0, 1]) of evidence [..., K]."""
-    alpha = evidence + 1.0
-    s = alpha.sum(-1, keepdim=True)
-    return alpha / s, (evidence.shape[-1] / s)[..., 0]
 
 
 def median_filter_clip(x: torch.Tensor, window: int) -> torch.Tensor:
