@@ -9,10 +9,12 @@ Decoder: frame queries = z + a text bias, repeated over the T frames, plus sinus
 cross-attends to the codebook (K x d, the memory; K/V projected once and broadcast); a linear
 head returns the 263-dim HumanML3D features.  The attention maps [B, T, K] are returned.
 Losses: masked L2 on (normalised) features, joint positions recovered from the denormalised
-features, KL to N(0, I), attention sparsity (- mean over frames of max over the codebook),
+features, KL to the prior (N(0, I), or p(z | text) with ``learned_prior``), attention sparsity (- mean over frames of max over the codebook),
 codebook orthogonality ||C^ C^T - I||_F on row-normalised C, and (our addition) atom usage: the
 entropy gap of the batch's mean attention, which keeps the sparsity term from collapsing every
 frame onto the same one or two atoms.
+Optional (session 4, see models/atom/README.md): a spectral loss on local joint positions
+(``w_spec``), an oscillator bank on the frame queries (``periodic``), a scaled posterior noise (``z_noise``).
 Curriculum masked motion modelling: the share of masked input frames follows
 :func:`mask_ratio` and the whole sequence is reconstructed.
 """
@@ -28,8 +30,9 @@ from app.engine.repr import humanml3d_torch
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
-                     padding_mask)
+                     PeriodicBank, padding_mask, spectral_l2)
 
+RIC = slice(4, 67)  # HumanML3D: root-relative positions of joints 1-21 in the heading frame
 SCHEDULES = ("constant", "linear", "square", "exponential")
 
 
@@ -73,6 +76,12 @@ class ATOM(FeatureNormMixin, nn.Module):
             layer = nn.TransformerDecoderLayer(d, cfg.heads, cfg.ff, cfg.dropout, activation="gelu",
                                                batch_first=True, norm_first=True)
             self.word_decoder = nn.TransformerDecoder(layer, cfg.word_layers, norm=nn.LayerNorm(d))
+        if cfg.learned_prior:  # p(z | text): the CVAE prior of Sohn et al. 2015 instead of N(0, I)
+            self.prior = nn.Sequential(nn.Linear(2 * d, 2 * d), nn.GELU(), nn.Linear(2 * d, 2 * d))
+            nn.init.zeros_(self.prior[-1].weight)
+            nn.init.zeros_(self.prior[-1].bias)
+        if cfg.periodic:  # oscillators on the frame queries: rhythm from text, phase from z
+            self.periodic = PeriodicBank(d, cfg.periodic, cfg.fps)
         self.codebook = nn.Parameter(torch.randn(cfg.codebook_size, d) / math.sqrt(d))
         self.decoder = nn.ModuleList(CodebookDecoderLayer(d, cfg.heads, cfg.ff, cfg.dropout)
                                      for _ in range(cfg.dec_layers))
@@ -100,6 +109,19 @@ class ATOM(FeatureNormMixin, nn.Module):
         q = self.pos(bias.expand(-1, t, -1))
         return self.word_decoder(q, mem, memory_key_padding_mask=pad)
 
+    def prior_params(self, cond: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """mu, logvar [B, d] of z given the text: learned (``learned_prior``) or N(0, I)."""
+        pooled = cond["text"]
+        b, d = pooled.shape[0], self.cfg.d_model
+        if not self.cfg.learned_prior:
+            zero = pooled.new_zeros((b, d))
+            return zero, zero
+        mem, pad = self.text_memory(cond) if self.cfg.word_emb else (self.text_bias(pooled)[:, None], None)
+        keep = torch.ones(mem.shape[:2], dtype=mem.dtype, device=mem.device) if pad is None else (~pad).to(mem.dtype)
+        words = (mem * keep[..., None]).sum(1) / keep.sum(1, keepdim=True).clamp(min=1.0)
+        out = self.prior(torch.cat([self.text_bias(pooled), words], dim=-1))
+        return out[:, :d], out[:, d:].clamp(-8.0, 4.0)
+
     def encode(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor | dict,
                frame_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """mu, logvar [B, d] from normalised features x [B, T, 263]; frame_mask True = masked frame."""
@@ -120,7 +142,10 @@ class ATOM(FeatureNormMixin, nn.Module):
                num_frames: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only)."""
         t = int(num_frames if num_frames is not None else lengths.max())
-        q = z[:, None] + self.frame_bias(as_cond(text), t)
+        bias = self.frame_bias(as_cond(text), t)
+        q = z[:, None] + bias
+        if self.cfg.periodic:
+            q = q + self.periodic(z, bias.mean(1), t)
         h = self.pos(q.expand(-1, t, -1))
         pad = padding_mask(lengths, t)
         pad = pad if bool(pad.any()) else None
@@ -146,17 +171,21 @@ class ATOM(FeatureNormMixin, nn.Module):
             frame_mask = (u < ratio) & valid
         mu, logvar = self.encode(x, lengths, text, frame_mask)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        z = mu + eps * torch.exp(0.5 * logvar)
+        z = mu + cfg.z_noise * eps * torch.exp(0.5 * logvar)
         pred, maps = self.decode(z, text, lengths, x.shape[1])
         rec = masked_mse(pred, x, valid)
         if cfg.w_root > 0:  # root yaw rate, ground velocity and height: 4 of 263 dims, yet they carry turns and travel
             rec = rec + cfg.w_root * masked_mse(pred[..., :4], x[..., :4], valid)
+        spec = pred.new_zeros(())
+        if cfg.w_spec > 0:  # local joint positions (ric): amplitude and rhythm, whatever their phase
+            spec = spectral_l2(pred[..., RIC], x[..., RIC], valid)
         joint = pred.new_zeros(())
         if cfg.w_joint > 0:
             jp = humanml3d_torch.features_to_joints(self.denormalize(pred.float()))
             jg = humanml3d_torch.features_to_joints(self.denormalize(x.float()))
             joint = masked_mse(jp, jg, valid)
-        kl_per_dim = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+        p_mu, p_logvar = self.prior_params(text)  # zeros (N(0, I)) unless learned_prior
+        kl_per_dim = 0.5 * (p_logvar - logvar + (logvar.exp() + (mu - p_mu).pow(2)) / p_logvar.exp() - 1)
         # "sum": nats per sample (the usual VAE KL); "mean" divides by d and lets z carry ~100 nats,
         # which leaves z ~ N(0, I) at sampling far from every posterior and the text ignored
         kl = kl_per_dim.sum(-1).mean() if cfg.kl_reduction == "sum" else kl_per_dim.mean()
@@ -168,8 +197,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
-                 + cfg.w_ortho * ortho + cfg.w_usage * usage)
-        parts = {"loss": total, "rec": rec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage, "ortho": ortho}
+                 + cfg.w_ortho * ortho + cfg.w_usage * usage + cfg.w_spec * spec)
+        parts = {"loss": total, "rec": rec, "spec": spec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage, "ortho": ortho}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs
 
@@ -177,7 +206,7 @@ class ATOM(FeatureNormMixin, nn.Module):
     @torch.no_grad()
     def sample(self, text: torch.Tensor | dict, num_frames: int, generator: torch.Generator | None = None,
                temperature: float = 1.0, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """One decoder pass from z ~ N(0, I): normalised features [B, T, 263], last-layer attention [B, T, K].
+        """One decoder pass from z ~ p(z | text) (N(0, I) unless learned_prior): normalised features [B, T, 263], last-layer attention [B, T, K].
 
         text: the pooled [B, 384] vectors or a condition dict (text, tokens, token_mask, slots);
         lengths [B] (optional, <= num_frames) masks padded frames when a batch mixes durations.
@@ -185,7 +214,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         text = as_cond(text)
         dev = text["text"].device
         b = text["text"].shape[0]
-        z = torch.randn((b, self.cfg.d_model), generator=generator, device=dev) * temperature
+        p_mu, p_logvar = self.prior_params(text)
+        eps = torch.randn((b, self.cfg.d_model), generator=generator, device=dev)
+        z = p_mu + eps * torch.exp(0.5 * p_logvar) * temperature
         if lengths is None:
             lengths = torch.full((b,), num_frames, device=dev, dtype=torch.long)
         feats, maps = self.decode(z, text, lengths, num_frames)

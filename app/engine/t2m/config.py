@@ -31,6 +31,7 @@ class AtomConfig:
     # losses (the ATOM paper: 1e-2 each for KL, sparsity and orthogonality; retuned here, see models/atom/README.md)
     w_rec: float = 1.0
     w_joint: float = 0.1            # joint MSE in m^2 over global 10 s paths: scaled to match w_rec
+    w_spec: float = 0.0             # rFFT-magnitude loss on local joint positions (phase-free amplitude/rhythm)
     w_root: float = 0.0             # extra weight on the 4 root features (turns were lost among 263 dims)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
@@ -43,6 +44,12 @@ class AtomConfig:
     # encoder's per-token states + 4 prompt slots (side, direction, speed, reps); replaces the single text bias
     word_emb: bool = False
     word_layers: int = 2
+    # p(z | text) learned from the prompt (CVAE prior) instead of N(0, I): lets z carry the phase and
+    # timing of repeated actions without the text being ignored at sampling (see models/atom/README.md)
+    learned_prior: bool = False
+    z_noise: float = 1.0            # scale of the posterior sample's noise in training (1 = the usual VAE);
+                                    # below 1 the decoder sees z clearly enough to use it (timing, phase)
+    periodic: int = 0               # oscillators on the decoder's frame queries (layers.PeriodicBank); 0 = none
     # curriculum masked motion modelling
     mask_max: float = 0.5
     mask_schedule: str = "linear"   # constant | linear | square | exponential
@@ -86,7 +93,10 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
-_ATOM_TEXT = dict(word_emb=True, usage_scope="motion", w_kl=0.05, kl_free_bits=0.1, w_root=1.0)
+# issue 11, session 4: a learned prior p(z | text), an oscillator bank on the frame queries, a spectral
+# loss on local joint positions and a clearer posterior sample (models/atom/README.md)
+_ATOM_TEXT = dict(word_emb=True, usage_scope="motion", w_kl=1e-4, kl_free_bits=0.0, w_root=1.0,
+                  learned_prior=True, periodic=16, w_spec=1.0, z_noise=0.2)
 ATOM_CPU = AtomConfig(**_ATOM_TEXT)
 ATOM_GPU = AtomConfig(d_model=256, enc_layers=8, dec_layers=8, heads=4, ff=1024, codebook_size=512, dropout=0.1,
                       **_ATOM_TEXT)
@@ -94,6 +104,15 @@ MDM_CPU = MDMConfig()
 MDM_GPU = MDMConfig(d_model=512, layers=8, heads=4, ff=1024, dropout=0.1)
 TRAIN_CPU = TrainConfig()
 TRAIN_GPU = TrainConfig(steps=50000, batch_size=128, lr=1e-4, threads=8, bf16=True)
+
+
+def override(cfg, kv: str):
+    """A copy of a config dataclass with one ``KEY=VALUE`` override (bools accept 1/0/true/false)."""
+    from dataclasses import replace
+    k, v = kv.split("=", 1)
+    kind = type(getattr(cfg, k))
+    value = v.strip().lower() in ("1", "true", "yes", "on") if kind is bool else kind(v)
+    return replace(cfg, **{k: value})
 
 
 def config_from_dict(d: dict) -> AtomConfig | MDMConfig:

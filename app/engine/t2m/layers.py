@@ -120,3 +120,54 @@ def masked_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Te
 
 __all__ = ["sinusoid", "PositionalEncoding", "encoder_layer", "padding_mask", "CodebookAttention",
            "CodebookDecoderLayer", "masked_mean", "masked_mse", "F"]
+
+
+def spectral_l2(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Phase-free distance of two feature sequences [B, T, D] over valid frames (mask [B, T]).
+
+    Each sequence minus its mean over the valid frames, zeroed on padding, goes through an rFFT
+    over time; the squared difference of the magnitudes (scaled by 1/sqrt(valid frames), so a
+    sequence's spectrum carries its per-frame energy, Parseval) is summed over frequencies and
+    averaged over dims and items (a mean over the ~T/2 bins would dilute an oscillation that
+    lives in a few of them to nothing).  A prediction that damps an oscillation whose phase it cannot know (a wave, claps,
+    jumping jacks) pays here even when its per-frame MSE is the lowest it can be.
+    """
+    m = mask.to(a.dtype)[..., None]
+    n = m.sum(1, keepdim=True).clamp(min=1.0)
+    spec = []
+    for x in (a, b):
+        x = (x - (x * m).sum(1, keepdim=True) / n) * m
+        spec.append(torch.fft.rfft(x.float(), dim=1).abs() / n.float().sqrt())
+    return (spec[0] - spec[1]).pow(2).sum(1).mean()
+
+
+class PeriodicBank(nn.Module):
+    """Oscillators added to the decoder's frame queries (after DeepPhase's periodic latents, Starke et al. 2022).
+
+    From z and a text summary, each of ``n`` oscillators gets a frequency in [f_min, f_max] Hz (spread
+    over the band at initialisation) and a phase/amplitude vector (c, s); the frames receive
+    c sin(wt) + s cos(wt) and its quadrature, projected to d (zero-initialised, so a checkpoint
+    trained without the bank starts unchanged).  Positions alone make a transformer decoder
+    learn oscillations slowly (it output the raise of a wave but never the swings); here the
+    rhythm is one multiplication away, and its phase can live in z.
+    """
+
+    def __init__(self, d: int, n: int = 16, fps: float = 20.0, f_min: float = 0.25, f_max: float = 4.0) -> None:
+        super().__init__()
+        self.n, self.fps, self.f_min, self.f_max = n, fps, f_min, f_max
+        self.params = nn.Sequential(nn.Linear(2 * d, 2 * d), nn.GELU(), nn.Linear(2 * d, 3 * n))
+        base = torch.linspace(0.05, 0.95, n)
+        self.register_buffer("freq_offset", torch.log(base / (1 - base)), persistent=False)
+        self.out = nn.Linear(2 * n, d)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, z: torch.Tensor, ctx: torch.Tensor, t: int) -> torch.Tensor:
+        """[B, T, d] from z [B, d] and a text summary ctx [B, d]."""
+        p = self.params(torch.cat([z, ctx], dim=-1)).view(z.shape[0], self.n, 3)
+        freq = self.f_min + (self.f_max - self.f_min) * torch.sigmoid(p[..., 0] + self.freq_offset)
+        c, s = p[..., 1:2].transpose(1, 2), p[..., 2:3].transpose(1, 2)           # B 1 n
+        time = torch.arange(t, device=z.device, dtype=z.dtype)[None, :, None] / self.fps
+        arg = 2 * math.pi * freq[:, None, :] * time                                 # B T n
+        sin, cos = torch.sin(arg), torch.cos(arg)
+        return self.out(torch.cat([c * sin + s * cos, c * cos - s * sin], dim=-1))

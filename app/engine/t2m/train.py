@@ -78,8 +78,13 @@ def _to_torch(b: dict[str, np.ndarray], device: torch.device) -> dict[str, torch
 
 
 def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, out_dir: str | Path,
-          val: T2MDataset | None = None, device: str | None = None, resume: bool = True) -> dict:
-    """Train (or resume) a model; returns a summary with the final losses and timings."""
+          val: T2MDataset | None = None, device: str | None = None, resume: bool = True,
+          init: str | Path | None = None) -> dict:
+    """Train (or resume) a model; returns a summary with the final losses and timings.
+
+    ``init``: a model directory whose weights (and normaliser) start a new run; parameters it lacks
+    keep their initialisation.  Ignored when the run resumes from its own ``train_state.pt``.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -88,14 +93,23 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
     torch.manual_seed(tcfg.seed)
     model = build_model(cfg).to(dev)
     norm_path = out_dir / "normalizer.npz"
-    normalizer = Normalizer.load(norm_path) if (resume and norm_path.is_file()) else dataset.fit_normalizer()
+    state_path = out_dir / "train_state.pt"
+    fresh = not (resume and state_path.is_file())
+    if init is not None and fresh:
+        from safetensors.torch import load_file
+        missing, _ = model.load_state_dict(load_file(str(Path(init) / "model.safetensors")), strict=False)
+        log.info("initialised from %s (new: %s)", init, sorted({k.split('.')[0] for k in missing}))
+        normalizer = Normalizer.load(Path(init) / "normalizer.npz")
+    elif resume and norm_path.is_file():
+        normalizer = Normalizer.load(norm_path)
+    else:
+        normalizer = dataset.fit_normalizer()
     normalizer.save(norm_path)
     model.set_normalizer(normalizer.mean, normalizer.std)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     rng = np.random.default_rng(tcfg.seed)
     gen = torch.Generator(device=dev).manual_seed(tcfg.seed)
     step, elapsed = 0, 0.0
-    state_path = out_dir / "train_state.pt"
     if resume and state_path.is_file():
         st = torch.load(state_path, map_location=dev, weights_only=True)
         model.load_state_dict(st["model"])
@@ -181,7 +195,7 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     import argparse
     from dataclasses import replace
 
-    from .config import ATOM_CPU, ATOM_GPU, MDM_CPU, MDM_GPU, TRAIN_CPU, TRAIN_GPU
+    from .config import ATOM_CPU, ATOM_GPU, MDM_CPU, MDM_GPU, TRAIN_CPU, TRAIN_GPU, override
     from .data import CACHE_DIR, build_cache
 
     ap = argparse.ArgumentParser(description=f"train the {model_type} text-to-motion model")
@@ -197,13 +211,13 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     ap.add_argument("--val-cache", default=str(CACHE_DIR / "val.npz"))
     ap.add_argument("--set", action="append", default=[], help="model config override KEY=VALUE")
     ap.add_argument("--no-resume", action="store_true")
+    ap.add_argument("--init", help="start a new run from this model's weights (new modules keep their init)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     gpu = args.preset == "gpu"
     cfg = (ATOM_GPU if gpu else ATOM_CPU) if model_type == "atom" else (MDM_GPU if gpu else MDM_CPU)
     for kv in args.set:
-        k, v = kv.split("=", 1)
-        cfg = replace(cfg, **{k: type(getattr(cfg, k))(v)})
+        cfg = override(cfg, kv)
     tcfg = TRAIN_GPU if gpu else TRAIN_CPU
     over = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr, "threads": args.threads,
             "max_minutes": args.max_minutes}
@@ -215,7 +229,7 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     data = T2MDataset.load(args.cache, cfg.max_frames)
     val = T2MDataset.load(args.val_cache, cfg.max_frames)
     log.info("%s: %d train items, %d val items; %s; %s", model_type, len(data), len(val), cfg, tcfg)
-    summary = train(cfg, tcfg, data, args.out, val=val, resume=not args.no_resume)
+    summary = train(cfg, tcfg, data, args.out, val=val, resume=not args.no_resume, init=args.init)
     log.info("done: %s", summary)
     return 0
 
