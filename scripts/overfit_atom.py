@@ -42,7 +42,8 @@ def main() -> int:
     import torch
 
     from app.engine.repr.humanml3d import features_to_clip
-    from app.engine.t2m.config import ATOM_CPU, TrainConfig, override
+    from app.core.config_overrides import apply_overrides
+    from app.engine.t2m.config import ATOM_CPU, TrainConfig
     from app.engine.t2m.data import T2MDataset
     from app.engine.t2m.pipeline import TextToMotionPipeline
     from app.engine.t2m.train import train
@@ -55,8 +56,7 @@ def main() -> int:
                      None if full.tokens is None else [full.tokens[i][:1] for i in pick],
                      [full.slots[i][:1] for i in pick])
     cfg = ATOM_CPU
-    for kv in args.set:
-        cfg = override(cfg, kv)
+    cfg = apply_overrides(cfg, args.set)
     out = Path(".cache/t2m/runs/overfit")
     tcfg = TrainConfig(steps=args.steps, batch_size=min(32, args.items), threads=args.threads, lr=4e-4, log_every=50,
                        lr_drop_at=0.9)

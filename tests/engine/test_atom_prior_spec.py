@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from app.engine.t2m.atom_model import ATOM
-from app.engine.t2m.config import AtomConfig, config_from_dict, override
+from app.core.config_overrides import apply_overrides
+from app.engine.t2m.config import AtomConfig, config_from_dict
 from app.engine.t2m.layers import spectral_l2
 from tests.t2m_fakes import TINY_ATOM
 
@@ -73,12 +74,12 @@ def test_sampling_draws_z_from_the_learned_prior():
 
 
 def test_override_parses_bools_and_numbers():
-    cfg = override(AtomConfig(), "learned_prior=0")
+    cfg = apply_overrides(AtomConfig(), ["learned_prior=0"])
     assert cfg.learned_prior is False
-    cfg = override(cfg, "learned_prior=true")
+    cfg = apply_overrides(cfg, ["learned_prior=true"])
     assert cfg.learned_prior is True
-    assert override(cfg, "w_spec=2.5").w_spec == 2.5
-    assert override(cfg, "dec_layers=6").dec_layers == 6
+    assert apply_overrides(cfg, ["w_spec=2.5"]).w_spec == 2.5
+    assert apply_overrides(cfg, ["dec_layers=6"]).dec_layers == 6
 
 
 def test_periodic_bank_starts_silent_and_learns_a_rhythm():

@@ -7,8 +7,10 @@ wider, deeper network for a GPU.  Both round-trip through ``config.json``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+from app.core.config_overrides import apply_overrides
 
 from .features import FEATURE_VERSION, MOTION_DIM, POSE_DIM
 
@@ -117,19 +119,4 @@ def load_config(path: str | Path) -> tuple[RecognitionConfig, dict]:
     return config_from_dict(d), d.get("meta", {})
 
 
-def override(cfg, pairs: list[str]):
-    """Apply KEY=VALUE strings (ints, floats, bools, comma lists) to a dataclass config."""
-    for kv in pairs:
-        key, value = kv.split("=", 1)
-        if not hasattr(cfg, key):
-            raise ValueError(f"unknown config key {key!r}")
-        old = getattr(cfg, key)
-        if isinstance(old, bool):
-            new = value.lower() in ("1", "true", "yes", "on")
-        elif isinstance(old, list):
-            items = [v for v in value.split(",") if v]
-            new = [type(old[0])(v) for v in items] if old else items
-        else:
-            new = type(old)(value)
-        cfg = replace(cfg, **{key: new})
-    return cfg
+override = apply_overrides  # KEY=VALUE strings onto a dataclass config (shared with text to motion)

@@ -106,15 +106,6 @@ TRAIN_CPU = TrainConfig()
 TRAIN_GPU = TrainConfig(steps=50000, batch_size=128, lr=1e-4, threads=8, bf16=True)
 
 
-def override(cfg, kv: str):
-    """A copy of a config dataclass with one ``KEY=VALUE`` override (bools accept 1/0/true/false)."""
-    from dataclasses import replace
-    k, v = kv.split("=", 1)
-    kind = type(getattr(cfg, k))
-    value = v.strip().lower() in ("1", "true", "yes", "on") if kind is bool else kind(v)
-    return replace(cfg, **{k: value})
-
-
 def config_from_dict(d: dict) -> AtomConfig | MDMConfig:
     """AtomConfig or MDMConfig from a dict (unknown keys ignored)."""
     cls = {"atom": AtomConfig, "mdm": MDMConfig}.get(d.get("model_type", "atom"))

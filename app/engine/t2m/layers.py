@@ -118,8 +118,6 @@ def masked_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Te
     return masked_mean((a - b) ** 2, mask)
 
 
-__all__ = ["sinusoid", "PositionalEncoding", "encoder_layer", "padding_mask", "CodebookAttention",
-           "CodebookDecoderLayer", "masked_mean", "masked_mse", "F"]
 
 
 def spectral_l2(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -171,3 +169,8 @@ class PeriodicBank(nn.Module):
         arg = 2 * math.pi * freq[:, None, :] * time                                 # B T n
         sin, cos = torch.sin(arg), torch.cos(arg)
         return self.out(torch.cat([c * sin + s * cos, c * cos - s * sin], dim=-1))
+
+
+__all__ = ["sinusoid", "PositionalEncoding", "encoder_layer", "padding_mask", "CodebookAttention",
+           "CodebookDecoderLayer", "masked_mean", "masked_mse", "spectral_l2",
+           "PeriodicBank", "F"]

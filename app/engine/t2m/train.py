@@ -195,7 +195,8 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     import argparse
     from dataclasses import replace
 
-    from .config import ATOM_CPU, ATOM_GPU, MDM_CPU, MDM_GPU, TRAIN_CPU, TRAIN_GPU, override
+    from .config import ATOM_CPU, ATOM_GPU, MDM_CPU, MDM_GPU, TRAIN_CPU, TRAIN_GPU
+    from app.core.config_overrides import apply_overrides
     from .data import CACHE_DIR, build_cache
 
     ap = argparse.ArgumentParser(description=f"train the {model_type} text-to-motion model")
@@ -216,8 +217,7 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     gpu = args.preset == "gpu"
     cfg = (ATOM_GPU if gpu else ATOM_CPU) if model_type == "atom" else (MDM_GPU if gpu else MDM_CPU)
-    for kv in args.set:
-        cfg = override(cfg, kv)
+    cfg = apply_overrides(cfg, args.set)
     tcfg = TRAIN_GPU if gpu else TRAIN_CPU
     over = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr, "threads": args.threads,
             "max_minutes": args.max_minutes}
