@@ -204,3 +204,22 @@ def test_config_override():
     assert cfg.refine_iters == 3 and cfg.streams == ["pose"] and cfg.w_norm == 0.0 and cfg.root_motion is False
     with pytest.raises(ValueError):
         override(cfg, ["nope=1"])
+
+
+def test_features_ignore_the_performers_bone_lengths():
+    """Features v4: the same rotations on a skeleton with a zero-length thorax (CMU subject 16) and
+    longer arms give the reference skeleton's features; a different motion does not."""
+    from app.core.skeleton import Skeleton
+    clip = generate("wave", rng=np.random.default_rng(3))
+    off = clip.skeleton.offsets.copy()
+    names = list(clip.skeleton.names)
+    off[names.index("spine3")] = 0.0
+    for j in ("left_elbow", "right_elbow", "left_wrist", "right_wrist"):
+        off[names.index(j)] *= 1.3
+    odd = MotionClip(clip.fps, clip.trans, clip.rotations, Skeleton(clip.skeleton.names, clip.skeleton.parents, off))
+    pose_a, motion_a = F.clip_features(clip)
+    pose_b, motion_b = F.clip_features(odd)
+    assert np.abs(pose_a - pose_b).max() < 1e-4 and np.abs(motion_a - motion_b).max() < 1e-3
+    other = F.clip_features(generate("squat", rng=np.random.default_rng(3)))[0]
+    n = min(len(other), len(pose_a))
+    assert np.abs(other[:n] - pose_a[:n]).max() > 0.1

@@ -27,7 +27,7 @@ from app.core.skeleton import smpl22_skeleton
 FPS = 20.0
 POSE_DIM = 1 + 21 * 3 + 21 * 6
 MOTION_DIM = 3 + 1 + 21 * 3 + 21 * 3 + 3
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4          # 4: joints from the clip's rotations on the reference bones (was: own bones)
 POSE_GROUPS = (slice(0, 1), slice(1, 64), slice(64, 190))              # height, positions, rotations
 MOTION_GROUPS = (slice(0, 3), slice(3, 4), slice(4, 67), slice(67, 130), slice(130, 133))
 HEADING_SMOOTH = 9          # frames of the moving average on the unwrapped heading
@@ -176,9 +176,14 @@ def stream_features(trans: np.ndarray, rotations: np.ndarray, fps: float = FPS, 
 
 
 def clip_features(clip: MotionClip, root_motion: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Both streams' inputs for any SMPL-22 clip (at 20 fps, scaled to the reference leg length)."""
+    """Both streams' inputs for any SMPL-22 clip (at 20 fps, root path scaled to the reference leg length).
+
+    Joint positions come from the clip's rotations on the *reference* skeleton's bones, not the
+    clip's own: real mocap skeletons differ in proportions (CMU's two retargets put the head 0.46-0.49
+    or 0.58 m above the pelvis; the corpus, on the reference skeleton, 0.57 m) and the recogniser
+    should read the motion, not the performer's build or the retarget's bone lengths."""
     ref = to_reference(clip)
-    return stream_features(ref.trans, ref.rotations, FPS, root_motion, ref.skeleton.offsets)
+    return stream_features(ref.trans, ref.rotations, FPS, root_motion)
 
 
 def frame_atoms(clip: MotionClip, index: dict[str, int], fps: float = FPS) -> np.ndarray:
