@@ -30,6 +30,25 @@ def limb_activity(joints: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.diff(rel, axis=0), axis=-1).sum(0)
 
 
+def local_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance (m) between pelvis-relative joints of two clips over their common frames."""
+    n = min(len(a), len(b))
+    return float(np.linalg.norm((a[:n] - a[:n, :1]) - (b[:n] - b[:n, :1]), axis=-1).mean())
+
+
+def posterior_decodes(model, norm, cond, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features decoded from the encoder's posterior mean of `feats` and from z = 0 (same text)."""
+    import torch
+
+    from app.engine.t2m.data import CLIP_SIGMA
+    x = torch.tensor(np.clip(norm.normalize(feats), -CLIP_SIGMA, CLIP_SIGMA), dtype=torch.float32)[None]
+    n = torch.tensor([len(feats)])
+    with torch.no_grad():
+        mu, _ = model.encode(x, n, cond)
+        out = [norm.denormalize(model.decode(z, cond, n, len(feats))[0][0].numpy()) for z in (mu, torch.zeros_like(mu))]
+    return out[0], out[1]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=64)
@@ -63,7 +82,8 @@ def main() -> int:
     t0 = time.perf_counter()
     train(replace(cfg, mask_max=0.0), tcfg, sub, out, resume=False)
     pipe = TextToMotionPipeline.from_pretrained(out, device="cpu")
-    side_ok, dir_ok, errs = 0, 0, []
+    side_ok, dir_ok, errs, post_side, post_errs, z_effect = 0, 0, [], 0, [], []
+    model, norm = pipe.model.eval(), pipe.normalizer
     for k in range(len(sub)):
         text = sub.texts[k][0]
         real = features_to_clip(sub.features[k], 20.0).joints()
@@ -73,11 +93,20 @@ def main() -> int:
         side_ok += int(np.argmax(a_r) == np.argmax(a_g))
         d_r, d_g = real[-1, 0, 2] - real[0, 0, 2], gen[-1, 0, 2] - gen[0, 0, 2]
         dir_ok += int(abs(d_r) < 0.3 or np.sign(d_r) == np.sign(d_g))
-        n = min(len(real), len(gen))
-        errs.append(float(np.linalg.norm((real[:n] - real[:n, :1]) - (gen[:n] - gen[:n, :1]), axis=-1).mean()))
+        errs.append(local_error(real, gen))
+        # the autoencoding path: decode the item from its own posterior mean, and from z = 0
+        post, zero = posterior_decodes(model, norm, pipe.encode_texts([text]), sub.features[k])
+        pj, zj = features_to_clip(post, 20.0).joints(), features_to_clip(zero, 20.0).joints()
+        post_side += int(np.argmax(limb_activity(pj)) == np.argmax(a_r))
+        post_errs.append(local_error(real, pj))
+        z_effect.append(local_error(pj, zj))
     res = {"items": len(sub), "steps": args.steps, "minutes": round((time.perf_counter() - t0) / 60, 1),
+           "set": args.set,
            "most_active_limb_match": round(side_ok / len(sub), 3), "direction_match": round(dir_ok / len(sub), 3),
-           "mean_local_joint_error_m": round(float(np.mean(errs)), 4)}
+           "mean_local_joint_error_m": round(float(np.mean(errs)), 4),
+           "posterior_limb_match": round(post_side / len(sub), 3),
+           "posterior_local_joint_error_m": round(float(np.mean(post_errs)), 4),
+           "posterior_vs_z0_m": round(float(np.mean(z_effect)), 4)}
     print(json.dumps(res))
     return 0
 

@@ -6,7 +6,8 @@ For training items of repeated actions (wave, clap, jumping jacks, punch), each 
 from the encoder's posterior mean, from z = 0 and from a prior sample, and the kinematic predicate
 of its action is applied to the ground truth and to each decode.  If the posterior decode fails
 where the ground truth passes, the autoencoding path has lost the action; if posterior and z = 0
-agree, the decoder ignores z (each text decodes to the corpus average over timings).
+agree, the decoder ignores z (each text decodes to the corpus average over timings).  Models trained
+with ``dec_text_drop`` also get an "autoencode" row: z from the motion alone, decoded without the text.
 """
 from __future__ import annotations
 
@@ -58,6 +59,11 @@ def main() -> int:
                 z = {"posterior": mu, "z = 0": torch.zeros_like(mu),
                      "prior": p_mu + torch.randn_like(mu) * torch.exp(0.5 * p_logvar)}
                 decodes = {k: norm.denormalize(model.decode(v, cond, n, len(f))[0][0].numpy()) for k, v in z.items()}
+                if model.cfg.dec_text_drop > 0:  # the autoencoding path: neither encoder nor decoder reads the text
+                    c0 = dict(cond, text=torch.zeros_like(cond["text"])) if model.cfg.drop_enc_text else cond
+                    z_ae = model.encode(x, n, c0)[0]
+                    out = model.decode(z_ae, cond, n, len(f), torch.zeros(1))[0][0].numpy()
+                    decodes["autoencode"] = norm.denormalize(out)
             log.info("%s | |mu| %.2f, posterior std %.2f", text, float(mu.norm()), float(torch.exp(0.5 * logvar).mean()))
             for name, feats in [("ground truth", f), *decodes.items()]:
                 v = evaluate(pred, Kin.from_clip(features_to_clip(feats, pipe.fps)), **kw)

@@ -120,3 +120,22 @@ def test_z_noise_zero_decodes_the_posterior_mean():
         model = ATOM(config_from_dict(dict(TINY_PRIOR, z_noise=noise)))
         recs = [model.loss(batch, 0.0, torch.Generator().manual_seed(s))[1]["rec"] for s in (1, 2)]
         assert (abs(recs[0] - recs[1]) < 1e-6) == same
+
+
+def test_decoder_text_dropout_decodes_from_z_alone():
+    """With text_keep = 0 the decoder output no longer depends on the text, only on z (dec_text_drop)."""
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(dict(TINY_PRIOR, dec_text_drop=0.5))).eval()
+    a, b = _batch(), _batch()
+    b["text"], b["tokens"] = torch.randn(2, 384), torch.randn(2, 4, 384)
+    z, n = torch.randn(2, model.cfg.d_model), torch.tensor([12, 12])
+    off = torch.zeros(2)
+    with torch.no_grad():
+        same = (model.decode(z, a, n, 12, off)[0] - model.decode(z, b, n, 12, off)[0]).abs().max()
+        differ = (model.decode(z, a, n, 12)[0] - model.decode(z, b, n, 12)[0]).abs().max()
+        z_matters = (model.decode(z, a, n, 12, off)[0] - model.decode(-z, a, n, 12, off)[0]).abs().max()
+    assert float(same) < 1e-5 and float(differ) > 1e-3 and float(z_matters) > 1e-3
+    model.train()
+    loss, logs = model.loss(a, 0.5, torch.Generator().manual_seed(1))
+    loss.backward()
+    assert np.isfinite(logs["loss"]) and model.encoder.layers[0].linear1.weight.grad.abs().sum() > 0

@@ -14,7 +14,8 @@ codebook orthogonality ||C^ C^T - I||_F on row-normalised C, and (our addition) 
 entropy gap of the batch's mean attention, which keeps the sparsity term from collapsing every
 frame onto the same one or two atoms.
 Optional (session 4, see models/atom/README.md): a spectral loss on local joint positions
-(``w_spec``), an oscillator bank on the frame queries (``periodic``), a scaled posterior noise (``z_noise``).
+(``w_spec``), an oscillator bank on the frame queries (``periodic``), a scaled posterior noise (``z_noise``);
+(session 5) decoder text dropout (``dec_text_drop``): some items decode from z alone, so z must carry the motion.
 Curriculum masked motion modelling: the share of masked input frames follows
 :func:`mask_ratio` and the whole sequence is reconstructed.
 """
@@ -139,10 +140,16 @@ class ATOM(FeatureNormMixin, nn.Module):
         return out[:, 0], out[:, 1]
 
     def decode(self, z: torch.Tensor, text: torch.Tensor | dict, lengths: torch.Tensor,
-               num_frames: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only)."""
+               num_frames: int | None = None, text_keep: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only).
+
+        text_keep [B] (0/1, training only): items with 0 decode from z alone (``dec_text_drop``).
+        """
         t = int(num_frames if num_frames is not None else lengths.max())
         bias = self.frame_bias(as_cond(text), t)
+        if text_keep is not None:
+            bias = bias * text_keep.to(bias.dtype)[:, None, None]
         q = z[:, None] + bias
         if self.cfg.periodic:
             q = q + self.periodic(z, bias.mean(1), t)
@@ -169,10 +176,15 @@ class ATOM(FeatureNormMixin, nn.Module):
         if ratio > 0:
             u = torch.rand(x.shape[:2], generator=generator, device=x.device)
             frame_mask = (u < ratio) & valid
-        mu, logvar = self.encode(x, lengths, text, frame_mask)
+        keep = None
+        if cfg.dec_text_drop > 0:
+            u = torch.rand(x.shape[:1], generator=generator, device=x.device)
+            keep = (u >= cfg.dec_text_drop).to(x.dtype)
+        enc_text = text if keep is None or not cfg.drop_enc_text else dict(text, text=text["text"] * keep[:, None])
+        mu, logvar = self.encode(x, lengths, enc_text, frame_mask)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + cfg.z_noise * eps * torch.exp(0.5 * logvar)
-        pred, maps = self.decode(z, text, lengths, x.shape[1])
+        pred, maps = self.decode(z, text, lengths, x.shape[1], keep)
         rec = masked_mse(pred, x, valid)
         if cfg.w_root > 0:  # root yaw rate, ground velocity and height: 4 of 263 dims, yet they carry turns and travel
             rec = rec + cfg.w_root * masked_mse(pred[..., :4], x[..., :4], valid)

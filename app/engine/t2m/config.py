@@ -50,6 +50,10 @@ class AtomConfig:
     z_noise: float = 1.0            # scale of the posterior sample's noise in training (1 = the usual VAE);
                                     # below 1 the decoder sees z clearly enough to use it (timing, phase)
     periodic: int = 0               # oscillators on the decoder's frame queries (layers.PeriodicBank); 0 = none
+    dec_text_drop: float = 0.0      # share of training items whose decoder sees z alone (no text bias): the
+                                    # decoder must then read the motion from z, which breaks posterior collapse
+    drop_enc_text: bool = False     # the encoder also loses the text on those items: z then comes from the
+                                    # motion alone (TEMOS's autoencoding path) instead of copying the text
     # curriculum masked motion modelling
     mask_max: float = 0.5
     mask_schedule: str = "linear"   # constant | linear | square | exponential
