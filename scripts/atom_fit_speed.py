@@ -43,10 +43,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     full = T2MDataset.load(args.cache)
     pick = np.random.default_rng(0).choice(len(full), size=args.items, replace=False)
-    sub = T2MDataset([full.features[i] for i in pick], [full.text_emb[i][:1] for i in pick],
-                     [full.texts[i][:1] for i in pick], [full.ids[i] for i in pick], full.max_frames,
-                     None if full.tokens is None else [full.tokens[i][:1] for i in pick],
-                     [full.slots[i][:1] for i in pick])
+    sub = full.subset(pick)
     cfg = replace(apply_overrides(ATOM_CPU, args.set), mask_max=0.0)
     torch.manual_seed(0)
     model = build_model(cfg)

@@ -54,6 +54,7 @@ def main() -> int:
     ap.add_argument("--items", type=int, default=64)
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--cache", default=".cache/t2m/train.npz")
     ap.add_argument("--set", action="append", default=[])
     args = ap.parse_args()
@@ -70,14 +71,11 @@ def main() -> int:
     full = T2MDataset.load(args.cache)
     rng = np.random.default_rng(0)
     pick = rng.choice(len(full), size=args.items, replace=False)
-    sub = T2MDataset([full.features[i] for i in pick], [full.text_emb[i][:1] for i in pick],
-                     [full.texts[i][:1] for i in pick], [full.ids[i] for i in pick], full.max_frames,
-                     None if full.tokens is None else [full.tokens[i][:1] for i in pick],
-                     [full.slots[i][:1] for i in pick])
+    sub = full.subset(pick)
     cfg = ATOM_CPU
     cfg = apply_overrides(cfg, args.set)
     out = Path(".cache/t2m/runs/overfit")
-    tcfg = TrainConfig(steps=args.steps, batch_size=min(32, args.items), threads=args.threads, lr=4e-4, log_every=50,
+    tcfg = TrainConfig(steps=args.steps, batch_size=min(32, args.items), threads=args.threads, lr=args.lr, log_every=50,
                        lr_drop_at=0.9)
     t0 = time.perf_counter()
     train(replace(cfg, mask_max=0.0), tcfg, sub, out, resume=False)
@@ -101,7 +99,7 @@ def main() -> int:
         post_errs.append(local_error(real, pj))
         z_effect.append(local_error(pj, zj))
     res = {"items": len(sub), "steps": args.steps, "minutes": round((time.perf_counter() - t0) / 60, 1),
-           "set": args.set,
+           "set": args.set, "lr": args.lr,
            "most_active_limb_match": round(side_ok / len(sub), 3), "direction_match": round(dir_ok / len(sub), 3),
            "mean_local_joint_error_m": round(float(np.mean(errs)), 4),
            "posterior_limb_match": round(post_side / len(sub), 3),

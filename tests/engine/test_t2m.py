@@ -198,3 +198,13 @@ def test_committed_atom_checkpoint_generates():
     assert out.attention[0].shape == (60, pipe.cfg.codebook_size)
     assert 0.5 < clip.joints()[:, 15, 1].mean() < 2.2  # the head is above the ground at a human height
     assert Path(MODELS_DIR / "atom" / "README.md").is_file()
+
+
+def test_dataset_subset_keeps_items_and_their_first_texts():
+    rng = np.random.default_rng(0)
+    feats = [rng.normal(size=(n, 263)).astype(np.float32) for n in (20, 25, 30)]
+    texts = [[f"walk {i}", f"stroll {i}"] for i in range(3)]
+    data = T2MDataset(feats, [fake_encoder(t) for t in texts], texts, ["a", "b", "c"])
+    sub = data.subset([2, 0])
+    assert sub.ids == ["c", "a"] and sub.texts == [["walk 2"], ["walk 0"]]
+    assert np.array_equal(sub.features[0], feats[2]) and sub.text_emb[1].shape == (1, 384) and len(sub.slots[0]) == 1

@@ -146,6 +146,14 @@ class T2MDataset:
     def __len__(self) -> int:
         return len(self.features)
 
+    def subset(self, indices, texts_per_item: int = 1) -> "T2MDataset":
+        """The items at `indices`, each with its first `texts_per_item` texts (overfitting checks)."""
+        k = texts_per_item
+        return T2MDataset([self.features[i] for i in indices], [self.text_emb[i][:k] for i in indices],
+                          [self.texts[i][:k] for i in indices], [self.ids[i] for i in indices], self.max_frames,
+                          None if self.tokens is None else [self.tokens[i][:k] for i in indices],
+                          [self.slots[i][:k] for i in indices])
+
     def fit_normalizer(self) -> Normalizer:
         return Normalizer.fit(self.features, grouping="humanml3d")
 
