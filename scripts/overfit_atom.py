@@ -40,8 +40,8 @@ def posterior_decodes(model, norm, cond, feats: np.ndarray) -> tuple[np.ndarray,
     """Features decoded from the encoder's posterior mean of `feats` and from z = 0 (same text)."""
     import torch
 
-    from app.engine.t2m.data import CLIP_SIGMA
-    x = torch.tensor(np.clip(norm.normalize(feats), -CLIP_SIGMA, CLIP_SIGMA), dtype=torch.float32)[None]
+    from app.engine.t2m.data import model_input
+    x = torch.from_numpy(model_input(norm, feats))[None]
     n = torch.tensor([len(feats)])
     with torch.no_grad():
         mu, _ = model.encode(x, n, cond)

@@ -38,7 +38,7 @@ def main() -> int:
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate
     from app.engine.repr.humanml3d import features_to_clip
-    from app.engine.t2m.data import CLIP_SIGMA, T2MDataset
+    from app.engine.t2m.data import T2MDataset, model_input
     from app.engine.t2m.pipeline import TextToMotionPipeline
 
     torch.set_num_threads(args.threads)
@@ -50,7 +50,7 @@ def main() -> int:
                and "then" not in t[0] and "," not in t[0] and len(ds.features[i]) <= model.cfg.max_frames]
         for i in idx[:args.per_action]:
             text, f = ds.texts[i][0], ds.features[i]
-            x = torch.tensor(np.clip(norm.normalize(f), -CLIP_SIGMA, CLIP_SIGMA), dtype=torch.float32)[None]
+            x = torch.from_numpy(model_input(norm, f))[None]
             n = torch.tensor([len(f)])
             cond = pipe.encode_texts([text])
             with torch.no_grad():

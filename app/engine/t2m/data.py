@@ -33,6 +33,11 @@ CORPUS_FILE = ROOT / "data" / "corpus" / "corpus.npz"
 CLIP_SIGMA = 8.0  # normalised features are clipped here (a few real windows have 100+ sigma root-velocity spikes)
 
 
+def model_input(normalizer: Normalizer, feats: np.ndarray) -> np.ndarray:
+    """Features [T, 263] as the model sees them in training: normalised, clipped at CLIP_SIGMA, float32."""
+    return np.clip(normalizer.normalize(feats), -CLIP_SIGMA, CLIP_SIGMA).astype(np.float32)
+
+
 @dataclass
 class T2MItem:
     id: str
@@ -176,7 +181,7 @@ class T2MDataset:
         toks = []
         for k, i in enumerate(idx):
             f = self.features[i]
-            x[k, :len(f)] = np.clip(normalizer.normalize(f), -CLIP_SIGMA, CLIP_SIGMA) if normalizer is not None else f
+            x[k, :len(f)] = model_input(normalizer, f) if normalizer is not None else f
             j = int(rng.integers(len(self.text_emb[i])))
             text[k] = self.text_emb[i][j]
             slots[k] = self.slots[i][j]
