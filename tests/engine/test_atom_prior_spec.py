@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from app.engine.t2m.atom_model import ATOM
+from app.engine.t2m.atom_model import ATOM, spec_weight
 from app.core.config_overrides import apply_overrides
 from app.engine.t2m.config import AtomConfig, config_from_dict
 from app.engine.t2m.layers import spectral_l2
@@ -139,3 +140,16 @@ def test_decoder_text_dropout_decodes_from_z_alone():
     loss, logs = model.loss(a, 0.5, torch.Generator().manual_seed(1))
     loss.backward()
     assert np.isfinite(logs["loss"]) and model.encoder.layers[0].linear1.weight.grad.abs().sum() > 0
+
+
+def test_spectral_term_is_off_until_spec_from_then_ramps_in():
+    """spec_from delays w_spec: the total loss carries no spectral share before it, all of it after the ramp."""
+    assert spec_weight(0.3, 0.0) == 1.0
+    assert spec_weight(0.49, 0.5) == 0.0 and spec_weight(0.55, 0.5) == pytest.approx(0.5) and spec_weight(0.7, 0.5) == 1.0
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(dict(TINY_PRIOR, w_spec=1.0, spec_from=0.5, mask_max=0.0)))
+    batch = _batch()
+    early = model.loss(batch, 0.2, torch.Generator().manual_seed(0))[1]
+    late = model.loss(batch, 0.9, torch.Generator().manual_seed(0))[1]
+    assert early["spec"] > 0 and abs(early["spec"] - late["spec"]) < 1e-5  # still logged while off
+    assert abs((late["loss"] - early["loss"]) - late["spec"]) < 1e-4

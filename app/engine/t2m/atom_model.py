@@ -37,6 +37,13 @@ RIC = slice(4, 67)  # HumanML3D: root-relative positions of joints 1-21 in the h
 SCHEDULES = ("constant", "linear", "square", "exponential")
 
 
+def spec_weight(progress: float, start: float, ramp: float = 0.1) -> float:
+    """Share of ``w_spec`` in use at training progress: 0 before ``start``, then linear up to 1 over ``ramp``."""
+    if start <= 0:
+        return 1.0
+    return min(max((progress - start) / ramp, 0.0), 1.0)
+
+
 def mask_ratio(progress: float, max_ratio: float = 0.5, schedule: str = "linear", end: float = 0.75) -> float:
     """Share of masked input frames at training progress in [0, 1] (reaches max_ratio at `end`)."""
     if schedule not in SCHEDULES:
@@ -189,7 +196,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         if cfg.w_root > 0:  # root yaw rate, ground velocity and height: 4 of 263 dims, yet they carry turns and travel
             rec = rec + cfg.w_root * masked_mse(pred[..., :4], x[..., :4], valid)
         spec = pred.new_zeros(())
-        if cfg.w_spec > 0:  # local joint positions (ric): amplitude and rhythm, whatever their phase
+        w_spec = cfg.w_spec * spec_weight(progress, cfg.spec_from)
+        if cfg.w_spec > 0:  # local joint positions (ric): amplitude and rhythm, whatever their phase (logged while off)
             spec = spectral_l2(pred[..., RIC], x[..., RIC], valid)
         joint = pred.new_zeros(())
         if cfg.w_joint > 0:
@@ -209,7 +217,7 @@ class ATOM(FeatureNormMixin, nn.Module):
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
-                 + cfg.w_ortho * ortho + cfg.w_usage * usage + cfg.w_spec * spec)
+                 + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec)
         parts = {"loss": total, "rec": rec, "spec": spec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage, "ortho": ortho}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs

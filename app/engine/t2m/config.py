@@ -32,6 +32,8 @@ class AtomConfig:
     w_rec: float = 1.0
     w_joint: float = 0.1            # joint MSE in m^2 over global 10 s paths: scaled to match w_rec
     w_spec: float = 0.0             # rFFT-magnitude loss on local joint positions (phase-free amplitude/rhythm)
+    spec_from: float = 0.0          # training progress where w_spec starts; it ramps in linearly over 0.1:
+                                    # at init the spectral term (30-60) owns the gradient and blocks the fit
     w_root: float = 0.0             # extra weight on the 4 root features (turns were lost among 263 dims)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
