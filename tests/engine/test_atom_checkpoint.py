@@ -43,3 +43,10 @@ def test_backward_reverses_the_direction(atom):
     back = [evaluate("walk_forward", _kin(atom, "a person walks backward", 4.0, s)).values["fwd_m"] for s in range(2)]
     assert min(fwd) > 0.8 and max(back) < 0.0, (fwd, back)
     assert np.mean(fwd) - np.mean(back) > 1.5
+
+
+def test_count_words_change_the_number_of_jumps(atom):
+    """'once' gives one jump and 'twice' two, in each of 2 seeds ('three times' still gives 2: issue 11)."""
+    for text, want in (("a person jumps once", 1), ("a person jumps twice", 2)):
+        got = [evaluate("jump", _kin(atom, text, 4.0, s)).values["jumps"] for s in range(2)]
+        assert got == [want, want], (text, got)
