@@ -97,7 +97,8 @@ RESIDUAL_VERSION = "r3"
 
 
 def count_people(path: Path, box: tuple | None) -> int:
-    """Most people seen at once (HOG on the analysis frames), as the inspector finds them."""
+    """Most people seen at once (BlazePose search-and-grey-out, ``people.track_people``) on the
+    analysis frames, as the inspector finds them."""
     from app.engine.forensics import people as ppl
     from app.engine.forensics.video_io import probe_video, sample_frames
     from app.engine.jobs import drain
