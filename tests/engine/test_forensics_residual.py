@@ -151,3 +151,31 @@ def test_second_differences_mean_the_same_at_any_frame_rate():
     naive = residual_cues(fast, 8.0)     # treating the 32 fps clip as 8 fps compares 1-px steps instead
     assert abs(_v(naive, "frame_accel_ratio") - _v(b, "frame_accel_ratio")) > \
         abs(_v(a, "frame_accel_ratio") - _v(b, "frame_accel_ratio"))
+
+
+def test_step_does_not_flip_on_frame_rate_float_noise(tmp_path):
+    """The inspector passes the timestamp frame rate, the fit cache the container's: at 12 fps
+    (a half-way step, 12 / 8 = 1.5) both must step alike, or the app's cue values differ from
+    the values the shipped model was fitted on."""
+    from app.engine.forensics.residual_cues import accel_step
+    from app.engine.forensics.video_io import analysis_stride, probe_video, sample_frames
+    from app.engine.jobs import drain
+    from app.viewers.video import write_video
+
+    assert accel_step(12.0) == accel_step(11.999999999999998) == accel_step(12.000000000000002) == 2
+    assert accel_step(30.0) == accel_step(29.999999999999996) == 4
+    assert accel_step(8.0) == 1 and accel_step(None) == 1 and accel_step(float("nan")) == 1
+    seq = _camera()
+    a, b = residual_cues(seq, 12.0), residual_cues(seq, 11.999999999999998)
+    for name in ("residual_energy_accel", "frame_accel_ratio"):
+        assert _v(a, name) == _v(b, name)
+
+    rng = np.random.default_rng(0)
+    frames = np.stack([np.clip(_scene()[..., None] + rng.normal(0, 3, (S, S, 1)), 0, 255).repeat(3, -1)
+                       for _ in range(30)]).astype(np.uint8)
+    path = tmp_path / "twelve.mp4"
+    write_video(frames, path, 12.0)
+    info = probe_video(path)
+    app_fps, fit_fps = drain(sample_frames(info)).fps, info.fps / analysis_stride(info)
+    assert app_fps == pytest.approx(fit_fps, rel=1e-6)
+    assert accel_step(app_fps) == accel_step(fit_fps)

@@ -120,6 +120,18 @@ def _slope(xs: list[np.ndarray], rs: list[np.ndarray], flats: list[np.ndarray]) 
     return float(np.polyfit(p[:, 0], p[:, 1], 1)[0])
 
 
+def accel_step(fps: float | None) -> int:
+    """Frames between the samples of the D3-style second differences (about :data:`ACCEL_FPS`).
+
+    The ratio is rounded to 6 decimals before it is rounded to a whole step: the inspector reads
+    the frame rate from the timestamps (e.g. 11.999999999999998) and the fit's cache from the
+    container (12.0); at a half-way ratio (12 / 8 = 1.5) unrounded float noise flipped the step
+    (1 or 2 frames), so the same clip got other cue values in the app than in the fit."""
+    if not fps or not np.isfinite(fps):
+        return 1
+    return max(1, int(round(round(fps / ACCEL_FPS, 6))))
+
+
 def residual_cues(seq: list[np.ndarray], fps: float = ACCEL_FPS) -> dict[str, tuple[float | None, np.ndarray | None, str]]:
     """Cue values {name: (value, per-frame curve, reason)} from consecutive native grey crops
     sampled at `fps` frames per second."""
@@ -149,7 +161,7 @@ def residual_cues(seq: list[np.ndarray], fps: float = ACCEL_FPS) -> dict[str, tu
     thumbs = np.stack([cv2.resize(c, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32) for c in seq])
     e_acc = np.full(t, np.nan)
     f_acc = np.full(t, np.nan)
-    k = max(1, int(round(fps / ACCEL_FPS))) if fps and np.isfinite(fps) else 1
+    k = accel_step(fps)
     if t > 2 * k:
         mid = np.arange(k, t - k)
         d2 = grid[mid + k] - 2 * grid[mid] + grid[mid - k]
