@@ -58,3 +58,20 @@ def test_random_compositions_are_consistent():
             assert ATOMS[a].end == ATOMS[b].start
         assert ATOMS[labels[0]].start == "stand"
         assert clip.text
+
+
+def test_repeated_atoms_read_as_a_count_without_dangling_words():
+    """Two sideways jumps to the right read 'jumps twice to the right', never 'jumps to the twice'."""
+    rng = np.random.default_rng(0)
+    clip = compose([("jump_sideways", {"side": "right", "reps": 1}), ("jump_sideways", {"side": "right", "reps": 2})],
+                   rng)
+    assert "twice to the right" in clip.text
+    assert "to the twice" not in clip.text
+    steps = compose([("side_step", {"side": "left"})] * 3, np.random.default_rng(1))
+    assert "three times to the left" in steps.text
+
+
+def test_both_hands_is_never_the_both_hands():
+    for seed in range(12):
+        text = compose([("wave", {"side": "both"})], np.random.default_rng(seed)).text
+        assert "the both" not in text

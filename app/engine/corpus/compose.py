@@ -12,7 +12,7 @@ import numpy as np
 from app.core.motion import MotionClip, Segment
 from app.core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quaternion, quaternion_to_matrix, slerp
 
-from .describe import NUM, SHORT, SUBJECTS, phrase
+from .describe import SUBJECTS, phrase, repeat_phrase
 from .pose_kit import smooth
 from .registry import ATOMS, generate, resolve_params, sample_params
 
@@ -45,9 +45,8 @@ def _blend_in(prev_last_rot: np.ndarray, prev_last_trans: np.ndarray, clip: Moti
     clip.trans[:n, 1] += dy * w
 
 
-def _join_text(parts: list[tuple[str, int]], rng: np.random.Generator) -> str:
-    phrases = [p if k == 1 else f"{SHORT.get(name, p)} {'twice' if k == 2 else NUM.get(k, k) + ' times'}"
-               for (p, k), name in parts]
+def _join_text(parts: list[tuple[tuple[str, list[dict]], str]], rng: np.random.Generator) -> str:
+    phrases = [p if len(ps) == 1 else repeat_phrase(name, ps, p) for (p, ps), name in parts]
     subj = str(rng.choice(SUBJECTS))
     if len(phrases) == 1:
         return f"{subj} {phrases[0]}"
@@ -87,13 +86,12 @@ def compose(atoms: list[tuple[str, dict | None]], rng: np.random.Generator | Non
         segs.append(Segment(f0 / fps, f1 / fps, phrase(name, p, rng), name))
         f0 = f1
     # merge consecutive repeats for the text ("jumps twice")
-    parts: list[tuple[tuple[str, int], str]] = []
-    for seg in segs:
+    parts: list[tuple[tuple[str, list[dict]], str]] = []
+    for seg, (_, p) in zip(segs, texts):
         if parts and parts[-1][1] == seg.label:
-            (p, k), name = parts[-1]
-            parts[-1] = ((p, k + 1), name)
+            parts[-1][0][1].append(p)
         else:
-            parts.append(((seg.text, 1), seg.label))
+            parts.append(((seg.text, [p]), seg.label))
     text = _join_text(parts, rng)
     out = MotionClip(float(fps), trans, rots, clips[0].skeleton, segments=segs, name="+".join(a for a, _ in atoms),
                      text=text)

@@ -118,10 +118,9 @@ def _texts(atoms: list[tuple[str, dict]], rng: np.random.Generator, novel: list[
             only = held if (novel[k] and held) else S.train_template_ids(name, p)
             text = phrase(name, p, rng, only=only)
             if parts and parts[-1][1] == name:
-                (t0, c), _ = parts[-1]
-                parts[-1] = ((t0, c + 1), name)
+                parts[-1][0][1].append(p)
             else:
-                parts.append(((text, 1), name))
+                parts.append(((text, [p]), name))
         out.append(_join_text(parts, rng))
     return out
 

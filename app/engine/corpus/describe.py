@@ -115,7 +115,18 @@ T: dict[str, list[str]] = {
     "torso_twist": ["twists the torso {times}", "rotates the upper body from side to side", "does torso twists",
                     "twists left and right at the waist", "turns the upper body back and forth"],
 }
-SHORT = {n: v[0].split(" {")[0].split("{")[0] for n, v in T.items()}
+_DANGLING = {"the", "to", "with", "on", "a", "an", "using", "of", "toward"}
+
+
+def _short(template: str) -> str:
+    """The verb part of a template: the words before the first field, without a dangling 'to the'."""
+    words = template.split("{")[0].split()
+    while words and words[-1] in _DANGLING:
+        words.pop()
+    return " ".join(words)
+
+
+SHORT = {n: _short(v[0]) for n, v in T.items()}
 SHORT.update({"jump": "jumps", "squat": "squats", "clap": "claps", "wave": "waves", "kick": "kicks", "hop": "hops",
               "punch": "punches", "turn": "turns", "bow": "bows", "shrug": "shrugs", "spin": "spins"})
 
@@ -179,10 +190,25 @@ def phrase(name: str, params: dict, rng: np.random.Generator | None = None,
         allowed = [i for i in only if 0 <= i < len(tpl)]
         ids = [i for i in ids if i in allowed] or allowed[:1] or ids
     pool = [tpl[i] for i in ids]
-    text = str(rng.choice(pool)).format(**_fields(name, params, rng))
+    text = str(rng.choice(pool)).format(**_fields(name, params, rng)).replace("the both ", "both ")
     if name == "side_step" and "left" not in text and "right" not in text:
         text += f" to the {params.get('side', 'left')}"
     return " ".join(text.split())
+
+
+def repeat_phrase(name: str, params: list[dict], fallback: str) -> str:
+    """One phrase for ``len(params)`` consecutive repeats of an atom: 'jumps twice to the right'.
+
+    The side is kept when every repeat shares it and the atom's first template names it.
+    """
+    k = len(params)
+    short = SHORT.get(name) or fallback
+    text = f"{short} {'twice' if k == 2 else NUM.get(k, k) + ' times'}"
+    sides = {p.get("side") for p in params}
+    if len(sides) == 1 and None not in sides and "to the {side}" in T.get(name, [""])[0]:
+        side = sides.pop()
+        text += " to the " + ("left and right" if side == "both" else side)
+    return text
 
 
 def describe(name: str, params: dict, rng: np.random.Generator | None = None) -> str:
