@@ -115,13 +115,17 @@ def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict]) -> None:
         if not d or "people" in d:
             continue
         cache = CACHE / (Path(r["file"]).name + ".json")
-        n = count_people(dev / r["file"], r["box"])
-        log.info("%s: %d people at once", r["file"], n)
-        if n >= 2:
-            d = extract_one(dev / r["file"], r["box"])
-            log.info("   re-extracted (main person followed): %s s", d.get("seconds"))
-        else:
-            d["people"] = n
+        try:
+            n = count_people(dev / r["file"], r["box"])
+            log.info("%s: %d people at once", r["file"], n)
+            if n >= 2:
+                d = extract_one(dev / r["file"], r["box"])
+                log.info("   re-extracted (main person followed): %s s", d.get("seconds"))
+            else:
+                d["people"] = n
+        except Exception as exc:  # noqa: BLE001 - reported; the cache stays as it was, so a rerun retries
+            log.warning("%s: people count / re-extraction failed: %s", r["file"], exc)
+            continue
         cache.write_text(json.dumps(d, indent=1))
         feats[r["file"]] = d
 

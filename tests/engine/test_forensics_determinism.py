@@ -44,3 +44,24 @@ def test_same_file_twice_same_score(moving_clip):
 def test_scored_cues_never_include_pycolmap():
     scored = {c for names in cal.FAMILY_CUES.values() for c in names}
     assert not scored & set(cal.UNSCORED)
+
+
+def test_a_real_two_person_clip_twice_same_score(shared_dir):
+    """The same on real footage with two people (people search, main-person crop, SfM on):
+    a development clip, when ../shared holds the set."""
+    from app.engine.forensics.pipeline import run_inspection
+
+    path = shared_dir / "data" / "videos" / "dev" / "real" / "mmhuman3d_multi_person_demo.mp4"
+    if not path.is_file():
+        pytest.skip("no development set in ../shared")
+    a = run_inspection(path, use_colmap=True)
+    b = run_inspection(path, use_colmap=True)
+    assert a.people is not None and a.people.max_people >= 2
+    assert a.verdict.calibrated
+    assert round(a.verdict.probability, 2) == round(b.verdict.probability, 2)
+    assert a.verdict.verdict == b.verdict.verdict
+    for name in a.cues:
+        va, vb = a.cues[name].value, b.cues[name].value
+        assert (va is None) == (vb is None), name
+        if va is not None:
+            assert va == pytest.approx(vb, rel=1e-6, abs=1e-9), name
