@@ -5,6 +5,11 @@ timeline, which stays under the tab, so it plays along (newest frame only). The 
 depth colour map, point cloud and parallax frames are computed on worker threads
 (:mod:`app.ui.tab_worker`); the GUI thread only queues requests and shows results.
 
+"Generate (IDOL)" (:mod:`app.ui.idol_panel`) makes a human video and its depth with the IDOL diffusion
+model on the engine thread; the generated RGB and depth colour map then replace the exact render,
+following the timeline by time (the clip is at the model's 10 fps), with the parallax preview and the
+point cloud built from the generated depth, until "Show exact render" is ticked.
+
 ``source`` is any object with ``vertices`` ([T, V, 3] or None), ``faces`` and ``body``
 (the studio's :class:`~.studio_state.StudioState`); call :meth:`set_frame` from the timeline.
 """
@@ -20,11 +25,15 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from .idol_panel import IdolPanel
 from .pointcloud_view import PointCloudView
 from .tab_worker import TabWorker, make_request, ensure_body_texture
 
 log = logging.getLogger(__name__)
 SIZE = 256
+TITLES = {False: ("RGB", "Depth (metres from the camera)", "Parallax", "Point cloud (drag to orbit, wheel to zoom)"),
+          True: ("Generated RGB (IDOL)", "Generated depth (metres)", "Parallax (generated depth)",
+                 "Point cloud from the generated depth (drag to orbit, wheel to zoom)")}
 
 
 @dataclass
@@ -154,6 +163,11 @@ class Tab2p5d(QWidget):
         for lab in (self.rgb_label, self.depth_label, self.parallax_label):
             lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
             lab.setMinimumSize(SIZE // 2, SIZE // 2)
+        self.generated: Any = None  # the IdolClip shown instead of the exact render (see `showing_generated`)
+        self.gen_index = -1
+        self.idol = IdolPanel(source, self, view=SIZE)
+        self.idol.resultReady.connect(self.set_generated)
+        self.idol.showExactChanged.connect(lambda _exact: self._mode_changed())
         self.background = QComboBox()
         self.background.addItems(["grey", "scene", "black", "green"])
         self.background.currentTextChanged.connect(lambda _: self.refresh())
@@ -161,25 +175,29 @@ class Tab2p5d(QWidget):
         self.points = PointCloudView()
         self.status = QLabel("load a motion to see its 2.5D render")
         grid = QGridLayout()
-        depth_box = QHBoxLayout()
-        depth_box.addWidget(self.depth_label, 1)
+        depth_box = QHBoxLayout()  # the image and its scale together, centred in the column
+        depth_box.addStretch(1)
+        depth_box.addWidget(self.depth_label)
         depth_box.addWidget(self.depth_scale)
-        for col, (title, w) in enumerate((("RGB", self.rgb_label), ("Depth (metres from the camera)", depth_box),
-                                          ("Parallax", self.parallax_label))):
-            grid.addWidget(QLabel(title), 0, col)
+        depth_box.addStretch(1)
+        self.titles = [QLabel(t) for t in TITLES[False]]
+        for col, w in enumerate((self.rgb_label, depth_box, self.parallax_label)):
+            grid.addWidget(self.titles[col], 0, col)
             if isinstance(w, QHBoxLayout):
                 grid.addLayout(w, 1, col)
             else:
                 grid.addWidget(w, 1, col)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Background"))
+        top.addWidget(QLabel("Exact render background"))
         top.addWidget(self.background)
         top.addStretch(1)
         top.addWidget(self.status)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.idol)
         layout.addLayout(grid)
-        layout.addWidget(QLabel("Point cloud (drag to orbit, wheel to zoom)"))
+        self.titles.append(QLabel(TITLES[False][3]))
+        layout.addWidget(self.titles[3])
         layout.addWidget(self.points, 1)
         self.wobble = QTimer(self)
         self.wobble.setInterval(50)
@@ -197,7 +215,10 @@ class Tab2p5d(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Queue the current frame on the frame worker (returns at once)."""
+        """Queue the current frame on the frame worker (returns at once), or show the generated frame."""
+        if self.showing_generated:
+            self._show_generated()
+            return
         verts = getattr(self.source, "vertices", None)
         faces = getattr(self.source, "faces", None)
         if verts is None or faces is None or len(verts) == 0:
@@ -214,6 +235,8 @@ class Tab2p5d(QWidget):
         self._frames.submit(make_request(i, spec, v, faces, SIZE))
 
     def _frame_ready(self, image, request) -> None:
+        if self.showing_generated:
+            return  # a render queued before the generated clip was shown
         r = request.result
         self.rgb, self.depth, self.camera = r["rgb"], r["depth"], request.spec.camera
         self.shown_frame = request.frame
@@ -222,6 +245,40 @@ class Tab2p5d(QWidget):
         self.depth_scale.set_range(*r["depth_range"])
         self.points.set_points(r["points"], r["colors"], recentre=True)  # the orbit follows the body
         self.status.setText(f"frame {request.frame}: {len(r['points']):,} points")
+        self._wobble_step()
+
+    # --- the IDOL clip -----------------------------------------------------------------------
+    @property
+    def showing_generated(self) -> bool:
+        return self.generated is not None and not self.idol.show_exact.isChecked()
+
+    def set_generated(self, clip: Any) -> None:
+        """Show an :class:`~app.engine.tasks.idol_studio.IdolClip` (None: back to the exact render only)."""
+        self.generated, self.gen_index = clip, -1
+        self._mode_changed()
+
+    def _mode_changed(self) -> None:
+        for label, text in zip(self.titles, TITLES[self.showing_generated]):
+            label.setText(text)
+        self.gen_index = -1
+        self.refresh()
+
+    def _show_generated(self) -> None:
+        """The generated frame at the timeline's time (the generated clip runs at the model's rate)."""
+        g = self.generated
+        clip = getattr(self.source, "clip", None)
+        fps = float(getattr(clip, "fps", 0.0) or g.fps)
+        i = g.index_at(self.frame / fps)
+        self.shown_frame = self.frame
+        if i == self.gen_index:
+            return
+        self.gen_index = i
+        self.rgb, self.depth, self.camera = g.rgb[i], g.depth[i], g.cameras[i]
+        self.rgb_label.setPixmap(to_pixmap(g.rgb[i]))
+        self.depth_label.setPixmap(to_pixmap(g.depth_vis[i]))
+        self.depth_scale.set_range(*g.meta["depth_vis_range_m"])
+        self.points.set_points(g.points[i], g.colors[i], recentre=True)
+        self.status.setText(f"IDOL frame {i + 1}/{g.frames} ({i / g.fps:.1f} s): {len(g.points[i]):,} points")
         self._wobble_step()
 
     def _failed(self, message: str) -> None:
