@@ -46,6 +46,7 @@ class IdolPanel(QWidget):
         self.job: Job | None = None
         self.export_job: Job | None = None
         self.result: IdolClip | None = None
+        self._source_clip: Any = None  # the studio clip the running job generates from
         self.appearance = self._combo(appearance_presets(), "Body texture of the generated person, or an image "
                                       "file of a person (its reference image)")
         self.background = self._combo(background_presets(), "Background of the generated clip: a colour, a "
@@ -163,6 +164,7 @@ class IdolPanel(QWidget):
             self.show_line(problem or "load a motion first")
             return None
         opts = self.options()
+        self._source_clip = clip
         self.generate_button.setText("Cancel")
         self.generate_button.setToolTip("Cancel the IDOL generation")
         self.show_line("IDOL: starting…")
@@ -182,7 +184,8 @@ class IdolPanel(QWidget):
     def _done(self, result: IdolClip) -> None:
         self._finished()
         self.result = result
-        self.show_line(result.label())
+        stale = getattr(self.state, "clip", None) is not self._source_clip
+        self.show_line(result.label() + (" — from the motion shown before" if stale else ""))
         self.export_button.setEnabled(True)
         self.show_exact.setEnabled(True)
         self.resultReady.emit(result)
