@@ -1,4 +1,4 @@
-"""Task: generate a human video and its depth with IDOL (``main.py idol`` and, later, the 2.5D tab).
+"""Task: generate a human video and its depth with IDOL (``main.py idol`` and the 2.5D tab's "Generate (IDOL)").
 
 Output folder (like ``render2p5d``): ``rgb.mp4``, ``depth_vis.mp4`` (the generated depth colour
 map), ``depth/000000.png`` (uint16 millimetres decoded from the colour map, 0 = nothing),
