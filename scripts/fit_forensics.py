@@ -4,6 +4,8 @@
     .venv/bin/python scripts/fit_forensics.py --extract-only       # only fill the feature cache
     .venv/bin/python scripts/fit_forensics.py --dev ../shared/data/videos/dev --out models/forensics/calibrated.json
     .venv/bin/python scripts/fit_forensics.py --refresh-crowds     # re-extract clips where 2+ people are found
+    .venv/bin/python scripts/fit_forensics.py --refresh-crowds --force   # recount every clip (tracker changed);
+                                                                   # re-extract those that are or were crowds
 
 Every cue of every clip in ``SOURCES.tsv`` is extracted once (the generated panel only, for
 side-by-side composites; pycolmap SfM off, its cues are never scored) and cached under
@@ -107,18 +109,22 @@ def count_people(path: Path, box: tuple | None) -> int:
     return drain(ppl.track_people(sample.frames, sample.fps)).max_people
 
 
-def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict]) -> None:
+def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict], force: bool = False) -> None:
     """Features cached before the inspector followed the main person of a crowd: count the
-    people in each such clip and re-extract the clips with two or more."""
+    people in each such clip and re-extract the clips with two or more. With `force` (after a
+    change to the person tracker) every cached clip is recounted, and re-extracted when the body
+    stage crops on it now or did when it was cached (two or more people then or now); the others
+    only get their new count."""
     for r in rows:
         d = feats.get(r["file"])
-        if not d or "people" in d:
+        if not d or ("people" in d and not force):
             continue
         cache = CACHE / (Path(r["file"]).name + ".json")
+        was = d.get("people") or 0
         try:
             n = count_people(dev / r["file"], r["box"])
-            log.info("%s: %d people at once", r["file"], n)
-            if n >= 2:
+            log.info("%s: %d people at once (cached: %s)", r["file"], n, d.get("people"))
+            if n >= 2 or was >= 2:
                 d = extract_one(dev / r["file"], r["box"])
                 log.info("   re-extracted (main person followed): %s s", d.get("seconds"))
             else:
@@ -170,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cached-only", action="store_true", help="fit on the clips already in the cache (no extraction)")
     ap.add_argument("--refresh-crowds", action="store_true",
                     help="count people in clips cached without a count; re-extract those with two or more")
+    ap.add_argument("--force", action="store_true",
+                    help="with --refresh-crowds: recount every cached clip (after a tracker change) and re-extract "
+                         "those with two or more people now or when cached")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dev = Path(args.dev)
@@ -179,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_sources(dev)
     feats = extract_all(dev, rows, args.cached_only)
     if args.refresh_crowds:
-        refresh_crowds(dev, rows, feats)
+        refresh_crowds(dev, rows, feats, args.force)
     extract_residual(dev, rows, feats, args.cached_only)
     if args.extract_only:
         return 0

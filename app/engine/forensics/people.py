@@ -4,9 +4,10 @@ The OpenCV 5 wheel has no HOG people detector any more, so people are found with
 model the body stage already loads (inside the mediapipe wheel: nothing is downloaded): on
 every few analysis frames, BlazePose in still-image mode finds the most prominent person, whose
 landmark box is then greyed out and the search repeats, up to :data:`MAX_PEOPLE`. Detections
-are linked into tracks by box overlap (greedy IoU, a track survives short gaps) and
-interpolated in between. The **main person** is the track with the largest (mean box area x
-rounds seen). When two or more people are seen together, :func:`pose_cues.track_pose` runs
+are linked into tracks (:func:`link`: constant-velocity or still prediction, a cost of box
+overlap, centre distance, size change and clothing colour, a one-to-one assignment, tracks that
+survive a few missed rounds, then fragments joined when their ends line up) and interpolated in
+between. The **main person** is the joined track with the largest (mean box area x rounds seen). When two or more people are seen together, :func:`pose_cues.track_pose` runs
 BlazePose on a crop around the main person only, so the body cues follow one body instead of
 jumping between people.
 """
@@ -26,8 +27,14 @@ DETECT_FPS = 4.0          # detection rounds per second of video
 MAX_DETECT_FRAMES = 24
 MAX_PEOPLE = 4            # BlazePose searches per detection frame
 MIN_VISIBLE = 8           # landmarks with visibility >= 0.5 for a detection to count
-MIN_IOU = 0.3
-MAX_GAP = 3               # detection rounds a track may miss
+MAX_GAP = 3               # detection rounds a track may miss while linking
+MERGE_GAP = 6             # rounds between two fragments that may still be joined (~1.5 s)
+MAX_SHIFT = 0.6           # centre distance from the prediction, in box heights per round of gap
+MAX_SCALE = 2.5           # box height change allowed between a prediction and a detection (the box spans the
+                          # visible landmarks: it halves when the legs leave the frame or are hidden)
+APPEARANCE_WEIGHT = 1.0   # weight of the clothing-colour distance (Bhattacharyya, 0..1) in the link cost
+MAX_APPEARANCE = 0.6      # colour distance above which two fragments are never joined
+MISS_COST = 2.0           # a track and a detection are linked only when their cost is below this
 MIN_HITS = 2              # detections for a track to count as a person
 
 
@@ -100,32 +107,196 @@ def detect(frame: np.ndarray, finder: PersonFinder) -> np.ndarray:
     return np.array(boxes) if boxes else np.zeros((0, 4))
 
 
-def link(dets: list[np.ndarray], at: np.ndarray, n: int) -> PeopleTrack:
-    """Tracks from per-round detections `dets` made at analysis frames `at` (of `n`)."""
+def _centre(b: np.ndarray) -> np.ndarray:
+    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3])])
+
+
+def _shifted(b: np.ndarray, d: np.ndarray) -> np.ndarray:
+    return np.array([b[0] + d[0], b[1] + d[1], b[2] + d[0], b[3] + d[1]])
+
+
+Obs = tuple  # (analysis frame, box [4], colour histogram [64] or None)
+
+
+def _velocity(obs: list[Obs], head: bool = False) -> np.ndarray:
+    """Centre velocity (pixels per analysis frame) from the last two observations of a track (the
+    first two when `head`); zero with one observation."""
+    if len(obs) < 2:
+        return np.zeros(2)
+    o0, o1 = (obs[0], obs[1]) if head else (obs[-2], obs[-1])
+    return (_centre(o1[1]) - _centre(o0[1])) / max(1, o1[0] - o0[0])
+
+
+def _predict(obs: list[Obs], f: int, rounds: int = 1) -> np.ndarray:
+    """A track's box at frame `f`, `rounds` detection rounds away, under constant velocity from its
+    last observation (or, for a frame before its first, backwards from its first), keeping the box
+    size. The shift is capped at MAX_SHIFT box heights per round, so one jittery box cannot throw
+    the prediction out of the gate."""
+    head = f < obs[0][0]
+    f0, b0 = (obs[0] if head else obs[-1])[:2]
+    d = _velocity(obs, head) * (f - f0)
+    h = max(1.0, b0[3] - b0[1])
+    cap = MAX_SHIFT * h * max(1, rounds)
+    norm = float(np.hypot(*d))
+    if norm > cap:
+        d = d * cap / norm
+    return _shifted(b0, d)
+
+
+def _colours(obs: list[Obs], last: int | None = None) -> np.ndarray | None:
+    """Mean colour histogram of a track's observations (its `last` ones when given)."""
+    hs = [o[2] for o in (obs if last is None else obs[-last:]) if o[2] is not None]
+    return np.mean(hs, axis=0) if hs else None
+
+
+def appearance(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Clothing colour of each person box [k, 4] in `frame` (RGB): a normalised histogram [k, 64]
+    of the box's central part (the middle 60 % of its width, the top 90 % of its height: less
+    background, no floor): 12 hues x 3 saturation levels for coloured pixels, 16 brightness levels
+    for pixels with little saturation or light, so black, white and grey clothes differ too."""
+    import cv2
+
+    out = np.zeros((len(boxes), 64), np.float32)
+    h, w = frame.shape[:2]
+    for i, b in enumerate(boxes):
+        bw, bh = b[2] - b[0], b[3] - b[1]
+        x0, x1 = int(max(0, b[0] + 0.2 * bw)), int(min(w, b[2] - 0.2 * bw))
+        y0, y1 = int(max(0, b[1])), int(min(h, b[1] + 0.9 * bh))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        hsv = cv2.cvtColor(np.ascontiguousarray(frame[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV).reshape(-1, 3).astype(int)
+        grey = (hsv[:, 1] < 40) | (hsv[:, 2] < 40)
+        coloured = (hsv[:, 0] * 12 // 180) * 3 + np.minimum(2, (hsv[:, 1] - 40) * 3 // 216)
+        idx = np.where(grey, 48 + np.minimum(15, hsv[:, 2] // 16), np.clip(coloured, 0, 47))
+        hist = np.bincount(idx, minlength=64).astype(np.float32)
+        out[i] = hist / max(1.0, hist.sum())
+    return out
+
+
+def colour_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Bhattacharyya distance (0 = same colours, 1 = disjoint) of two normalised histograms; 0 when
+    either is missing (boxes only)."""
+    if a is None or b is None or a.sum() <= 0 or b.sum() <= 0:
+        return 0.0
+    return float(np.sqrt(max(0.0, 1.0 - float(np.sum(np.sqrt(a * b))))))
+
+
+def link_cost(pred: np.ndarray, box: np.ndarray, rounds: int = 1) -> float:
+    """Geometric cost of a detection `box` continuing a track predicted at `pred`: (1 - IoU) +
+    centre distance in box heights + |log height ratio| / 2; inf outside the gate (centre further than
+    MAX_SHIFT box heights per round of gap, or height changed by more than MAX_SCALE). Lower is
+    better; :func:`link` adds the clothing-colour distance."""
+    h = 0.5 * ((pred[3] - pred[1]) + (box[3] - box[1]))
+    if h <= 0:
+        return float("inf")
+    dist = float(np.hypot(*(_centre(pred) - _centre(box)))) / h
+    scale = abs(float(np.log(max(1e-6, box[3] - box[1]) / max(1e-6, pred[3] - pred[1]))))
+    if dist > MAX_SHIFT * max(1, rounds) or scale > np.log(MAX_SCALE):
+        return float("inf")
+    return (1.0 - iou(pred, box)) + dist + 0.5 * scale
+
+
+def _track_cost(obs: list[Obs], f: int, box: np.ndarray, rounds: int) -> float:
+    """:func:`link_cost` of `box` at frame `f` against a track, the better of two motion models:
+    constant velocity (:func:`_predict`) and standing still (the nearest observed box). Velocity
+    from two jittery BlazePose boxes a quarter second apart is often noise, and run over a gap it
+    can carry a track onto the next person; people also stop and start."""
+    still = obs[0][1] if f < obs[0][0] else obs[-1][1]
+    return min(link_cost(_predict(obs, f, rounds), box, rounds), link_cost(still, box, rounds))
+
+
+def _assign(cost: np.ndarray, miss: float = MISS_COST) -> list[tuple[int, int]]:
+    """Minimum-cost one-to-one assignment of tracks (rows) to detections (columns) in which leaving
+    a track unmatched or starting a new track costs `miss` / 2 each, so a pair is only linked when
+    that is cheaper than leaving both apart, and more links are never bought with a bad one;
+    gated pairs (inf) are never chosen."""
+    from scipy.optimize import linear_sum_assignment
+
+    t, d = cost.shape
+    if t == 0 or d == 0:
+        return []
+    big = 1e6
+    full = np.full((t + d, d + t), big)
+    full[:t, :d] = np.where(np.isfinite(cost), cost, big)
+    full[:t, d:][np.eye(t, dtype=bool)] = miss / 2
+    full[t:, :d][np.eye(d, dtype=bool)] = miss / 2
+    full[t:, d:] = 0.0
+    rows, cols = linear_sum_assignment(full)
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if r < t and c < d and full[r, c] < miss]
+
+
+def _merge_fragments(tracks: list[list[Obs]], at: np.ndarray) -> list[list[Obs]]:
+    """Join track fragments that do not overlap in time, end and start at most MERGE_GAP rounds
+    apart, whose end and start boxes are consistent both ways (the end run forward matches the
+    start and the start run backward matches the end, :func:`_track_cost`) and whose clothing
+    colours differ by at most MAX_APPEARANCE; the worse of the two directions plus the colour
+    distance must stay below MISS_COST, as a link would. The cheapest such pair is joined first;
+    repeated until none is left."""
+    rnd = {int(f): r for r, f in enumerate(at)}
+    tracks = [list(t) for t in tracks]
+    while True:
+        best, pair = float("inf"), None
+        for i, a in enumerate(tracks):
+            for j, b in enumerate(tracks):
+                if i == j or a[-1][0] >= b[0][0]:
+                    continue
+                gap = rnd[b[0][0]] - rnd[a[-1][0]]
+                if gap > MERGE_GAP:
+                    continue
+                col = colour_distance(_colours(a), _colours(b))
+                if col > MAX_APPEARANCE:
+                    continue
+                fwd = _track_cost(a, b[0][0], b[0][1], gap)
+                back = _track_cost(b, a[-1][0], a[-1][1], gap)
+                c = max(fwd, back) + APPEARANCE_WEIGHT * col
+                if c < min(best, MISS_COST):
+                    best, pair = c, (i, j)
+        if pair is None:
+            return tracks
+        i, j = pair
+        tracks[i] = tracks[i] + tracks[j]
+        del tracks[j]
+
+
+def link(dets: list[np.ndarray], at: np.ndarray, n: int, colours: list[np.ndarray] | None = None) -> PeopleTrack:
+    """Tracks from per-round detections `dets` made at analysis frames `at` (of `n`), with each
+    detection's clothing-colour histogram (`colours`, from :func:`appearance`) when given.
+
+    Each round, live tracks (last seen at most MAX_GAP rounds ago) are predicted to the round's
+    frame under constant velocity and matched one-to-one to the detections by minimum total cost
+    (:func:`link_cost` + APPEARANCE_WEIGHT x colour distance to the track's last five boxes;
+    Hungarian assignment with a cost for leaving either unmatched, :func:`_assign`). A greedy IoU
+    match let a neighbour's track take over a person in a crowd. Unmatched detections start tracks.
+    Fragments are then joined (:func:`_merge_fragments`), tracks seen fewer than MIN_HITS times
+    dropped, and the main person is the merged track with the largest mean box area x rounds seen."""
+    at = np.asarray(at, int)
     tracks: list[dict] = []
     for r, (f, boxes) in enumerate(zip(at, dets)):
-        free = [t for t in tracks if r - t["last"] <= MAX_GAP]
+        cols = colours[r] if colours is not None else [None] * len(boxes)
+        live = [t for t in tracks if r - t["last"] <= MAX_GAP]
+        cost = np.full((len(live), len(boxes)), np.inf)
+        for ti, t in enumerate(live):
+            gap = r - t["last"]
+            tc = _colours(t["obs"], 5)
+            for bi, b in enumerate(boxes):
+                cost[ti, bi] = _track_cost(t["obs"], int(f), b, gap) + APPEARANCE_WEIGHT * colour_distance(tc, cols[bi])
         used: set[int] = set()
-        pairs = sorted(((iou(t["box"], b), ti, bi) for ti, t in enumerate(free) for bi, b in enumerate(boxes)),
-                       reverse=True)
-        for o, ti, bi in pairs:
-            if o < MIN_IOU or bi in used or free[ti]["last"] == r:
-                continue
-            t = free[ti]
-            t["box"], t["last"] = boxes[bi], r
-            t["obs"].append((int(f), boxes[bi]))
+        for ti, bi in _assign(cost):
+            live[ti]["last"] = r
+            live[ti]["obs"].append((int(f), boxes[bi], cols[bi]))
             used.add(bi)
         for bi, b in enumerate(boxes):
             if bi not in used:
-                tracks.append({"box": b, "last": r, "obs": [(int(f), b)]})
-    out = PeopleTrack(count=np.zeros(n, int), detected_at=np.asarray(at, int))
+                tracks.append({"last": r, "obs": [(int(f), b, cols[bi])]})
+    merged = _merge_fragments([t["obs"] for t in tracks], at)
+    out = PeopleTrack(count=np.zeros(n, int), detected_at=at)
     frames = np.arange(n)
     best, best_score = None, 0.0
-    for t in tracks:
-        if len(t["obs"]) < MIN_HITS:
+    for obs in merged:
+        if len(obs) < MIN_HITS:
             continue
-        fs = np.array([o[0] for o in t["obs"]])
-        bs = np.array([o[1] for o in t["obs"]])
+        fs = np.array([o[0] for o in obs])
+        bs = np.array([o[1] for o in obs])
         boxes = np.full((n, 4), np.nan)
         inside = (frames >= fs[0]) & (frames <= fs[-1])
         for k in range(4):
@@ -147,14 +318,15 @@ def track_people(frames: np.ndarray, fps: float) -> Iterator[float | PeopleTrack
     if len(at) > MAX_DETECT_FRAMES:
         at = np.unique(np.linspace(0, n - 1, MAX_DETECT_FRAMES).round().astype(int))
     finder = yield from in_helper_thread(lambda: PersonFinder().__enter__(), 0.0, "person-finder-load")
-    dets = []
+    dets, colours = [], []
     try:
         for k, f in enumerate(at):
             dets.append(detect(frames[f], finder))
+            colours.append(appearance(frames[f], dets[-1]))
             yield (k + 1) / len(at)
     finally:
         finder.__exit__(None, None, None)
-    return link(dets, at, n)
+    return link(dets, at, n, colours)
 
 
 def crop_box(box: np.ndarray, w: int, h: int, margin: float = 0.25) -> tuple[int, int, int, int] | None:
@@ -169,4 +341,5 @@ def crop_box(box: np.ndarray, w: int, h: int, margin: float = 0.25) -> tuple[int
     return (x0, y0, x1, y1) if x1 - x0 >= 32 and y1 - y0 >= 32 else None
 
 
-__all__ = ["PeopleTrack", "PersonFinder", "detect", "link", "track_people", "crop_box", "iou"]
+__all__ = ["PeopleTrack", "PersonFinder", "detect", "appearance", "colour_distance", "link", "link_cost",
+           "track_people", "crop_box", "iou"]
