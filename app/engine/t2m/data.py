@@ -46,8 +46,27 @@ class T2MItem:
 
 
 def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real: bool = True,
-               prefer_corpus: bool = True):
-    """Yield (id, features [T-1, 263], texts) of one split (see module doc for the source)."""
+               prefer_corpus: bool = True, mirror: bool = False):
+    """Yield (id, features [T-1, 263], texts) of one split (see module doc for the source).
+
+    ``mirror``: also yield each item's left/right mirror twin (id + ``~m``, texts with left and
+    right swapped; :mod:`app.engine.corpus.mirror`) right after it.
+    """
+    if mirror:
+        from app.core.motion import MotionClip
+        from app.engine.corpus.mirror import mirror_clip, mirror_text
+        from app.engine.repr.humanml3d import clip_to_features
+        for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus):
+            yield id_, feats, texts
+            assert isinstance(clip, MotionClip)
+            yield f"{id_}~m", clip_to_features(mirror_clip(clip)), [mirror_text(t) for t in texts]
+        return
+    for id_, feats, texts, _ in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus):
+        yield id_, feats, texts
+
+
+def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool):
+    """(id, features, texts, clip) of one split."""
     from app.engine.corpus import splits as S
     from app.engine.repr.humanml3d import clip_to_features
 
@@ -56,7 +75,7 @@ def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real
         log.info("using the built corpus %s (%s split)", CORPUS_FILE, split)
         for it in load_corpus(CORPUS_FILE.parent, split=split, include_real=include_real):
             if it.clip.num_frames >= 3:
-                yield it.id, it.features, list(it.texts)
+                yield it.id, it.features, list(it.texts), it.clip
         return
     from app.engine.corpus.dataset import make_sample
     for i in range(n_procedural):
@@ -64,24 +83,27 @@ def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real
             continue
         clip, texts, sp, _ = make_sample(i, seed)
         assert sp == split
-        yield f"proc_{i:05d}", clip_to_features(clip), list(texts)
+        yield f"proc_{i:05d}", clip_to_features(clip), list(texts), clip
     if include_real:
         from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
         if not DEFAULT_PATH.is_file():
             return
         for w in load_real_corpus(DEFAULT_PATH):
             if S.group_split(w.meta.get("group", w.clip.name), seed) == split and w.clip.num_frames >= 3:
-                yield w.clip.name, clip_to_features(w.clip), list(w.texts)
+                yield w.clip.name, clip_to_features(w.clip), list(w.texts), w.clip
 
 
 def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000, seed: int = 0,
-                include_real: bool = True) -> Path:
-    """Compute features and text embeddings of a split and write them to ``path`` (.npz)."""
+                include_real: bool = True, mirror: bool = False) -> Path:
+    """Compute features and text embeddings of a split and write them to ``path`` (.npz).
+
+    ``mirror``: add every item's left/right mirror twin (training splits only: the val and test
+    splits stay as the corpus has them)."""
     from app.engine.text_encoder import TextEncoder
 
     source = "corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"
     ids, feats, texts = [], [], []
-    for k, (id_, f, tx) in enumerate(iter_items(split, n_procedural, seed, include_real)):
+    for k, (id_, f, tx) in enumerate(iter_items(split, n_procedural, seed, include_real, mirror=mirror)):
         ids.append(id_)
         feats.append(f.astype(np.float32))
         texts.append(tx)
@@ -110,7 +132,7 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
                  tokens=np.concatenate(tok_parts) if tok_parts else np.zeros((0, emb.shape[-1]), np.float16),
                  token_offsets=np.cumsum([0] + tok_len), slots=slots.astype(np.int64),
                  texts=np.array(json.dumps(texts)), ids=np.array(json.dumps(ids)), split=np.array(split),
-                 source=np.array(source))
+                 source=np.array(source), mirror=np.array(bool(mirror)))
     log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))
     return path
 

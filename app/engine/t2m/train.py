@@ -211,6 +211,8 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=str(CACHE_DIR / "train.npz"))
     ap.add_argument("--val-cache", default=str(CACHE_DIR / "val.npz"))
     ap.add_argument("--set", action="append", default=[], help="model config override KEY=VALUE")
+    ap.add_argument("--mirror", action="store_true",
+                    help="train on every item and its left/right mirror twin (cache built with them)")
     ap.add_argument("--no-resume", action="store_true")
     ap.add_argument("--init", help="start a new run from this model's weights (new modules keep their init)")
     args = ap.parse_args(argv)
@@ -223,7 +225,12 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
             "max_minutes": args.max_minutes}
     tcfg = replace(tcfg, **{k: v for k, v in over.items() if v is not None})
     if not Path(args.cache).is_file():
-        build_cache(args.cache, "train", args.n_procedural)
+        build_cache(args.cache, "train", args.n_procedural, mirror=args.mirror)
+    with np.load(args.cache) as z:
+        cached_mirror = bool(z["mirror"]) if "mirror" in z.files else False
+    if cached_mirror != args.mirror:
+        raise SystemExit(f"{args.cache} was built with mirror={cached_mirror}; pass another --cache "
+                         f"(e.g. {CACHE_DIR / 'train_mirror.npz'}) or {'add' if cached_mirror else 'drop'} --mirror")
     if not Path(args.val_cache).is_file():
         build_cache(args.val_cache, "val", args.n_procedural)
     data = T2MDataset.load(args.cache, cfg.max_frames)
