@@ -74,6 +74,21 @@ def test_sampling_draws_z_from_the_learned_prior():
     assert float(mu.abs().sum() + logvar.abs().sum()) == 0.0
 
 
+def test_sample_temperature_zero_decodes_the_prior_mean_for_every_seed():
+    """Temperature 0 (argument or the config's ``sample_temperature``) ignores the seed; 1 does not."""
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(TINY_PRIOR)).eval()
+    batch = _batch()
+    run = lambda seed, **kw: model.sample(batch, 10, generator=torch.Generator().manual_seed(seed), **kw)[0]  # noqa: E731
+    assert torch.equal(run(1, temperature=0.0), run(2, temperature=0.0))
+    assert (run(1) - run(2)).abs().mean() > 1e-4
+    cold = ATOM(config_from_dict(dict(TINY_PRIOR, sample_temperature=0.0))).eval()
+    cold.load_state_dict(model.state_dict())
+    a = cold.sample(batch, 10, generator=torch.Generator().manual_seed(1))[0]
+    b = cold.sample(batch, 10, generator=torch.Generator().manual_seed(2))[0]
+    assert torch.equal(a, b) and torch.allclose(a, run(5, temperature=0.0))
+
+
 def test_override_parses_bools_and_numbers():
     cfg = apply_overrides(AtomConfig(), ["learned_prior=0"])
     assert cfg.learned_prior is False

@@ -225,8 +225,10 @@ class ATOM(FeatureNormMixin, nn.Module):
     # --- inference ---------------------------------------------------
     @torch.no_grad()
     def sample(self, text: torch.Tensor | dict, num_frames: int, generator: torch.Generator | None = None,
-               temperature: float = 1.0, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               temperature: float | None = None, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One decoder pass from z ~ p(z | text) (N(0, I) unless learned_prior): normalised features [B, T, 263], last-layer attention [B, T, K].
+
+        temperature scales the prior's std (None: the config's ``sample_temperature``).
 
         text: the pooled [B, 384] vectors or a condition dict (text, tokens, token_mask, slots);
         lengths [B] (optional, <= num_frames) masks padded frames when a batch mixes durations.
@@ -236,7 +238,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         b = text["text"].shape[0]
         p_mu, p_logvar = self.prior_params(text)
         eps = torch.randn((b, self.cfg.d_model), generator=generator, device=dev)
-        z = p_mu + eps * torch.exp(0.5 * p_logvar) * temperature
+        t = self.cfg.sample_temperature if temperature is None else temperature
+        z = p_mu + eps * torch.exp(0.5 * p_logvar) * t
         if lengths is None:
             lengths = torch.full((b,), num_frames, device=dev, dtype=torch.long)
         feats, maps = self.decode(z, text, lengths, num_frames)

@@ -51,6 +51,8 @@ class AtomConfig:
     learned_prior: bool = False
     z_noise: float = 1.0            # scale of the posterior sample's noise in training (1 = the usual VAE);
                                     # below 1 the decoder sees z clearly enough to use it (timing, phase)
+    sample_temperature: float = 1.0  # scale of the prior's std when sampling z (chosen on the val split:
+                                     # scripts/atom_val_predicates.py); training never reads it
     periodic: int = 0               # oscillators on the decoder's frame queries (layers.PeriodicBank); 0 = none
     dec_text_drop: float = 0.0      # share of training items whose decoder sees z alone (no text bias): the
                                     # decoder must then read the motion from z, which breaks posterior collapse
