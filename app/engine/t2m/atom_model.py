@@ -31,7 +31,7 @@ from app.engine.repr import humanml3d_torch
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
-                     PeriodicBank, padding_mask, spectral_l2)
+                     PeriodicBank, padding_mask, segment_contrast, spectral_l2)
 
 RIC = slice(4, 67)  # HumanML3D: root-relative positions of joints 1-21 in the heading frame
 SCHEDULES = ("constant", "linear", "square", "exponential")
@@ -214,11 +214,15 @@ class ATOM(FeatureNormMixin, nn.Module):
             kl_loss = torch.clamp(kl_per_dim.mean(0), min=cfg.kl_free_bits).sum()
         sparse = torch.stack([-masked_mean(a.max(dim=-1).values[..., None], valid) for a in maps]).mean()
         usage = torch.stack([atom_usage_gap(a, valid, cfg.usage_scope) for a in maps]).mean()
+        segment = pred.new_zeros(())
+        if cfg.w_segment > 0 and "seg" in batch:
+            segment = torch.stack([segment_contrast(a, batch["seg"]) for a in maps]).mean()
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
-                 + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec)
-        parts = {"loss": total, "rec": rec, "spec": spec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage, "ortho": ortho}
+                 + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment)
+        parts = {"loss": total, "rec": rec, "spec": spec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage,
+                 "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs
 

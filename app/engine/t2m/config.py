@@ -51,6 +51,9 @@ class AtomConfig:
     learned_prior: bool = False
     z_noise: float = 1.0            # scale of the posterior sample's noise in training (1 = the usual VAE);
                                     # below 1 the decoder sees z clearly enough to use it (timing, phase)
+    w_segment: float = 0.0          # temporal atoms: each frame's codebook attention nearer its own segment's
+                                    # mean than the other segments' (layers.segment_contrast; needs a cache
+                                    # with per-frame segment indices)
     sample_temperature: float = 1.0  # scale of the prior's std when sampling z (chosen on the val split:
                                      # scripts/atom_val_predicates.py); training never reads it
     periodic: int = 0               # oscillators on the decoder's frame queries (layers.PeriodicBank); 0 = none

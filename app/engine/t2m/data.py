@@ -46,23 +46,30 @@ class T2MItem:
 
 
 def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real: bool = True,
-               prefer_corpus: bool = True, mirror: bool = False):
+               prefer_corpus: bool = True, mirror: bool = False, with_segments: bool = False):
     """Yield (id, features [T-1, 263], texts) of one split (see module doc for the source).
 
     ``mirror``: also yield each item's left/right mirror twin (id + ``~m``, texts with left and
-    right swapped; :mod:`app.engine.corpus.mirror`) right after it.
+    right swapped; :mod:`app.engine.corpus.mirror`) right after it.  ``with_segments``: add the
+    segment index of every feature frame ([T-1] int8, :func:`segment_index`) to each tuple.
     """
-    if mirror:
-        from app.core.motion import MotionClip
-        from app.engine.corpus.mirror import mirror_clip, mirror_text
-        from app.engine.repr.humanml3d import clip_to_features
-        for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus):
-            yield id_, feats, texts
-            assert isinstance(clip, MotionClip)
-            yield f"{id_}~m", clip_to_features(mirror_clip(clip)), [mirror_text(t) for t in texts]
-        return
-    for id_, feats, texts, _ in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus):
-        yield id_, feats, texts
+    from app.engine.corpus.mirror import mirror_clip, mirror_text
+    from app.engine.repr.humanml3d import clip_to_features
+    for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus):
+        extra = (segment_index(clip, len(feats)),) if with_segments else ()
+        yield (id_, feats, texts) + extra
+        if mirror:
+            yield (f"{id_}~m", clip_to_features(mirror_clip(clip)), [mirror_text(t) for t in texts]) + extra
+
+
+def segment_index(clip, frames: int) -> np.ndarray:
+    """Segment index of each feature frame (features start at the clip's second frame); 0 everywhere
+    for a clip without segments."""
+    idx = np.zeros(frames, np.int8)
+    for k, s in enumerate(clip.segments):
+        a, b = int(round(s.start * clip.fps)), int(round(s.end * clip.fps))
+        idx[max(0, a - 1):max(0, b - 1)] = k
+    return idx
 
 
 def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool):
@@ -102,11 +109,13 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
     from app.engine.text_encoder import TextEncoder
 
     source = "corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"
-    ids, feats, texts = [], [], []
-    for k, (id_, f, tx) in enumerate(iter_items(split, n_procedural, seed, include_real, mirror=mirror)):
+    ids, feats, texts, segs = [], [], [], []
+    for k, (id_, f, tx, sg) in enumerate(iter_items(split, n_procedural, seed, include_real, mirror=mirror,
+                                                    with_segments=True)):
         ids.append(id_)
         feats.append(f.astype(np.float32))
         texts.append(tx)
+        segs.append(sg)
         if k % 500 == 0:
             log.info("cache %s: %d items", split, k)
     flat = [t for tx in texts for t in tx]
@@ -132,7 +141,7 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
                  tokens=np.concatenate(tok_parts) if tok_parts else np.zeros((0, emb.shape[-1]), np.float16),
                  token_offsets=np.cumsum([0] + tok_len), slots=slots.astype(np.int64),
                  texts=np.array(json.dumps(texts)), ids=np.array(json.dumps(ids)), split=np.array(split),
-                 source=np.array(source), mirror=np.array(bool(mirror)))
+                 source=np.array(source), mirror=np.array(bool(mirror)), segments=np.concatenate(segs))
     log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))
     return path
 
@@ -142,13 +151,14 @@ class T2MDataset:
 
     def __init__(self, features: list[np.ndarray], text_emb: list[np.ndarray], texts: list[list[str]],
                  ids: list[str], max_frames: int = 200, tokens: list[list[np.ndarray]] | None = None,
-                 slots: list[np.ndarray] | None = None) -> None:
+                 slots: list[np.ndarray] | None = None, segments: list[np.ndarray] | None = None) -> None:
         if not features:
             raise ValueError("empty dataset")
         self.features = [f[:max_frames] for f in features]
         self.text_emb = text_emb
         self.tokens = tokens            # per item, per text: [L, 384] float16 token states (None: pooled only)
         self.slots = slots if slots is not None else [np.stack([parse_slots(t) for t in tx]) for tx in texts]
+        self.segments = None if segments is None else [g[:max_frames] for g in segments]  # per frame, or None
         self.texts = texts
         self.ids = ids
         self.max_frames = max_frames
@@ -168,7 +178,11 @@ class T2MDataset:
                 per_text = [allt[tko[j]:tko[j + 1]] for j in range(len(tko) - 1)]
                 tokens = [per_text[toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
                 slots = [alls[toff[i]:toff[i + 1]] for i in range(len(toff) - 1)]
-        return cls(feats, emb, texts, ids, max_frames, tokens, slots)
+            segs = None
+            if "segments" in d.files:
+                allg = d["segments"]
+                segs = [allg[off[i]:off[i + 1]] for i in range(len(off) - 1)]
+        return cls(feats, emb, texts, ids, max_frames, tokens, slots, segs)
 
     def __len__(self) -> int:
         return len(self.features)
@@ -179,7 +193,8 @@ class T2MDataset:
         return T2MDataset([self.features[i] for i in indices], [self.text_emb[i][:k] for i in indices],
                           [self.texts[i][:k] for i in indices], [self.ids[i] for i in indices], self.max_frames,
                           None if self.tokens is None else [self.tokens[i][:k] for i in indices],
-                          [self.slots[i][:k] for i in indices])
+                          [self.slots[i][:k] for i in indices],
+                          None if self.segments is None else [self.segments[i] for i in indices])
 
     def fit_normalizer(self) -> Normalizer:
         return Normalizer.fit(self.features, grouping="humanml3d")
@@ -190,7 +205,8 @@ class T2MDataset:
 
         Returns x [B, Tmax, 263] (normalised when a normaliser is given, zero padded),
         lengths [B], text [B, 384] (one random text per item), slots [B, 4], index [B], and
-        tokens [B, L, 384] + token_mask [B, L] of that text when the cache holds token states.
+        tokens [B, L, 384] + token_mask [B, L] of that text when the cache holds token states, and
+        seg [B, Tmax] (segment index per frame, -1 padding) when it holds segments.
         """
         n = len(self)
         win = min(n, size * bucket)
@@ -212,4 +228,9 @@ class T2MDataset:
         out = {"x": x, "lengths": lengths, "text": text, "slots": slots, "index": idx}
         if self.tokens is not None:
             out["tokens"], out["token_mask"] = pad_tokens(toks)
+        if self.segments is not None:
+            seg = np.full(x.shape[:2], -1, np.int64)
+            for k, i in enumerate(idx):
+                seg[k, :lengths[k]] = self.segments[i]
+            out["seg"] = seg
         return out

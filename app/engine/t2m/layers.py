@@ -174,3 +174,27 @@ class PeriodicBank(nn.Module):
 __all__ = ["sinusoid", "PositionalEncoding", "encoder_layer", "padding_mask", "CodebookAttention",
            "CodebookDecoderLayer", "masked_mean", "masked_mse", "spectral_l2",
            "PeriodicBank", "F"]
+
+
+def segment_contrast(att: torch.Tensor, seg: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
+    """Atoms that change where the action changes: each frame's attention over the codebook
+    (att [B, T, K]) must be closer (cosine) to the mean attention of its own ground-truth segment
+    than to the other segments' of the same motion (seg [B, T], segment index per frame, -1 for
+    padding): cross-entropy over the motion's segments with logits cos / tau. Motions with one
+    segment add nothing; zero when no motion of the batch has two."""
+    b, t, k = att.shape
+    n_seg = int(seg.max()) + 1 if seg.numel() else 0
+    if n_seg < 2:
+        return att.new_zeros(())
+    valid = seg >= 0
+    onehot = F.one_hot(seg.clamp(min=0), n_seg).to(att.dtype) * valid[..., None].to(att.dtype)   # B T S
+    count = onehot.sum(1)                                                                       # B S
+    proto = torch.einsum("bts,btk->bsk", onehot, att) / count.clamp(min=1.0)[..., None]          # B S K
+    logits = torch.einsum("btk,bsk->bts", F.normalize(att, dim=-1), F.normalize(proto, dim=-1)) / tau
+    logits = logits.masked_fill((count == 0)[:, None, :], float("-inf"))
+    multi = (count > 0).sum(-1) >= 2                                                             # B
+    use = valid & multi[:, None]
+    if not bool(use.any()):
+        return att.new_zeros(())
+    ce = F.cross_entropy(logits[use], seg[use], reduction="mean")
+    return ce

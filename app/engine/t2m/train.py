@@ -74,6 +74,8 @@ def _to_torch(b: dict[str, np.ndarray], device: torch.device) -> dict[str, torch
         out["tokens"] = torch.from_numpy(b["tokens"]).to(device)
         out["token_mask"] = torch.from_numpy(b["token_mask"]).to(device)
         out["slots"] = torch.from_numpy(b["slots"]).long().to(device)
+    if "seg" in b:
+        out["seg"] = torch.from_numpy(b["seg"]).long().to(device)
     return out
 
 
