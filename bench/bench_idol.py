@@ -3,6 +3,13 @@ consistency, determinism and speed (metrics: ``app/engine/idol/metrics.py``).
 
     nice -n 19 .venv/bin/python bench/bench_idol.py --model models/idol --clips 40 --json out.json
     .venv/bin/python bench/bench_idol.py --model .cache/idol/runs/cpu_no_xattn_s0/model   # an ablation row
+    .venv/bin/python bench/bench_idol.py --clips 8 --samplers ddim:20,dpm:10   # samplers on the same clips
+    .venv/bin/python bench/bench_idol.py --speed --frames 16 --repeat 3        # the speed gate (see below)
+
+``--speed``: ``main.py idol``'s work for one motion (default ``assets/motions/default.npz``, 16
+frames) without the process start-up: model load and body load timed once (reported separately),
+one warm-up run, then ``--repeat`` timed runs of the whole task (conditions, denoising, writing the
+folder); reports their median and its parts, and whether the runs' files are bit-identical.
 
 Each test clip's first window is generated from its own conditions (pose, reference, background);
 clips of another size than the model's are resized (a smoke test on a tiny model). The ground-truth
@@ -78,6 +85,69 @@ class _FixedCamera:
         return k
 
 
+def _specs(text: str | None, sampler: str | None, steps: int | None) -> list[tuple[str | None, int | None]]:
+    """``ddim:20,dpm:10`` -> [("ddim", 20), ("dpm", 10)]; default: the single --sampler/--steps."""
+    if not text:
+        return [(sampler, steps)]
+    out = []
+    for part in text.split(","):
+        name, _, n = part.strip().partition(":")
+        out.append((name, int(n) if n else None))
+    return out
+
+
+def speed(args: argparse.Namespace) -> dict:
+    """Median seconds of the whole generation task after one warm-up (loads reported separately)."""
+    import hashlib
+    import tempfile
+
+    from app.core.motion_io import load_motion
+    from app.engine.jobs import run_task
+    from app.engine.tasks.body_tasks import load_body
+    from app.engine.tasks.idol_task import IdolOptions, generate_idol, load_pipeline
+
+    opts = IdolOptions(frames=args.frames, steps=args.steps, seed=args.seed, guidance=args.guidance,
+                       sampler=args.sampler, model_dir=args.model)
+    t0 = time.monotonic()
+    pipe = load_pipeline(opts)
+    load_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    body = run_task(load_body, "anny")
+    body_s = time.monotonic() - t0
+    clip = load_motion(args.motion)
+    runs, digests = [], []
+    with tempfile.TemporaryDirectory(prefix="bench_idol_") as tmp:
+        for r in range(1 + args.repeat):
+            marks: dict[str, float] = {}
+
+            def mark(p, marks=marks) -> None:
+                now = time.monotonic()
+                if p.message == "conditions ready":
+                    marks["conditions"] = now
+                elif p.message.startswith("denoising"):
+                    marks["denoised"] = now
+
+            t0 = time.monotonic()
+            out = run_task(generate_idol, clip, Path(tmp) / f"run{r}", opts, pipeline=pipe, body=body,
+                           on_progress=mark)
+            end = time.monotonic()
+            runs.append({"total": end - t0, "conditions": marks["conditions"] - t0,
+                         "denoising": marks["denoised"] - marks["conditions"], "writing": end - marks["denoised"]})
+            h = hashlib.sha256()
+            for f in sorted(p for p in Path(out).rglob("*") if p.is_file() and p.name != "meta.json"):
+                h.update(f.name.encode() + f.read_bytes())
+            digests.append(h.hexdigest())
+            log.info("run %d (%s): %s", r, "warm-up" if r == 0 else "timed",
+                     json.dumps({k: round(v, 2) for k, v in runs[-1].items()}))
+    timed = runs[1:] or runs
+    sampler, steps = pipe.sampling(args.sampler, args.steps)
+    return {"mode": "speed", "model": args.model, "motion": args.motion, "frames": args.frames, "size": pipe.config.size,
+            "sampler": sampler, "steps": steps, "threads": args.threads, "model_load_s": round(load_s, 2),
+            "body_load_s": round(body_s, 2), "warmup_s": round(runs[0]["total"], 2), "timed_runs": len(runs) - 1,
+            "median_s": {k: round(float(np.median([r[k] for r in timed])), 2) for k in timed[0]},
+            "all_runs_s": [round(r["total"], 2) for r in runs], "bit_identical": len(set(digests)) == 1}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "models" / "idol"))
@@ -87,7 +157,13 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the model's)")
-    ap.add_argument("--sampler", default=None, choices=["ddim", "dpm"])
+    ap.add_argument("--sampler", default=None, choices=["ddim", "dpm"], help="default: the model's (ddim)")
+    ap.add_argument("--samplers", default=None, help="several on the same clips, e.g. ddim:20,dpm:10")
+    ap.add_argument("--no-determinism", action="store_true", help="skip the same-seed rerun of the first clip")
+    ap.add_argument("--speed", action="store_true", help="time the whole task instead (see the module notes)")
+    ap.add_argument("--motion", default=str(ROOT / "assets" / "motions" / "default.npz"), help="--speed's motion")
+    ap.add_argument("--frames", type=int, default=16, help="--speed's frames")
+    ap.add_argument("--repeat", type=int, default=3, help="--speed's timed runs after the warm-up")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-pose", action="store_true", help="skip BlazePose")
     ap.add_argument("--gt-row", action="store_true", help="also score the ground-truth renders")
@@ -98,6 +174,12 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.speed:
+        result = speed(args)
+        print(json.dumps(result, indent=1))
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=1))
+        return
     from app.engine.idol.data import load_clips
     from app.engine.idol.metrics import PoseChecker
     from app.engine.idol.pipeline import Conditions, IdolPipeline
@@ -110,33 +192,42 @@ def main() -> None:
         raise SystemExit(f"no {args.split} clips in {args.data}")
     size, frames = pipe.config.size, pipe.config.frames
     checker = None if args.no_pose else PoseChecker()
-    rows, gt_rows, gen_s, determinism = [], [], [], None
+    specs = [pipe.sampling(*sp) for sp in _specs(args.samplers, args.sampler, args.steps)]
+    rows = {sp: [] for sp in specs}
+    gt_rows, gen_s, determinism = [], {sp: [] for sp in specs}, None
     for i, clip in enumerate(clips):
         win = _resize_window(clip.window(0, frames), size)
         cond = Conditions(win["pose"], win["background"], win["reference"])
-        t1 = time.monotonic()
-        kw = dict(steps=args.steps, seed=args.seed, guidance=args.guidance, sampler=args.sampler)
-        rgb, depth_vis = pipe(cond, **kw)
-        gen_s.append(time.monotonic() - t1)
-        if i == 0:
-            again = pipe(cond, **kw)
-            determinism = bool(np.array_equal(rgb, again[0]) and np.array_equal(depth_vis, again[1]))
-        rows.append(score(rgb, depth_vis, win, clip, checker))
+        for sp in specs:
+            t1 = time.monotonic()
+            kw = dict(sampler=sp[0], steps=sp[1], seed=args.seed, guidance=args.guidance)
+            rgb, depth_vis = pipe(cond, **kw)
+            gen_s[sp].append(time.monotonic() - t1)
+            if i == 0 and sp == specs[0] and not args.no_determinism:
+                again = pipe(cond, **kw)
+                determinism = bool(np.array_equal(rgb, again[0]) and np.array_equal(depth_vis, again[1]))
+            rows[sp].append(score(rgb, depth_vis, win, clip, checker))
+            log.info("clip %d/%d %s:%d: %s", i + 1, len(clips), *sp,
+                     json.dumps({k: round(v, 4) for k, v in rows[sp][-1].items()}))
         if args.gt_row:
             gt_rows.append(score(win["rgb"], win["depth_vis"], win, clip, checker))
-        log.info("clip %d/%d: %s", i + 1, len(clips), json.dumps({k: round(v, 4) for k, v in rows[-1].items()}))
     if checker is not None:
         checker.__exit__()
     mean = lambda rs: {k: float(np.nanmean([r[k] for r in rs])) for k in rs[0]}  # noqa: E731
-    result = {"model": args.model, "variant": pipe.config.variant, "model_info": pipe.info, "clips": len(rows),
-              "size": size, "frames": frames, "steps": args.steps or pipe.config.sample_steps,
+    result = {"model": args.model, "variant": pipe.config.variant, "model_info": pipe.info, "clips": len(clips),
+              "size": size, "frames": frames, "seed": args.seed,
               "guidance": pipe.config.guidance if args.guidance is None else args.guidance,
-              "sampler": args.sampler or pipe.config.sampler,
-              "same_seed_bit_identical": determinism, "model_load_s": round(load_s, 2),
-              "generate_s_median": round(float(np.median(gen_s)), 2), "threads": args.threads, "idol": mean(rows)}
+              "same_seed_bit_identical": determinism, "model_load_s": round(load_s, 2), "threads": args.threads,
+              "rows": [{"sampler": sp[0], "steps": sp[1], "generate_s_median": round(float(np.median(gen_s[sp])), 2),
+                        "idol": mean(rows[sp]), "per_clip": rows[sp]} for sp in specs]}
+    result.update({k: result["rows"][0][k] for k in ("generate_s_median", "idol")})   # the first row, as before
+    result.update(sampler=specs[0][0], steps=specs[0][1])
     if gt_rows:
         result["ground_truth"] = mean(gt_rows)
-    print(json.dumps(result, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=1))
+    for row in result["rows"]:
+        print(f"{row['sampler']}:{row['steps']}", json.dumps({k: round(v, 4) for k, v in row["idol"].items()}),
+              f"{row['generate_s_median']} s")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
 

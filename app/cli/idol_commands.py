@@ -22,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
                    help="a colour (grey, black, white, green, blue, #rrggbb), 'room', 'scene' or an image file")
     p.add_argument("--frames", type=int, default=16, help="frames at 10 fps (default 16)")
     p.add_argument("--size", type=int, default=None, help="frame side in pixels (must be the model's; default: it)")
-    p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
+    p.add_argument("--sampler", default=None,
+                   help="ddim (default: the model's 20 steps) or dpm (DPM-Solver++, 10 steps: twice as fast, "
+                        "slightly more flicker)")
+    p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the sampler's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
     p.add_argument("--model", default=str(MODEL_DIR), help="IDOL model folder (default models/idol)")
@@ -38,6 +41,8 @@ def cmd_idol(args: argparse.Namespace) -> int:
     from app.engine.tasks.render2p5d import StagedFolder
 
     check_request(args.frames, 1 if args.steps is None else args.steps, args.size)
+    if args.sampler not in (None, "dpm", "ddim"):
+        raise InvalidInputError(f"--sampler {args.sampler}: use dpm (DPM-Solver++) or ddim")
     make_inputs(args.appearance, args.background)   # unreadable images, unknown presets: before the slow work
     StagedFolder(args.out).abort()
     clip = load_motion(args.input)
@@ -45,7 +50,8 @@ def cmd_idol(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{Path(args.input).name}: the motion has no frames")
     check_model_dir(args.model)
     opts = IdolOptions(appearance=args.appearance, background=args.background, frames=args.frames, size=args.size,
-                       steps=args.steps, seed=args.seed, guidance=args.guidance, model_dir=args.model)
+                       steps=args.steps, seed=args.seed, guidance=args.guidance, sampler=args.sampler,
+                       model_dir=args.model)
     pipe = load_pipeline(opts)
     progress = ConsoleProgress("idol")
     try:

@@ -28,6 +28,7 @@ def _run(tmp_path: Path, capsys, *extra: str, motion: str | None = None) -> tupl
 
 @pytest.mark.parametrize("extra,needle", [
     (["--frames", "0"], "--frames"), (["--frames", "500"], "--frames"), (["--steps", "0"], "--steps"),
+    (["--sampler", "euler"], "--sampler"),
     (["--size", "3"], "--size"), (["--appearance", "purple-robe"], "appearance"),
     (["--background", "no-such-thing"], "background"),
 ])
@@ -89,6 +90,7 @@ def test_generates_the_output_folder_and_the_task_cancels(tmp_path, capsys):
     assert {p.name for p in out.iterdir()} == {"rgb.mp4", "depth_vis.mp4", "depth", "mask", "meta.json"}
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seed"] == 5 and meta["steps"] == 2 and meta["frames"] == 3 and len(meta["world_to_camera"]) == 3
+    assert meta["sampler"] == "ddim"                      # the model's; --sampler dpm is the fast one
     depth = read_depth_png(out / "depth" / "000002.png")
     assert depth.shape == (IDOL_TINY.size, IDOL_TINY.size)
     assert cv2.imread(str(out / "mask" / "000000.png"), cv2.IMREAD_UNCHANGED).dtype == np.uint8

@@ -129,7 +129,39 @@ def test_same_seed_same_frames_and_save_load_round_trip(tmp_path):
     d = loaded(cond, seed=7)
     assert np.array_equal(a[0], d[0]) and np.array_equal(a[1], d[1])
     assert np.array_equal(a[0], loaded(cond, seed=7, sampler="ddim")[0])
-    assert loaded(cond, seed=7, sampler="dpm", steps=3)[0].shape == (T, S, S, 3)
+    fast = loaded(cond, seed=7, sampler="dpm", steps=3)
+    assert fast[0].shape == (T, S, S, 3) and np.array_equal(fast[0], loaded(cond, seed=7, sampler="dpm", steps=3)[0])
+
+
+def test_sampling_defaults():
+    from app.core.errors import InvalidInputError
+
+    pipe = IdolPipeline.from_config(IDOL_TINY)
+    assert pipe.sampling() == ("ddim", IDOL_TINY.sample_steps) and pipe.sampling(steps=4) == ("ddim", 4)
+    assert pipe.sampling("dpm") == ("dpm", 10) and pipe.sampling("dpm", 8) == ("dpm", 8)
+    with pytest.raises(InvalidInputError, match="unknown sampler"):
+        pipe.sampling("euler")
+
+
+@pytest.mark.parametrize("cfg", [IDOL_TINY, with_variant(IDOL_TINY, "no_xattn"), with_variant(IDOL_TINY, "two_stage"),
+                                 replace(IDOL_TINY, size=64, channels=(8, 16, 16))], ids=["full", "no_xattn",
+                                                                                         "two_stage", "pixel_attn"])
+def test_inference_fast_path_matches_the_training_path(cfg):
+    """Same function on the fast path (64 px: pixel-aligned cross-modal attention at 32x32), batch of 2 (CFG)."""
+    unet = _unet(cfg)
+    with torch.no_grad():
+        for p in unet.parameters():       # the zero-initialised output layers would hide differences
+            p.add_(torch.randn_like(p) * 0.05)
+    g = torch.Generator().manual_seed(1)
+    s, m = cfg.size, cfg.modalities
+    x, pose, bg = (torch.randn(2, *shape, generator=g) for shape in ((m, T, 3, s, s), (T, 3, s, s), (T, 3, s, s)))
+    ref, keep = torch.randn(2, 3, s, s, generator=g), torch.tensor([True, False])
+    with torch.inference_mode():
+        slow = unet(x, torch.tensor(300), pose, bg, ref, keep).sample
+        fast = unet(x, torch.tensor(300), pose, bg, ref, keep, cache=unet.inference_cache(ref, keep)).sample
+    assert slow.abs().mean() > 0.1 and torch.allclose(slow, fast, atol=2e-5)
+    with pytest.raises(ValueError, match="sampling only"):
+        unet(x, torch.tensor(300), pose, bg, ref, keep, cache=unet.inference_cache(ref, keep), return_aux=True)
 
 
 def test_two_stage_baseline_and_guidance(tmp_path):

@@ -3,8 +3,11 @@
 ``IdolPipeline.from_pretrained(folder)`` / ``save_pretrained(folder)`` use a local folder only
 (never the hub): ``idol.json`` (the :class:`IdolConfig` and training notes), ``unet/`` (a
 diffusers model folder), ``scheduler/scheduler_config.json`` and, for the two-stage baseline,
-``depth_estimator/``. Sampling is DDIM (or DPM-Solver++) with classifier-free guidance over all
-conditions; the same seed gives the same frames bit for bit (fixed CPU generator, eta = 0).
+``depth_estimator/``. Sampling is DDIM (the model's ``sampler`` and ``sample_steps``: 20 steps) or
+DPM-Solver++ (2M, 10 steps by default: twice as fast, slightly more flicker on the benchmark) with
+classifier-free guidance over all conditions, on the U-Net's inference fast path (``fast.py``:
+step-invariant reference features computed once per run); the same seed gives the same frames
+bit for bit (fixed CPU generator, deterministic solvers).
 """
 from __future__ import annotations
 
@@ -24,6 +27,9 @@ from app.engine.idol.config import IdolConfig
 from app.engine.idol.unet import IdolUNet, depth_estimator, estimate_depth
 
 log = logging.getLogger(__name__)
+
+SAMPLERS = ("ddim", "dpm")
+DPM_STEPS = 10   # DPM-Solver++ 2M's default steps (docs/benchmarks.md, IDOL: vs DDIM 20)
 
 @dataclass
 class Conditions:
@@ -102,6 +108,14 @@ class IdolPipeline:
         return cls(unet, sched, cfg, est, record.get("info"))
 
     # -- sampling ------------------------------------------------------------------------------------
+    def sampling(self, sampler: str | None = None, steps: int | None = None) -> tuple[str, int]:
+        """(sampler, steps) after defaults: the model's sampler and ``sample_steps``; "dpm" otherwise 10 steps."""
+        kind = sampler or self.config.sampler
+        if kind not in SAMPLERS:
+            raise InvalidInputError(f"unknown sampler {kind!r}; use {' or '.join(SAMPLERS)}")
+        default = self.config.sample_steps if kind in (self.config.sampler, "ddim") else DPM_STEPS
+        return kind, int(steps or default)
+
     def sampler(self, kind: str | None = None):
         kind = kind or self.config.sampler
         if kind == "ddim":
@@ -117,14 +131,14 @@ class IdolPipeline:
         if len(cond.pose) != len(cond.background):
             raise InvalidInputError("pose and background frame counts differ")
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def iterate(self, cond: Conditions, steps: int | None = None, guidance: float | None = None, seed: int = 0,
                 sampler: str | None = None) -> Generator[float, None, tuple[np.ndarray, np.ndarray]]:
         """Yield the fraction done after each denoising step; return (rgb, depth colour map) uint8 [T, S, S, 3]."""
         self.check(cond)
-        steps = int(steps or self.config.sample_steps)
+        kind, steps = self.sampling(sampler, steps)
         w = self.config.guidance if guidance is None else float(guidance)
-        sched = self.sampler(sampler)
+        sched = self.sampler(kind)
         sched.set_timesteps(steps)
         pose, bg = to_tensor(cond.pose)[None], to_tensor(cond.background)[None]
         ref = to_tensor(cond.reference)[None]
@@ -137,9 +151,10 @@ class IdolPipeline:
             ref, keep = torch.cat([ref, ref]), torch.tensor([True, False])
         else:
             keep = torch.tensor([True])
+        cache = self.unet.inference_cache(ref, keep)
         for i, ts in enumerate(sched.timesteps):
             inp = sched.scale_model_input(torch.cat([x, x]) if guided else x, ts)
-            pred = self.unet(inp, ts, pose, bg, ref, keep).sample
+            pred = self.unet(inp, ts, pose, bg, ref, keep, cache=cache).sample
             if guided:
                 cond_p, uncond_p = pred.chunk(2)
                 pred = uncond_p + w * (cond_p - uncond_p)

@@ -28,6 +28,7 @@ from diffusers.models.resnet import ResnetBlock2D
 from diffusers.models.upsampling import Upsample2D
 from torch import nn
 
+from app.engine.idol import fast
 from app.engine.idol.blocks import RefEncoder, SpatialBlock, groups_for, motion_module
 
 COND_CHANNELS = 6   # pose image + background frame
@@ -96,24 +97,37 @@ class IdolUNet(ModelMixin, ConfigMixin):
         self.norm_out = nn.GroupNorm(groups_for(channels[0]), channels[0], eps=1e-6)
         self.conv_out = nn.Conv2d(channels[0], 3, 3, padding=1)
 
-    def _run_level(self, level: _Level, h: torch.Tensor, temb: torch.Tensor, ref: torch.Tensor, m: int, t: int,
-                   maps: list, skips: list | None = None, push: list | None = None) -> torch.Tensor:
+    def _run_level(self, level: _Level, h: torch.Tensor, temb: torch.Tensor, ref: torch.Tensor | None, m: int,
+                   t: int, maps: list, skips: list | None = None, push: list | None = None,
+                   cache: fast.InferenceCache | None = None) -> torch.Tensor:
         for k, resnet in enumerate(level.resnets):
             if skips is not None:
                 h = torch.cat([h, skips.pop()], dim=1)
             h = resnet(h, temb)
             if level.spatial is not None:
-                h, probs = level.spatial[k](h, ref, m, t)
-                maps.append(probs)
+                if cache is not None:
+                    h = fast.spatial_block(level.spatial[k], h, m, t, cache)
+                else:
+                    h, probs = level.spatial[k](h, ref, m, t)
+                    maps.append(probs)
             if level.temporal is not None:
-                h = level.temporal[k](h, num_frames=t)
+                h = fast.temporal_block(level.temporal[k], h, t, cache) if cache is not None \
+                    else level.temporal[k](h, num_frames=t)
             if push is not None:
                 push.append(h)
         return h
 
+    def inference_cache(self, reference: torch.Tensor, keep_ref: torch.Tensor | None = None) -> fast.InferenceCache:
+        """Step-invariant tensors for sampling with this reference (see ``app/engine/idol/fast.py``)."""
+        return fast.build_cache(self, reference, keep_ref)
+
     def forward(self, sample: torch.Tensor, timestep: torch.Tensor, pose: torch.Tensor, background: torch.Tensor,
                 reference: torch.Tensor, keep_ref: torch.Tensor | None = None,
-                return_aux: bool = False) -> UNetOutput:
+                return_aux: bool = False, cache: fast.InferenceCache | None = None) -> UNetOutput:
+        """``cache`` (from :meth:`inference_cache`, same reference and ``keep_ref``): the inference fast path
+        (no gradients, no auxiliary outputs; ``reference`` and ``keep_ref`` are then taken from the cache)."""
+        if cache is not None and (return_aux or torch.is_grad_enabled()):
+            raise ValueError("the inference cache is for sampling only (no gradients, no auxiliary outputs)")
         b, m, t, _, hh, ww = sample.shape
         if m != self.config.modalities:
             raise ValueError(f"the model has {self.config.modalities} modalities, the sample {m}")
@@ -123,20 +137,22 @@ class IdolUNet(ModelMixin, ConfigMixin):
         temb = emb[:, :, None].expand(b, m, t, emb.shape[-1]).reshape(b * m * t, -1)
         cond = torch.cat([pose, background], dim=2)[:, None].expand(b, m, t, COND_CHANNELS, hh, ww)
         x = torch.cat([sample, cond], dim=3).reshape(b * m * t, 3 + COND_CHANNELS, hh, ww)
-        ref = self.ref_encoder(reference, keep_ref)                                    # [B, R, D]
-        ref = ref[:, None].expand(b, m * t, *ref.shape[1:]).reshape(b * m * t, *ref.shape[1:])
+        ref = None
+        if cache is None:
+            ref = self.ref_encoder(reference, keep_ref)                                # [B, R, D]
+            ref = ref[:, None].expand(b, m * t, *ref.shape[1:]).reshape(b * m * t, *ref.shape[1:])
         maps: list[torch.Tensor] = []
         h = self.conv_in(x)
         skips = [h]
         for i, level in enumerate(self.down):
-            h = self._run_level(level, h, temb, ref, m, t, maps, push=skips)
+            h = self._run_level(level, h, temb, ref, m, t, maps, push=skips, cache=cache)
             if i < len(self.downsamplers):
                 h = self.downsamplers[i](h)
                 skips.append(h)
-        h = self._run_level(self.mid, h, temb, ref, m, t, maps)
+        h = self._run_level(self.mid, h, temb, ref, m, t, maps, cache=cache)
         features = []
         for i, level in enumerate(self.up):
-            h = self._run_level(level, h, temb, ref, m, t, maps, skips=skips)
+            h = self._run_level(level, h, temb, ref, m, t, maps, skips=skips, cache=cache)
             if level.spatial is not None:
                 features.append(h.reshape(b, m, t, *h.shape[1:]))
             if i < len(self.upsamplers):
