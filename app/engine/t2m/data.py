@@ -63,13 +63,11 @@ def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real
 
 
 def segment_index(clip, frames: int) -> np.ndarray:
-    """Segment index of each feature frame (features start at the clip's second frame); 0 everywhere
-    for a clip without segments."""
-    idx = np.zeros(frames, np.int8)
-    for k, s in enumerate(clip.segments):
-        a, b = int(round(s.start * clip.fps)), int(round(s.end * clip.fps))
-        idx[max(0, a - 1):max(0, b - 1)] = k
-    return idx
+    """Segment index of each feature frame ([frames] int8; features start at the clip's second frame,
+    :func:`~app.engine.corpus.compose.frame_labels`); 0 for frames no segment covers."""
+    from app.engine.corpus.compose import frame_labels
+    idx = frame_labels(clip)[1:frames + 1]
+    return np.where(idx < 0, 0, idx).astype(np.int8)
 
 
 def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool):
