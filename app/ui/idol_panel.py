@@ -22,6 +22,8 @@ from app.engine.tasks.idol_studio import (CACHE_ROOT, IdolClip, appearance_prese
                                           export_idol_task, model_problem, studio_idol_task)
 from app.engine.tasks.idol_task import DEFAULT_MODEL_DIR, IdolOptions
 
+SAMPLERS = (("DDIM 20 steps", None), ("DPM-Solver++ 10 (fast)", "dpm"))  # label, IdolOptions.sampler
+
 log = logging.getLogger(__name__)
 
 IMAGE_ITEM = "Image file…"
@@ -59,6 +61,11 @@ class IdolPanel(QWidget):
         self.frames.setRange(1, 64)
         self.frames.setValue(16)
         self.frames.setToolTip("Frames to generate at the model's rate (10 fps)")
+        self.sampler = QComboBox()
+        for label, value in SAMPLERS:
+            self.sampler.addItem(label, value)
+        self.sampler.setToolTip("DDIM, 20 steps: the model's default. DPM-Solver++, 10 steps: about twice as "
+                                "fast (16 frames in ~27 s on 2 cores), slightly more flicker")
         self.generate_button = QPushButton("Generate (IDOL)")
         self.generate_button.clicked.connect(self.toggle)
         self.show_exact = QCheckBox("Show exact render")
@@ -75,7 +82,8 @@ class IdolPanel(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for w in (self.generate_button, QLabel("Appearance"), self.appearance, QLabel("Background"),
-                  self.background, QLabel("Seed"), self.seed, QLabel("Frames"), self.frames, self.show_exact,
+                  self.background, QLabel("Seed"), self.seed, QLabel("Frames"), self.frames, self.sampler,
+                  self.show_exact,
                   self.export_button):
             row.addWidget(w)
         row.addStretch(1)
@@ -122,7 +130,8 @@ class IdolPanel(QWidget):
 
     def options(self) -> IdolOptions:
         return IdolOptions(appearance=self._value(self.appearance), background=self._value(self.background),
-                           frames=self.frames.value(), seed=self.seed.value(), model_dir=self.model_dir)
+                           frames=self.frames.value(), seed=self.seed.value(), model_dir=self.model_dir,
+                           sampler=self.sampler.currentData())
 
     # --- availability ------------------------------------------------------------------
     def set_model_dir(self, folder: str | Path) -> None:

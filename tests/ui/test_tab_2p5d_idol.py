@@ -60,11 +60,13 @@ def test_generate_shows_follows_timeline_and_exports(qtbot, engine, tiny_model, 
     panel.seed.setValue(7)
     panel.frames.setValue(4)
     panel.background.setCurrentText("scene")
+    panel.sampler.setCurrentIndex(panel.sampler.findData("dpm"))
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     assert panel.running and panel.generate_button.text() == "Cancel"  # the GUI did not wait for it
     qtbot.waitUntil(lambda: panel.result is not None, timeout=60000)
     g = panel.result
     assert g.frames == 4 and g.meta["seed"] == 7 and g.meta["background"] == "scene"
+    assert g.meta["sampler"] == "dpm"  # the panel's sampler choice reached the task
     assert tab.showing_generated and tab.titles[0].text() == "Generated RGB (IDOL)"
     for label in (tab.rgb_label, tab.depth_label):
         assert (label.pixmap().width(), label.pixmap().height()) == (256, 256)
