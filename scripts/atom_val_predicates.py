@@ -73,6 +73,8 @@ def main() -> int:
     ap.add_argument("--temperatures", nargs="+", type=float, default=[None],
                     help="prior std scales to try (default: each model's own)")
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--limbs", choices=["model", "rotations", "positions"], default="model",
+                    help="how features become a clip (default: each pipeline's own choice)")
     ap.add_argument("--limit", type=int, default=None, help="first N items only")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
@@ -87,11 +89,14 @@ def main() -> int:
     results = []
     for m in args.models:
         pipe = TextToMotionPipeline.from_pretrained(Path(m), device="cpu")
+        if args.limbs != "model":
+            pipe.limbs = args.limbs
         for t in args.temperatures:
             if t is not None:
                 pipe.model.cfg = replace(pipe.model.cfg, sample_temperature=t)
             start = time.perf_counter()
-            r = dict(model=m, temperature=pipe.model.cfg.sample_temperature, **judge(items, pipe, args.seeds))
+            r = dict(model=m, temperature=pipe.model.cfg.sample_temperature, limbs=pipe.limbs,
+                     **judge(items, pipe, args.seeds))
             r["seconds"] = round(time.perf_counter() - start, 1)
             results.append(r)
             print(json.dumps(r))

@@ -82,6 +82,30 @@ def test_clip_round_trip(clip):
     np.testing.assert_allclose(back.rotmats()[:, 0], can.rotmats()[:-1, 0], atol=1e-4)
 
 
+def test_limbs_from_positions_follow_the_joints_and_keep_the_twist(clip):
+    """limbs="positions": exact on clean features; with wrong rotations the bones still point at the
+    predicted joints (a generator's RIC positions), and a pure twist error stays in the rotations."""
+    feats = clip_to_features(clip)
+    target = features_to_joints(feats)
+    exact = features_to_clip(feats, clip.fps, limbs="positions")
+    assert np.abs(exact.joints() - target).max() < 1e-4
+    noisy = feats.copy()
+    noisy[:, hml.ROT6D] += np.random.default_rng(0).normal(0.0, 0.2, noisy[:, hml.ROT6D].shape)
+    by_rot = np.abs(features_to_clip(noisy, clip.fps).joints() - target).max()
+    by_pos = np.abs(features_to_clip(noisy, clip.fps, limbs="positions").joints() - target).max()
+    log.info("noisy rotations: max joint error %.3f m (rotations) vs %.2e m (positions)", by_rot, by_pos)
+    assert by_rot > 0.2 and by_pos < 1e-4
+    # twist the left forearm (elbow, joint 18) about its own bone: positions cannot see it, it is kept
+    twisted = clip.rotmats().copy()
+    bone = clip.skeleton.offsets[20] / np.linalg.norm(clip.skeleton.offsets[20])
+    twisted[:, 18] = twisted[:, 18] @ axis_angle_to_matrix(bone * 0.8)
+    tw = MotionClip(clip.fps, clip.trans, matrix_to_axis_angle(twisted))
+    back = features_to_clip(clip_to_features(tw), clip.fps, limbs="positions")
+    np.testing.assert_allclose(back.rotmats()[:, 18], tw.rotmats()[:-1, 18], atol=1e-4)
+    with pytest.raises(ValueError, match="limbs"):
+        features_to_clip(feats, clip.fps, limbs="ik")
+
+
 def test_round_trip_through_yaw_wrap():
     clip = walking_clip(frames=120, turn=7.0, yaw0=2.5, seed=1)   # spins past +-pi
     feats = clip_to_features(clip)

@@ -104,6 +104,7 @@ def test_folder_fills_a_sortable_table_and_resumes(tab, qtbot, tmp_path):
     assert tab.batch.model.rowCount() == 4
     qtbot.waitUntil(lambda: job.state.finished, timeout=20000)
     qtbot.waitUntil(lambda: tab.batch.model.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: "analysed" in tab.batch.status.full_text(), timeout=5000)   # the summary follows the last row
     assert "1 analysed, 0 failed, 4 done earlier" in tab.batch.status.full_text()
 
 

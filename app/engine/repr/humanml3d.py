@@ -40,7 +40,8 @@ from __future__ import annotations
 import numpy as np
 
 from app.core.motion import MotionClip
-from app.core.rotations import matrix_to_axis_angle, matrix_to_rot6d, rot6d_to_matrix
+from app.core.rotations import (frame_from_vectors, matrix_to_axis_angle, matrix_to_rot6d, rot6d_to_matrix,
+                                rotation_between)
 from app.core.skeleton import FOOT_JOINTS, SMPL22_NAMES, Skeleton, smpl22_skeleton
 
 NUM_JOINTS = 22
@@ -180,7 +181,37 @@ def _kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return v @ np.swapaxes(u, -1, -2)
 
 
-def features_to_clip(feats: np.ndarray, fps: float, skeleton: Skeleton | None = None) -> MotionClip:
+def align_bones(rotmats: np.ndarray, positions: np.ndarray, skel: Skeleton) -> np.ndarray:
+    """Local rotations [T, J, 3, 3] whose bones point along ``positions`` [T, J, 3] (same frame as
+    the root rotation ``rotmats[:, 0]``), each changed by the smallest rotation that does it, so
+    the rotations' twist is kept.  Joints with one child align that bone; spine3 (three children)
+    aligns its neck and collar line; the pelvis and leaf joints keep their rotations."""
+    parents = list(skel.parents)
+    kids = {p: [c for c, q in enumerate(parents) if q == p] for p in range(len(parents))}
+    glob = rotmats.copy()
+    local = rotmats.copy()
+    for p, parent in enumerate(parents):
+        if parent >= 0:
+            glob[:, p] = glob[:, parent] @ rotmats[:, p]
+        ch = kids[p]
+        if parent < 0 or not ch:
+            pass
+        elif len(ch) == 1:
+            cur = glob[:, p] @ skel.offsets[ch[0]]
+            glob[:, p] = rotation_between(cur, positions[:, ch[0]] - positions[:, p]) @ glob[:, p]
+        elif len(ch) == 3:          # spine3: neck up, collars across
+            up, left, right = ch
+            across = skel.offsets[left] - skel.offsets[right]
+            f_cur = frame_from_vectors(glob[:, p] @ skel.offsets[up], glob[:, p] @ across)
+            f_obs = frame_from_vectors(positions[:, up] - positions[:, p], positions[:, left] - positions[:, right])
+            glob[:, p] = f_obs @ np.swapaxes(f_cur, -1, -2) @ glob[:, p]
+        if parent >= 0:
+            local[:, p] = np.swapaxes(glob[:, parent], -1, -2) @ glob[:, p]
+    return local
+
+
+def features_to_clip(feats: np.ndarray, fps: float, skeleton: Skeleton | None = None,
+                     limbs: str = "rotations") -> MotionClip:
     """[T, 263] -> MotionClip of T frames in the canonical frame (see module doc).
 
     Root translation comes from the integrated root velocities and height; joints 1..21 take
@@ -204,6 +235,12 @@ def features_to_clip(feats: np.ndarray, fps: float, skeleton: Skeleton | None = 
     zero, one = np.zeros_like(c), np.ones_like(c)
     ry = np.stack([c, zero, s, zero, one, zero, -s, zero, c], -1).reshape(t, 3, 3)
     rotmats = np.empty((t, NUM_JOINTS, 3, 3))
-    rotmats[:, 0] = ry @ root_local
+    rotmats[:, 0] = root_local
     rotmats[:, 1:] = rot6d_to_matrix(feats[:, ROT6D].reshape(t, 21, 6))
+    if limbs == "positions":    # bone directions from the RIC positions, twist from the rotations
+        heading_pos = np.concatenate([np.stack([np.zeros(t), feats[:, 3], np.zeros(t)], -1)[:, None], ric], 1)
+        rotmats = align_bones(rotmats, heading_pos, skel)
+    elif limbs != "rotations":
+        raise ValueError(f"limbs must be 'rotations' or 'positions', got {limbs!r}")
+    rotmats[:, 0] = ry @ rotmats[:, 0]
     return MotionClip(float(fps), root, matrix_to_axis_angle(rotmats), skel)

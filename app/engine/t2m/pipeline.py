@@ -113,6 +113,9 @@ class TextToMotionPipeline:
         self.model.set_normalizer(normalizer.mean, normalizer.std)
         self.cfg = model.cfg
         self.fps = float(self.cfg.fps)
+        # features_to_clip: limbs aligned to the predicted joint positions (their bones point where the
+        # model put the joints; twist from its rotations), or "rotations" as predicted (FK drifts at the hands)
+        self.limbs = "positions"
         self.word_level = bool(getattr(self.cfg, "word_emb", False))
         self.text_encoder = text_encoder or (encode_text_cond if self.word_level else _default_encoder)
         self.name = name or self.cfg.model_type
@@ -192,7 +195,7 @@ class TextToMotionPipeline:
             gen = self.sample_features_steps(text, frames, _seed(seed, k), n)
             feats, att = yield from _scaled(gen, k / len(chunks), (k + 1) / len(chunks))
             for i in range(n):
-                pieces[i].append(features_to_clip(feats[i], self.fps))
+                pieces[i].append(features_to_clip(feats[i], self.fps, limbs=self.limbs))
                 if att is not None:
                     atts[i].append(att[i])
         return pieces, atts
