@@ -48,6 +48,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                     help="mix weakly labelled real mocap into training, holding out this subject fold "
                          "(-1: all real windows train, none held out)")
     ap.add_argument("--real-folds", type=int, default=4)
+    ap.add_argument("--real-mirror", action="store_true",
+                    help="add the training real windows' left/right mirror twins (held-out windows are never mirrored)")
     ap.add_argument("--real-weight", type=float, default=40.0,
                     help="each real window is sampled like this many corpus videos")
     return ap.parse_args(argv)
@@ -78,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         eval_v = WeakDataset(train_v, known_labels(cfg), cfg.unknown_atoms, args.subset).videos
     real_train, real_held = [], []
     if args.real_fold is not None:
-        real_train, real_held = weak_real(real_videos(cfg.root_motion), args.real_fold, args.real_folds)
+        real = real_videos(cfg.root_motion, mirror=args.real_mirror)
+        real_train, real_held = weak_real(real, args.real_fold, args.real_folds)
         log.info("real mocap: %d windows train, %d held out (fold %d of %d)", len(real_train), len(real_held),
                  args.real_fold, args.real_folds)
     model, summary = train(cfg, tcfg, train_v, val_v if not args.overfit else eval_v, run_dir,

@@ -102,12 +102,17 @@ def corpus_videos(split: str, root_motion: bool = True, corpus_dir: str | Path |
     return videos
 
 
-def real_videos(root_motion: bool = True, seed: int = 0) -> list[Video]:
-    """All real mocap windows with their source labels and corpus split (by group)."""
+def real_videos(root_motion: bool = True, seed: int = 0, mirror: bool = False) -> list[Video]:
+    """All real mocap windows with their source labels and corpus split (by group).
+
+    ``mirror``: each window is followed by its left/right mirror twin (id + ``~m``, meta ``mirror``;
+    :func:`app.engine.corpus.mirror.mirror_clip`): the same action by the same performer with the
+    other side, for training only (:func:`weak_real` never holds a twin out)."""
     from app.engine.corpus import splits as S
+    from app.engine.corpus.mirror import mirror_clip
     from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
 
-    path = _cache_path("real", root_motion)
+    path = _cache_path("real_mirror" if mirror else "real", root_motion)
     if path.is_file():
         return _load(path)
     if not DEFAULT_PATH.is_file():
@@ -115,10 +120,14 @@ def real_videos(root_motion: bool = True, seed: int = 0) -> list[Video]:
         return []
     videos = []
     for w in load_real_corpus(DEFAULT_PATH):
-        pose, motion = clip_features(w.clip, root_motion)
         group = w.meta.get("group", w.clip.name)
-        videos.append(Video(w.clip.name, pose, motion, np.full(len(pose), -1, np.int16), S.group_split(group, seed),
-                            "real", w.meta.get("label", ""), {"group": group, "source": w.meta.get("source", "")}))
+        meta = {"group": group, "source": w.meta.get("source", "")}
+        for clip in ([w.clip, mirror_clip(w.clip)] if mirror else [w.clip]):
+            pose, motion = clip_features(clip, root_motion)
+            twin = clip is not w.clip
+            videos.append(Video(w.clip.name + ("~m" if twin else ""), pose, motion, np.full(len(pose), -1, np.int16),
+                                S.group_split(group, seed), "real", w.meta.get("label", ""),
+                                {**meta, "mirror": True} if twin else meta))
     _save(path, videos)
     return videos
 
@@ -162,7 +171,11 @@ def weak_real(videos: list[Video], fold: int = -1, k: int = 4) -> tuple[list[Vid
             continue
         w = Video(v.id, v.pose, v.motion, np.full(v.length, names[atom], np.int16), v.split, "real", v.label,
                   {**v.meta, "fold": folds[real_subject(v)]})
-        (held if fold >= 0 and folds[real_subject(v)] == fold else train).append(w)
+        if fold >= 0 and folds[real_subject(v)] == fold:
+            if not v.meta.get("mirror"):      # a held-out window is scored once, as it was recorded
+                held.append(w)
+        else:
+            train.append(w)
     return train, held
 
 

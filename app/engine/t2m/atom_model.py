@@ -195,6 +195,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         rec = masked_mse(pred, x, valid)
         if cfg.w_root > 0:  # root yaw rate, ground velocity and height: 4 of 263 dims, yet they carry turns and travel
             rec = rec + cfg.w_root * masked_mse(pred[..., :4], x[..., :4], valid)
+        if cfg.w_ric > 0:   # local joint positions: the limbs of the decoded clip point along them
+            rec = rec + cfg.w_ric * masked_mse(pred[..., RIC], x[..., RIC], valid)
         spec = pred.new_zeros(())
         w_spec = cfg.w_spec * spec_weight(progress, cfg.spec_from)
         if cfg.w_spec > 0:  # local joint positions (ric): amplitude and rhythm, whatever their phase (logged while off)

@@ -35,6 +35,7 @@ class AtomConfig:
     spec_from: float = 0.0          # training progress where w_spec starts; it ramps in linearly over 0.1:
                                     # at init the spectral term (30-60) owns the gradient and blocks the fit
     w_root: float = 0.0             # extra weight on the 4 root features (turns were lost among 263 dims)
+    w_ric: float = 0.0              # extra MSE on the 63 RIC dims (local joint positions): the studio decodes limbs from them
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
     kl_free_bits: float = 0.0       # nats per latent dim (batch mean) not penalised: keeps z in use (no collapse)
