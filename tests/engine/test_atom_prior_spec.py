@@ -168,3 +168,24 @@ def test_spectral_term_is_off_until_spec_from_then_ramps_in():
     late = model.loss(batch, 0.9, torch.Generator().manual_seed(0))[1]
     assert early["spec"] > 0 and abs(early["spec"] - late["spec"]) < 1e-5  # still logged while off
     assert abs((late["loss"] - early["loss"]) - late["spec"]) < 1e-4
+
+
+def test_w_ric_adds_the_local_joint_position_error_only():
+    """w_ric adds w_ric x the masked MSE of the 63 RIC dims to the reconstruction, nothing else."""
+    from app.engine.t2m.atom_model import RIC
+    from app.engine.t2m.layers import masked_mse, padding_mask
+    torch.manual_seed(0)
+    base = ATOM(config_from_dict(dict(TINY_PRIOR)))
+    with_ric = ATOM(config_from_dict(dict(TINY_PRIOR, w_ric=2.0)))
+    with_ric.load_state_dict(base.state_dict())
+    batch = _batch()
+    _, a = base.loss(batch, 0.0, torch.Generator().manual_seed(1))
+    _, b = with_ric.loss(batch, 0.0, torch.Generator().manual_seed(1))
+    with torch.no_grad():           # the prediction both losses saw (progress 0: no masking, same z noise)
+        mu, logvar = base.encode(batch["x"], batch["lengths"], batch)
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(1))
+        pred, _ = base.decode(mu + base.cfg.z_noise * eps * torch.exp(0.5 * logvar), batch, batch["lengths"], 12)
+    valid = ~padding_mask(batch["lengths"], 12)
+    ric = float(masked_mse(pred[..., RIC], batch["x"][..., RIC], valid))
+    assert ric > 0.1
+    assert b["rec"] == pytest.approx(a["rec"] + 2.0 * ric, rel=1e-4)
