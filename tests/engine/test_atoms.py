@@ -203,3 +203,16 @@ def test_punch_extends_the_requested_arm_straight_ahead(side):
     assert j[:, wr, 2].max() - j[0, sh, 2] >= 0.55  # fist reach ahead of the guard-stance shoulder
     assert abs(j[i, wr, 1] - j[i, sh, 1]) < 0.1 and abs(j[i, wr, 0] - j[i, sh, 0]) < 0.12
     assert (j[:, owr, 2] - j[:, osh, 2]).max() < 0.35  # the other fist stays in guard
+
+
+@pytest.mark.parametrize("reps", [1, 3])
+def test_toe_touch_hands_reach_below_the_knees_with_straight_legs(reps):
+    """The bent trunk brings both wrists below the knees (they stopped at 0.85 m, arms forward, before);
+    the legs stay nearly straight (the pelvis drops a few cm, not a squat) and the feet stay planted."""
+    clip = generate("toe_touch", {"reps": reps}, np.random.default_rng(reps))
+    j = clip.joints()
+    low = (j[:, 20, 1] < j[:, 4, 1]) & (j[:, 21, 1] < j[:, 5, 1])
+    assert low.sum() / clip.fps > 0.3 * reps
+    assert j[:, 20:22, 1].min() < 0.35
+    assert j[0, 0, 1] - j[:, 0, 1].min() < 0.12
+    assert np.ptp(j[:, [7, 8]][..., [0, 2]], axis=0).max() < 0.03

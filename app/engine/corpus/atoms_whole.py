@@ -89,13 +89,13 @@ def toe_touch(p, rng):
     per = 2.4 * speed_factor(p)
     b = Body(0.4 + per * p["reps"] + 0.4, p["fps"]).stand(rng, 0.3)
     w = 0.5 - 0.5 * np.cos(2 * np.pi * cycles(b.t, 0.4, 0.4 + per * p["reps"], p["reps"]))
-    b.pelvis[:, 0] += 1.0 * w
-    b.spine[:, 0] += 0.6 * w
-    b.pos[:, 2] -= 0.16 * w
+    b.pelvis[:, 0] += 1.3 * w      # hip flexion ~75 deg + spine ~45 deg: shoulders down to ~0.77 m
+    b.spine[:, 0] += 0.8 * w
+    b.pos[:, 2] -= 0.22 * w        # hips shift back over the heels
     b.pos[:, 1] -= 0.04 * w
     b.head[:, 0] -= 0.2 * w
-    for s in SIDES:
-        b.set_arm(s, -0.15 * w + 0.3 * w, 0.05, 0.05, 0.0, weight=w)
+    for s in SIDES:                # arms hang from the bent trunk to the shins (wrists ~0.28 m, knees 0.43 m)
+        b.set_arm(s, 1.8, 0.08, 0.1, 0.0, weight=w)
     return b.finish("toe_touch")
 
 
