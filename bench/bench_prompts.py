@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["atom", "mdm"])
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--limbs", choices=["rotations", "positions"], default=None,
+                    help="how features become a clip (default: the pipeline's, positions)")
     ap.add_argument("--subset", type=int, default=None, help="only the first N prompts")
     ap.add_argument("--out", type=Path, default=None, help="write rows and summaries as JSON")
     ap.add_argument("--check-real", action="store_true", help="predicate thresholds on real mocap")
@@ -198,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_audit_report())
         return 0
     pipes = {m: load_pipeline(m) for m in args.models}
+    for p in pipes.values():
+        p.limbs = args.limbs or p.limbs
     rows, sums = bench(pipes, args.seeds, args.subset, rec=load_recognizer(args.recognizer))
     if args.out:
         args.out.write_text(json.dumps(dict(rows=rows, summaries=sums), indent=1, default=str))
