@@ -73,7 +73,7 @@ def main() -> int:
     ap.add_argument("--temperatures", nargs="+", type=float, default=[None],
                     help="prior std scales to try (default: each model's own)")
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--limbs", choices=["model", "rotations", "positions"], default="model",
+    ap.add_argument("--limbs", choices=["model", "rotations", "positions", "upper"], default="model",
                     help="how features become a clip (default: each pipeline's own choice)")
     ap.add_argument("--limit", type=int, default=None, help="first N items only")
     ap.add_argument("--threads", type=int, default=2)

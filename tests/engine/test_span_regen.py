@@ -126,3 +126,15 @@ def test_committed_atom_regenerates_a_grounded_span():
             continue
         verdict = evaluate("raise_arms", Kin.from_clip(edit.sample.clip).span(edit.f0, edit.f1), side="both")
         print(f"raise_arms on the regenerated span: {verdict.ok} {verdict.values}")
+
+
+def test_seam_lift_is_not_carried_where_the_original_stood():
+    """A stride's 6 cm lift at the seam fades in over the blend, but not above the original's own
+    height (and the piece's) in frames where the original was on the floor."""
+    w = np.linspace(1.0, 0.0, 8)
+    piece_low = np.zeros(8)
+    free = seams.ground_correction(np.zeros(8), piece_low, 0.0, start=(0.06, w))
+    ref = np.array([0.06, 0.05, 0.03, 0.005, 0.0, 0.0, 0.01, 0.0])
+    capped = seams.ground_correction(np.zeros(8), piece_low, 0.0, start=(0.06, w), reference_low=ref)
+    assert free[3] > 0.03 and capped[3] <= 0.005 + 1e-12
+    assert np.isclose(capped[0], 0.06) and np.all(capped <= free + 1e-12)

@@ -181,7 +181,11 @@ def _kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return v @ np.swapaxes(u, -1, -2)
 
 
-def align_bones(rotmats: np.ndarray, positions: np.ndarray, skel: Skeleton) -> np.ndarray:
+LEG_JOINTS = frozenset((1, 2, 4, 5, 7, 8, 10, 11))   # hips, knees, ankles, feet (SMPL-22)
+
+
+def align_bones(rotmats: np.ndarray, positions: np.ndarray, skel: Skeleton,
+                skip: frozenset = frozenset()) -> np.ndarray:
     """Local rotations [T, J, 3, 3] whose bones point along ``positions`` [T, J, 3] (same frame as
     the root rotation ``rotmats[:, 0]``), each changed by the smallest rotation that does it, so
     the rotations' twist is kept.  Joints with one child align that bone; spine3 (three children)
@@ -194,7 +198,7 @@ def align_bones(rotmats: np.ndarray, positions: np.ndarray, skel: Skeleton) -> n
         if parent >= 0:
             glob[:, p] = glob[:, parent] @ rotmats[:, p]
         ch = kids[p]
-        if parent < 0 or not ch:
+        if parent < 0 or not ch or p in skip:
             pass
         elif len(ch) == 1:
             cur = glob[:, p] @ skel.offsets[ch[0]]
@@ -237,10 +241,10 @@ def features_to_clip(feats: np.ndarray, fps: float, skeleton: Skeleton | None = 
     rotmats = np.empty((t, NUM_JOINTS, 3, 3))
     rotmats[:, 0] = root_local
     rotmats[:, 1:] = rot6d_to_matrix(feats[:, ROT6D].reshape(t, 21, 6))
-    if limbs == "positions":    # bone directions from the RIC positions, twist from the rotations
+    if limbs in ("positions", "upper"):  # bone directions from the RIC positions, twist from the rotations
         heading_pos = np.concatenate([np.stack([np.zeros(t), feats[:, 3], np.zeros(t)], -1)[:, None], ric], 1)
-        rotmats = align_bones(rotmats, heading_pos, skel)
+        rotmats = align_bones(rotmats, heading_pos, skel, LEG_JOINTS if limbs == "upper" else frozenset())
     elif limbs != "rotations":
-        raise ValueError(f"limbs must be 'rotations' or 'positions', got {limbs!r}")
+        raise ValueError(f"limbs must be 'rotations', 'positions' or 'upper', got {limbs!r}")
     rotmats[:, 0] = ry @ rotmats[:, 0]
     return MotionClip(float(fps), root, matrix_to_axis_angle(rotmats), skel)

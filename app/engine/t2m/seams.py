@@ -76,7 +76,8 @@ def bend_heading(clip: MotionClip, ramp: np.ndarray, delta_yaw: float) -> Motion
 
 def ground_correction(result_low: np.ndarray, piece_low: np.ndarray, floor: float,
                       start: tuple[float, np.ndarray] | None = None,
-                      end: tuple[float, np.ndarray] | None = None) -> np.ndarray:
+                      end: tuple[float, np.ndarray] | None = None,
+                      reference_low: np.ndarray | None = None) -> np.ndarray:
     """Vertical root correction [n] for a spliced span.
 
     result_low: lowest joint per frame of the blended span; piece_low: the same for the grounded
@@ -84,6 +85,9 @@ def ground_correction(result_low: np.ndarray, piece_low: np.ndarray, floor: floa
     frame just outside the seam, blend weights [n] that are 1 at the seam and fade to 0).  The
     target height of the lowest joint is the piece's, plus the seam mismatch faded out over the
     blend, so frames outside the blends are exactly as grounded as the generated piece.
+    reference_low: the lowest joint of the frames being replaced; a seam's lift is never carried
+    above both it and the piece (a stride's lift faded into frames where the original stood on
+    the floor would leave the body hovering there).
     """
     g = np.asarray(piece_low, dtype=np.float64) - floor
     target = floor + g
@@ -93,6 +97,8 @@ def ground_correction(result_low: np.ndarray, piece_low: np.ndarray, floor: floa
     if end is not None:
         low1, w = end
         target = target + np.asarray(w) * (low1 - floor - g[-1])
+    if reference_low is not None:
+        target = np.minimum(target, np.maximum(np.asarray(reference_low, dtype=np.float64), floor + g))
     return target - np.asarray(result_low, dtype=np.float64)
 
 

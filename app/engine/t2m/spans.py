@@ -159,7 +159,7 @@ def splice(clip: MotionClip, f0: int, f1: int, piece: MotionClip, text: str, ble
         we = np.zeros(n)
         we[n - nb:] = w
         end = (float(clip_low[f1]), we)
-    new.trans[:, 1] += seams.ground_correction(seams.lowest(new), piece_low, floor, start, end)
+    new.trans[:, 1] += seams.ground_correction(seams.lowest(new), piece_low, floor, start, end, clip_low[f0:f1])
     out = clip.copy()
     out.trans[f0:f1] = new.trans
     out.rotations[f0:f1] = new.rotations
