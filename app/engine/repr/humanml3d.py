@@ -197,10 +197,8 @@ def align_bones(rotmats: np.ndarray, positions: np.ndarray, skel: Skeleton,
     for p, parent in enumerate(parents):
         if parent >= 0:
             glob[:, p] = glob[:, parent] @ rotmats[:, p]
-        ch = kids[p]
-        if parent < 0 or not ch or p in skip:
-            pass
-        elif len(ch) == 1:
+        ch = [] if parent < 0 or p in skip else kids[p]
+        if len(ch) == 1:
             cur = glob[:, p] @ skel.offsets[ch[0]]
             glob[:, p] = rotation_between(cur, positions[:, ch[0]] - positions[:, p]) @ glob[:, p]
         elif len(ch) == 3:          # spine3: neck up, collars across

@@ -43,7 +43,7 @@ def batch_generate(pipe: TextToMotionPipeline, texts: list[str], frames: list[in
         model_frames += int(lengths.sum())
         feats = pipe.normalizer.denormalize(feats.float().cpu().numpy())
         for k, i in enumerate(idx):
-            clip = features_to_clip(feats[k, :frames[i]], pipe.fps, limbs=getattr(pipe, "limbs", "rotations"))
+            clip = features_to_clip(feats[k, :frames[i]], pipe.fps, limbs=pipe.limbs)
             clip = _to_ground(clip)
             if foot_lock:
                 clip, _ = apply_foot_lock(clip)
