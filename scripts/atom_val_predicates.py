@@ -45,26 +45,30 @@ def val_items(limit: int | None) -> list[tuple]:
     return out[:limit] if limit else out
 
 
-def judge(items: list[tuple], pipe, seeds: int) -> dict:
-    """Pass rates of generated motions (and of the ground truth) per family and for sided items."""
+def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True) -> dict:
+    """Pass rates of generated motions (and of the ground truth) per family, per atom and for sided items."""
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate
     fam: dict[str, list[bool]] = defaultdict(list)
     sided, gt = [], []
+    per_atom: dict[str, list[bool]] = defaultdict(list)
     for it, pred, kw, family, side in items:
         gt.append(bool(evaluate(pred, Kin.from_clip(it.clip), **kw).ok))
         for seed in range(seeds):
             if pipe is None:
                 continue
-            clip = pipe.generate(it.texts[0], seconds=it.clip.duration, seed=seed, num_samples=1)[0]
+            clip = pipe.generate(it.texts[0], seconds=it.clip.duration, seed=seed, num_samples=1,
+                                 foot_lock=foot_lock)[0]
             ok = bool(evaluate(pred, Kin.from_clip(clip), **kw).ok)
             fam[family].append(ok)
+            per_atom[it.meta["atoms"][0][0]].append(ok)
             if side in ("left", "right"):
                 sided.append(ok)
     allv = [v for vs in fam.values() for v in vs]
     rate = lambda xs: round(float(np.mean(xs)), 3) if xs else None  # noqa: E731
     return dict(n=len(allv), overall=rate(allv), sided=rate(sided), ground_truth=rate(gt),
-                families={f: rate(v) for f, v in sorted(fam.items())})
+                families={f: rate(v) for f, v in sorted(fam.items())},
+                atoms={a: f"{sum(v)}/{len(v)}" for a, v in sorted(per_atom.items())})
 
 
 def main() -> int:
@@ -75,6 +79,7 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--limbs", choices=["model", "rotations", "positions", "upper"], default="model",
                     help="how features become a clip (default: each pipeline's own choice)")
+    ap.add_argument("--no-foot-lock", action="store_true", help="judge the clips without foot locking")
     ap.add_argument("--limit", type=int, default=None, help="first N items only")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
@@ -96,7 +101,7 @@ def main() -> int:
                 pipe.model.cfg = replace(pipe.model.cfg, sample_temperature=t)
             start = time.perf_counter()
             r = dict(model=m, temperature=pipe.model.cfg.sample_temperature, limbs=pipe.limbs,
-                     **judge(items, pipe, args.seeds))
+                     **judge(items, pipe, args.seeds, not args.no_foot_lock))
             r["seconds"] = round(time.perf_counter() - start, 1)
             results.append(r)
             print(json.dumps(r))

@@ -31,6 +31,8 @@ def main() -> int:
     ap.add_argument("--cache", default=".cache/t2m/train.npz")
     ap.add_argument("--per-action", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--limbs", choices=["positions", "rotations", "upper"], default="positions",
+                    help="how the clip's limbs are built from the features (the pipeline's default: positions)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     import torch
@@ -66,7 +68,7 @@ def main() -> int:
                     decodes["autoencode"] = norm.denormalize(out)
             log.info("%s | |mu| %.2f, posterior std %.2f", text, float(mu.norm()), float(torch.exp(0.5 * logvar).mean()))
             for name, feats in [("ground truth", f), *decodes.items()]:
-                v = evaluate(pred, Kin.from_clip(features_to_clip(feats, pipe.fps)), **kw)
+                v = evaluate(pred, Kin.from_clip(features_to_clip(feats, pipe.fps, limbs=args.limbs)), **kw)
                 vals = {k: round(val, 2) if isinstance(val, float) else val for k, val in v.values.items()}
                 log.info("    %-12s %-5s %s", name, bool(v.ok), vals)
     return 0

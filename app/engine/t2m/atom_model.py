@@ -31,9 +31,10 @@ from app.engine.repr import humanml3d_torch
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
-                     PeriodicBank, padding_mask, segment_contrast, spectral_l2)
+                     PeriodicBank, lowpass, padding_mask, segment_contrast, spectral_l2, stft_l1)
 
 RIC = slice(4, 67)  # HumanML3D: root-relative positions of joints 1-21 in the heading frame
+LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
 SCHEDULES = ("constant", "linear", "square", "exponential")
 
 
@@ -192,7 +193,13 @@ class ATOM(FeatureNormMixin, nn.Module):
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + cfg.z_noise * eps * torch.exp(0.5 * logvar)
         pred, maps = self.decode(z, text, lengths, x.shape[1], keep)
-        rec = masked_mse(pred, x, valid)
+        if cfg.rec_lowpass > 0:  # the limbs' per-frame fit sees their slow part only; w_stft judges the fast part
+            sig = cfg.rec_lowpass
+            fit = torch.cat([pred[..., :LOCAL.start], lowpass(pred[..., LOCAL], valid, sig), pred[..., LOCAL.stop:]], -1)
+            ref = torch.cat([x[..., :LOCAL.start], lowpass(x[..., LOCAL], valid, sig), x[..., LOCAL.stop:]], -1)
+            rec = masked_mse(fit, ref, valid)
+        else:
+            rec = masked_mse(pred, x, valid)
         if cfg.w_root > 0:  # root yaw rate, ground velocity and height: 4 of 263 dims, yet they carry turns and travel
             rec = rec + cfg.w_root * masked_mse(pred[..., :4], x[..., :4], valid)
         if cfg.w_ric > 0:   # local joint positions: the limbs of the decoded clip point along them
@@ -201,6 +208,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         w_spec = cfg.w_spec * spec_weight(progress, cfg.spec_from)
         if cfg.w_spec > 0:  # local joint positions (ric): amplitude and rhythm, whatever their phase (logged while off)
             spec = spectral_l2(pred[..., RIC], x[..., RIC], valid)
+        stft = pred.new_zeros(())
+        if cfg.w_stft > 0:
+            stft = stft_l1(pred[..., LOCAL], x[..., LOCAL], valid)
         joint = pred.new_zeros(())
         if cfg.w_joint > 0:
             jp = humanml3d_torch.features_to_joints(self.denormalize(pred.float()))
@@ -222,8 +232,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
-                 + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment)
-        parts = {"loss": total, "rec": rec, "spec": spec, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage,
+                 + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
+                 + cfg.w_stft * stft)
+        parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage,
                  "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs

@@ -36,6 +36,11 @@ class AtomConfig:
                                     # at init the spectral term (30-60) owns the gradient and blocks the fit
     w_root: float = 0.0             # extra weight on the 4 root features (turns were lost among 263 dims)
     w_ric: float = 0.0              # extra MSE on the 63 RIC dims (local joint positions): the studio decodes limbs from them
+    rec_lowpass: float = 0.0        # > 0: the limbs' per-frame MSE (RIC, rotations, local velocities; not root or
+                                    # foot contacts) compares Gaussian low-passed sequences (sigma in frames; 3 =
+                                    # 1.25 Hz): faster oscillations, whose phase the decoder cannot know, are judged
+                                    # by w_stft instead of being averaged away (session 10)
+    w_stft: float = 0.0             # multi-resolution STFT magnitude loss on the same limb dims (layers.stft_l1)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
     kl_free_bits: float = 0.0       # nats per latent dim (batch mean) not penalised: keeps z in use (no collapse)
