@@ -102,7 +102,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after the shard that passes this")
     ap.add_argument("--part", type=int, default=0, help="build only shards with index %% parts == part")
-    ap.add_argument("--parts", type=int, default=1, help="run --parts processes with --part 0..parts-1 in parallel")
+    ap.add_argument("--parts", type=int, default=1,
+                    help="split the build into this many parts; run one process per --part 0..parts-1 "
+                         "(one call builds its --part only)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
