@@ -1,6 +1,6 @@
 """Micro check of a loss change: fine-tune the shipped ATOM on repeated-action training items, judge the same items.
 
-    .venv/bin/python scripts/atom_finetune_check.py 150 w_spec=0 rec_lowpass=3 w_stft=10
+    .venv/bin/python scripts/atom_finetune_check.py 150 w_spec=0 rec_lowpass=3 w_stft=10 [--model DIR]
 
 34 single-action training items (up to 12 each of right-hand waves, claps, right punches, side steps) are
 fitted for N steps (batch 16, LR 5e-4) with the given config overrides; each item is then decoded from its
@@ -17,18 +17,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from dataclasses import replace
+import argparse  # noqa: E402
 torch.set_num_threads(1); torch.manual_seed(0)
+from app.core.config_overrides import apply_overrides  # noqa: E402
 from app.engine.t2m.data import T2MDataset, model_input
 from app.engine.t2m.pipeline import TextToMotionPipeline
 from app.engine.repr.humanml3d import features_to_clip
 from app.engine.evaluator.kinematics import Kin
 from app.engine.evaluator.predicates import evaluate
-steps = int(sys.argv[1]); sets = dict(a.split('=') for a in sys.argv[2:])
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("steps", type=int)
+ap.add_argument("overrides", nargs="*", help="ATOM config KEY=VALUE")
+ap.add_argument("--model", default=str(ROOT / "models/atom"))
+args = ap.parse_args()
+steps = args.steps
 ds = T2MDataset.load(ROOT / '.cache/t2m/train_s10.npz')
-pipe = TextToMotionPipeline.from_pretrained(ROOT / 'models/atom', device='cpu')
+pipe = TextToMotionPipeline.from_pretrained(args.model, device='cpu')
 m, norm = pipe.model, pipe.normalizer
-m.cfg = replace(m.cfg, **{k: type(getattr(m.cfg, k))(float(v)) for k, v in sets.items()})
+m.cfg = apply_overrides(m.cfg, args.overrides)
 ACT = {"wave": ("wave", "right hand", {"side": "right"}), "claps": ("clap", None, {}), "punches": ("punch", "right", {"side": "right"}),
        "sideways to the": ("side_step", None, {})}
 COMP = re.compile(r"\bthen\b|,|;|\bafter\b")
