@@ -29,19 +29,24 @@ ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("steps", type=int)
 ap.add_argument("overrides", nargs="*", help="ATOM config KEY=VALUE")
 ap.add_argument("--model", default=str(ROOT / "models/atom"))
+ap.add_argument("--holdout", action="store_true", help="also judge the next 12 items of each action (not fitted)")
 args = ap.parse_args()
 steps = args.steps
 ds = T2MDataset.load(ROOT / '.cache/t2m/train_s10.npz')
 pipe = TextToMotionPipeline.from_pretrained(args.model, device='cpu')
 m, norm = pipe.model, pipe.normalizer
 m.cfg = apply_overrides(m.cfg, args.overrides)
+if m.cfg.time_latent and not hasattr(m, "time_latent"):  # local latents added to a model trained without them
+    from app.engine.t2m.time_latent import TimeLatent
+    m.time_latent = TimeLatent(m.cfg.d_model, m.cfg.time_latent_dim, m.cfg.time_latent)
 ACT = {"wave": ("wave", "right hand", {"side": "right"}), "claps": ("clap", None, {}), "punches": ("punch", "right", {"side": "right"}),
        "sideways to the": ("side_step", None, {})}
 COMP = re.compile(r"\bthen\b|,|;|\bafter\b")
-items = []
+items, held = [], []
 for key, (pred, extra, kw) in ACT.items():
     idx = [i for i, t in enumerate(ds.texts) if key in t[0] and (extra is None or extra in t[0]) and not COMP.search(t[0]) and len(ds.features[i]) <= 200]
     items += [(i, pred, kw) for i in idx[:12]]
+    held += [(i, pred, kw) for i in idx[12:24]]
 print(len(items), 'items')
 def batch(ix):
     T = max(len(ds.features[i]) for i in ix)
@@ -57,16 +62,15 @@ for s in range(steps):
     ix = [items[j][0] for j in rng.integers(0, len(items), 16)]
     loss, logs = m.loss(batch(ix), 0.9)
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
-    if s % 25 == 0: print(s, {k: round(v, 3) for k, v in logs.items() if k in ('rec', 'stft', 'spec')}, round(time.time()-t0))
+    if s % 25 == 0: print(s, {k: round(v, 3) for k, v in logs.items() if k in ('rec', 'stft', 'spec', 'kl_local')}, round(time.time()-t0))
 m.eval()
 res = {}
-for i, pred, kw in items:
+for i, pred, kw, tag in [(*it, "") for it in items] + ([(*it, "held-") for it in held] if args.holdout else []):
     b = batch([i]); cond = {k: v for k, v in b.items() if k not in ('x', 'lengths')}
     with torch.no_grad():
-        mu, _ = m.encode(b['x'], b['lengths'], cond)
-        post = norm.denormalize(m.decode(mu, cond, b['lengths'], len(ds.features[i]))[0][0].numpy())
+        post = norm.denormalize(m.reconstruct(b['x'], b['lengths'], cond)[0].numpy())
         prior = norm.denormalize(m.sample(cond, len(ds.features[i]), torch.Generator().manual_seed(0))[0][0].numpy())
-    for name, f in (("post", post), ("prior", prior)):
+    for name, f in ((tag + "post", post), (tag + "prior", prior)):
         v = evaluate(pred, Kin.from_clip(features_to_clip(f, 20.0, limbs="positions")), **kw)
         res.setdefault((pred, name), []).append(bool(v.ok))
 for k, v in sorted(res.items()): print(k, f"{sum(v)}/{len(v)}")

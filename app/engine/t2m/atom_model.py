@@ -15,7 +15,8 @@ entropy gap of the batch's mean attention, which keeps the sparsity term from co
 frame onto the same one or two atoms.
 Optional (session 4, see models/atom/README.md): a spectral loss on local joint positions
 (``w_spec``), an oscillator bank on the frame queries (``periodic``), a scaled posterior noise (``z_noise``);
-(session 5) decoder text dropout (``dec_text_drop``): some items decode from z alone, so z must carry the motion.
+(session 5) decoder text dropout (``dec_text_drop``): some items decode from z alone, so z must carry the motion;
+(session 11) local latents (``time_latent``, :mod:`.time_latent`): one small z every few frames carries timing.
 Curriculum masked motion modelling: the share of masked input frames follows
 :func:`mask_ratio` and the whole sequence is reconstructed.
 """
@@ -30,6 +31,7 @@ from app.engine.repr import humanml3d_torch
 
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
+from .time_latent import TimeLatent
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
                      PeriodicBank, lowpass, padding_mask, segment_contrast, spectral_l2, stft_l1)
 
@@ -91,6 +93,8 @@ class ATOM(FeatureNormMixin, nn.Module):
             nn.init.zeros_(self.prior[-1].bias)
         if cfg.periodic:  # oscillators on the frame queries: rhythm from text, phase from z
             self.periodic = PeriodicBank(d, cfg.periodic, cfg.fps)
+        if cfg.time_latent:  # local latents: when things happen (see time_latent.py)
+            self.time_latent = TimeLatent(d, cfg.time_latent_dim, cfg.time_latent)
         self.codebook = nn.Parameter(torch.randn(cfg.codebook_size, d) / math.sqrt(d))
         self.decoder = nn.ModuleList(CodebookDecoderLayer(d, cfg.heads, cfg.ff, cfg.dropout)
                                      for _ in range(cfg.dec_layers))
@@ -132,8 +136,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         return out[:, :d], out[:, d:].clamp(-8.0, 4.0)
 
     def encode(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor | dict,
-               frame_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """mu, logvar [B, d] from normalised features x [B, T, 263]; frame_mask True = masked frame."""
+               frame_mask: torch.Tensor | None = None, return_frames: bool = False) -> tuple[torch.Tensor, ...]:
+        """mu, logvar [B, d] from normalised features x [B, T, 263]; frame_mask True = masked frame.
+        return_frames: also the encoder's frame states [B, T, d] (the local latents' input)."""
         text = as_cond(text)["text"]
         h = self.motion_in(x)
         if frame_mask is not None:
@@ -145,20 +150,36 @@ class ATOM(FeatureNormMixin, nn.Module):
         pad = padding_mask(lengths, x.shape[1])
         pad = torch.cat([torch.zeros_like(pad[:, :2]), pad], dim=1)
         out = self.encoder(seq, src_key_padding_mask=pad)
-        return out[:, 0], out[:, 1]
+        return (out[:, 0], out[:, 1], out[:, 2:]) if return_frames else (out[:, 0], out[:, 1])
+
+    def reconstruct(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor | dict) -> torch.Tensor:
+        """Decode from the posterior means (global and local latents): normalised features [B, T, 263]."""
+        mu, _, frames = self.encode(x, lengths, text, return_frames=True)
+        z_local = None
+        if self.cfg.time_latent:
+            z_local = self.time_latent.posterior(frames, ~padding_mask(lengths, x.shape[1]))[0]
+        return self.decode(mu, text, lengths, x.shape[1], z_local=z_local)[0]
 
     def decode(self, z: torch.Tensor, text: torch.Tensor | dict, lengths: torch.Tensor,
-               num_frames: int | None = None, text_keep: torch.Tensor | None = None
+               num_frames: int | None = None, text_keep: torch.Tensor | None = None,
+               z_local: torch.Tensor | None = None, bias: torch.Tensor | None = None
                ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only).
 
         text_keep [B] (0/1, training only): items with 0 decode from z alone (``dec_text_drop``).
+        z_local [B, K, dz]: the local latents (``time_latent``; None = the prior's mean); bias: the
+        text bias if already computed (:meth:`frame_bias`).
         """
         t = int(num_frames if num_frames is not None else lengths.max())
-        bias = self.frame_bias(as_cond(text), t)
+        if bias is None:
+            bias = self.frame_bias(as_cond(text), t)
         if text_keep is not None:
             bias = bias * text_keep.to(bias.dtype)[:, None, None]
         q = z[:, None] + bias
+        if self.cfg.time_latent:
+            if z_local is None:
+                z_local = self.time_latent.prior_params(bias, t)[0]
+            q = q + self.time_latent.expand(z_local, t)
         if self.cfg.periodic:
             q = q + self.periodic(z, bias.mean(1), t)
         h = self.pos(q.expand(-1, t, -1))
@@ -189,10 +210,19 @@ class ATOM(FeatureNormMixin, nn.Module):
             u = torch.rand(x.shape[:1], generator=generator, device=x.device)
             keep = (u >= cfg.dec_text_drop).to(x.dtype)
         enc_text = text if keep is None or not cfg.drop_enc_text else dict(text, text=text["text"] * keep[:, None])
-        mu, logvar = self.encode(x, lengths, enc_text, frame_mask)
+        mu, logvar, frames = self.encode(x, lengths, enc_text, frame_mask, return_frames=True)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + cfg.z_noise * eps * torch.exp(0.5 * logvar)
-        pred, maps = self.decode(z, text, lengths, x.shape[1], keep)
+        z_local, kl_local, kl_local_loss, bias = None, x.new_zeros(()), x.new_zeros(()), None
+        if cfg.time_latent:
+            bias = self.frame_bias(text, x.shape[1])
+            l_mu, l_logvar, ok = self.time_latent.posterior(frames, valid)
+            l_eps = torch.randn(l_mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+            z_local = l_mu + cfg.z_noise * l_eps * torch.exp(0.5 * l_logvar)
+            prior_bias = bias if keep is None else bias * keep[:, None, None]
+            kl_local, kl_local_loss = self.time_latent.kl(l_mu, l_logvar, *self.time_latent.prior_params(prior_bias, x.shape[1]),
+                                                          ok, cfg.time_latent_free_bits)
+        pred, maps = self.decode(z, text, lengths, x.shape[1], keep, z_local=z_local, bias=bias)
         if cfg.rec_lowpass > 0:  # the limbs' per-frame fit sees their slow part only; w_stft judges the fast part
             sig = cfg.rec_lowpass
             fit = torch.cat([pred[..., :LOCAL.start], lowpass(pred[..., LOCAL], valid, sig), pred[..., LOCAL.stop:]], -1)
@@ -233,9 +263,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
-                 + cfg.w_stft * stft)
-        parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "joint": joint, "kl": kl, "sparse": sparse, "usage": usage,
-                 "ortho": ortho, "segment": segment}
+                 + cfg.w_stft * stft + cfg.w_kl_local * kl_local_loss)
+        parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "joint": joint, "kl": kl, "kl_local": kl_local,
+                 "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs
 
@@ -259,7 +289,13 @@ class ATOM(FeatureNormMixin, nn.Module):
         z = p_mu + eps * torch.exp(0.5 * p_logvar) * t
         if lengths is None:
             lengths = torch.full((b,), num_frames, device=dev, dtype=torch.long)
-        feats, maps = self.decode(z, text, lengths, num_frames)
+        z_local, bias = None, None
+        if self.cfg.time_latent:
+            bias = self.frame_bias(text, num_frames)
+            l_mu, l_logvar = self.time_latent.prior_params(bias, num_frames)
+            l_eps = torch.randn(l_mu.shape, generator=generator, device=dev)
+            z_local = l_mu + l_eps * torch.exp(0.5 * l_logvar) * t
+        feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias)
         return feats, maps[-1]
 
 

@@ -63,6 +63,11 @@ class AtomConfig:
     sample_temperature: float = 1.0  # scale of the prior's std when sampling z (chosen on the val split:
                                      # scripts/atom_val_predicates.py); training never reads it
     periodic: int = 0               # oscillators on the decoder's frame queries (layers.PeriodicBank); 0 = none
+    time_latent: int = 0            # local latents: one small z every this many frames beside the global z
+                                    # (time_latent.TimeLatent; 0 = off): timing of repeated actions (session 11)
+    time_latent_dim: int = 8        # dims of each local latent
+    w_kl_local: float = 1e-3        # on their KL (summed over tokens and dims)
+    time_latent_free_bits: float = 0.1  # nats per token dim (batch mean) not penalised: no collapse at the start
     dec_text_drop: float = 0.0      # share of training items whose decoder sees z alone (no text bias): the
                                     # decoder must then read the motion from z, which breaks posterior collapse
     drop_enc_text: bool = False     # the encoder also loses the text on those items: z then comes from the
