@@ -129,11 +129,16 @@ class ATOM(FeatureNormMixin, nn.Module):
         if not self.cfg.learned_prior:
             zero = pooled.new_zeros((b, d))
             return zero, zero
+        out = self.prior(self.prior_context(cond))
+        return out[:, :d], out[:, d:].clamp(-8.0, 4.0)
+
+    def prior_context(self, cond: dict[str, torch.Tensor]) -> torch.Tensor:
+        """[B, 2d] what the prior reads: the projected sentence and the mean of the words and slots."""
+        pooled = cond["text"]
         mem, pad = self.text_memory(cond) if self.cfg.word_emb else (self.text_bias(pooled)[:, None], None)
         keep = torch.ones(mem.shape[:2], dtype=mem.dtype, device=mem.device) if pad is None else (~pad).to(mem.dtype)
         words = (mem * keep[..., None]).sum(1) / keep.sum(1, keepdim=True).clamp(min=1.0)
-        out = self.prior(torch.cat([self.text_bias(pooled), words], dim=-1))
-        return out[:, :d], out[:, d:].clamp(-8.0, 4.0)
+        return torch.cat([self.text_bias(pooled), words], dim=-1)
 
     def encode(self, x: torch.Tensor, lengths: torch.Tensor, text: torch.Tensor | dict,
                frame_mask: torch.Tensor | None = None, return_frames: bool = False) -> tuple[torch.Tensor, ...]:
@@ -286,7 +291,10 @@ class ATOM(FeatureNormMixin, nn.Module):
         p_mu, p_logvar = self.prior_params(text)
         eps = torch.randn((b, self.cfg.d_model), generator=generator, device=dev)
         t = self.cfg.sample_temperature if temperature is None else temperature
-        z = p_mu + eps * torch.exp(0.5 * p_logvar) * t
+        if getattr(self, "z_prior", None) is not None:  # diffusion prior in the Gaussian's coordinates (latent_prior.py)
+            z = p_mu + self.z_prior.sample(self.prior_context(text), eps * t) * torch.exp(0.5 * p_logvar)
+        else:
+            z = p_mu + eps * torch.exp(0.5 * p_logvar) * t
         if lengths is None:
             lengths = torch.full((b,), num_frames, device=dev, dtype=torch.long)
         z_local, bias = None, None

@@ -137,6 +137,9 @@ class TextToMotionPipeline:
         cfg = load_config(path / "config.json")
         model = build_model(cfg)
         model.load_state_dict(load_file(str(path / "model.safetensors")), strict=False)
+        if cfg.model_type == "atom":
+            from .latent_prior import load_latent_prior
+            model.z_prior = load_latent_prior(path)  # None unless the folder holds z_prior.*
         pipe = cls(model, Normalizer.load(path / "normalizer.npz"), device, text_encoder, cfg.model_type)
         from .vocabulary import load_vocabulary
         pipe.vocabulary = load_vocabulary(path)
