@@ -94,7 +94,7 @@ class ATOM(FeatureNormMixin, nn.Module):
         if cfg.periodic:  # oscillators on the frame queries: rhythm from text, phase from z
             self.periodic = PeriodicBank(d, cfg.periodic, cfg.fps)
         if cfg.time_latent:  # local latents: when things happen (see time_latent.py)
-            self.time_latent = TimeLatent(d, cfg.time_latent_dim, cfg.time_latent)
+            self.time_latent = TimeLatent(d, cfg.time_latent_dim, cfg.time_latent, cfg.time_latent_ar)
         self.codebook = nn.Parameter(torch.randn(cfg.codebook_size, d) / math.sqrt(d))
         self.decoder = nn.ModuleList(CodebookDecoderLayer(d, cfg.heads, cfg.ff, cfg.dropout)
                                      for _ in range(cfg.dec_layers))
@@ -225,7 +225,7 @@ class ATOM(FeatureNormMixin, nn.Module):
             l_eps = torch.randn(l_mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
             z_local = l_mu + cfg.z_noise * l_eps * torch.exp(0.5 * l_logvar)
             prior_bias = bias if keep is None else bias * keep[:, None, None]
-            kl_local, kl_local_loss = self.time_latent.kl(l_mu, l_logvar, *self.time_latent.prior_params(prior_bias, x.shape[1]),
+            kl_local, kl_local_loss = self.time_latent.kl(l_mu, l_logvar, *self.time_latent.prior_params(prior_bias, x.shape[1], z_local),
                                                           ok, cfg.time_latent_free_bits)
         pred, maps = self.decode(z, text, lengths, x.shape[1], keep, z_local=z_local, bias=bias)
         if cfg.rec_lowpass > 0:  # the limbs' per-frame fit sees their slow part only; w_stft judges the fast part
@@ -300,9 +300,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         z_local, bias = None, None
         if self.cfg.time_latent:
             bias = self.frame_bias(text, num_frames)
-            l_mu, l_logvar = self.time_latent.prior_params(bias, num_frames)
-            l_eps = torch.randn(l_mu.shape, generator=generator, device=dev)
-            z_local = l_mu + l_eps * torch.exp(0.5 * l_logvar) * t
+            shape = (b, self.time_latent.tokens(num_frames), self.cfg.time_latent_dim)
+            l_eps = torch.randn(shape, generator=generator, device=dev)
+            z_local = self.time_latent.sample_prior(bias, num_frames, l_eps, t)
         feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias)
         return feats, maps[-1]
 

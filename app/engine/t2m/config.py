@@ -68,6 +68,7 @@ class AtomConfig:
     time_latent_dim: int = 8        # dims of each local latent
     w_kl_local: float = 1e-3        # on their KL (summed over tokens and dims)
     time_latent_free_bits: float = 0.1  # nats per token dim (batch mean) not penalised: no collapse at the start
+    time_latent_ar: bool = False    # their prior also reads the previous token (GRU): coherent timing (session 12)
     dec_text_drop: float = 0.0      # share of training items whose decoder sees z alone (no text bias): the
                                     # decoder must then read the motion from z, which breaks posterior collapse
     drop_enc_text: bool = False     # the encoder also loses the text on those items: z then comes from the

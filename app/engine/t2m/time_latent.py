@@ -12,6 +12,11 @@ interpolated to every frame, to its frame queries.  The prior p(z_k | text, k) r
 per-frame text bias pooled the same way (text and time), so sampling draws *a* timing per token
 instead of averaging all of them.  KL per token and dim, summed (nats per motion).  The output
 projection is zero-initialised: a checkpoint trained without local latents starts unchanged.
+
+``ar=True`` adds an autoregressive part to the prior, p(z_k | text, k, z_<k) (a GRU over the tokens, its
+output added to the independent prior's parameters and zero-initialised): independent draws per token give
+each 0.4 s window its own phase, so a sampled clap or wave stutters; the recurrent prior lets a token follow
+the one before it (session 12).
 """
 from __future__ import annotations
 
@@ -26,9 +31,9 @@ __all__ = ["TimeLatent"]
 class TimeLatent(nn.Module):
     """Posterior, prior and decoder input of the local latents (dz dims every ``stride`` frames)."""
 
-    def __init__(self, d: int, dz: int = 8, stride: int = 8) -> None:
+    def __init__(self, d: int, dz: int = 8, stride: int = 8, ar: bool = False) -> None:
         super().__init__()
-        self.dz, self.stride = int(dz), int(stride)
+        self.dz, self.stride, self.ar = int(dz), int(stride), bool(ar)
         self.post = nn.Linear(d, 2 * dz)
         self.prior = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 2 * dz))
         nn.init.zeros_(self.prior[-1].weight)
@@ -36,6 +41,12 @@ class TimeLatent(nn.Module):
         self.up = nn.Linear(dz, d)
         nn.init.zeros_(self.up.weight)
         nn.init.zeros_(self.up.bias)
+        if self.ar:
+            self.ar_in = nn.Linear(d + dz, d)
+            self.ar_cell = nn.GRUCell(d, d)
+            self.ar_out = nn.Linear(d, 2 * dz)
+            nn.init.zeros_(self.ar_out.weight)
+            nn.init.zeros_(self.ar_out.bias)
 
     def tokens(self, t: int) -> int:
         return max(1, math.ceil(t / self.stride))
@@ -64,12 +75,52 @@ class TimeLatent(nn.Module):
         pooled, ok = self.pool(frames, valid)
         return *self._split(self.post(pooled)), ok
 
-    def prior_params(self, bias: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """mu, logvar [B, K, dz] from the decoder's text bias [B, T, d] or [B, 1, d] (pooled)."""
+    def prior_params(self, bias: torch.Tensor, t: int, z: torch.Tensor | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """mu, logvar [B, K, dz] from the decoder's text bias [B, T, d] or [B, 1, d] (pooled).
+
+        With ``ar``, token k also reads z_{k-1}: teacher-forced from ``z`` [B, K, dz] (training), or
+        the prior's own means rolled out when ``z`` is None."""
+        if z is None and self.ar:
+            mu = self.sample_prior(bias, t, torch.zeros(bias.shape[0], self.tokens(t), self.dz,
+                                                        device=bias.device, dtype=bias.dtype), 0.0)
+            return mu, self._params(bias, t, mu)[1]
+        return self._params(bias, t, z)
+
+    def _params(self, bias: torch.Tensor, t: int, z: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         if bias.shape[1] != t:
             bias = bias.expand(-1, t, -1)
         pooled, _ = self.pool(bias)
-        return self._split(self.prior(pooled))
+        p = self.prior(pooled)
+        if self.ar and z is not None:
+            prev = torch.cat([torch.zeros_like(z[:, :1]), z[:, :-1]], dim=1)
+            h = pooled.new_zeros(pooled.shape[0], pooled.shape[2])
+            outs = []
+            for k in range(pooled.shape[1]):
+                h = self.ar_cell(self.ar_in(torch.cat([pooled[:, k], prev[:, k]], -1)), h)
+                outs.append(h)
+            p = p + self.ar_out(torch.stack(outs, 1))
+        return self._split(p)
+
+    def sample_prior(self, bias: torch.Tensor, t: int, eps: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """z [B, K, dz] drawn from the prior with noise eps [B, K, dz] scaled by ``temperature``
+        (token by token when ``ar``: each draw is fed to the next token)."""
+        if not self.ar:
+            mu, logvar = self._params(bias, t, None)
+            return mu + eps * torch.exp(0.5 * logvar) * temperature
+        if bias.shape[1] != t:
+            bias = bias.expand(-1, t, -1)
+        pooled, _ = self.pool(bias)
+        base = self.prior(pooled)
+        h = pooled.new_zeros(pooled.shape[0], pooled.shape[2])
+        prev = pooled.new_zeros(pooled.shape[0], self.dz)
+        zs = []
+        for k in range(pooled.shape[1]):
+            h = self.ar_cell(self.ar_in(torch.cat([pooled[:, k], prev], -1)), h)
+            mu, logvar = self._split(base[:, k] + self.ar_out(h))
+            prev = mu + eps[:, k] * torch.exp(0.5 * logvar) * temperature
+            zs.append(prev)
+        return torch.stack(zs, 1)
 
     def expand(self, z: torch.Tensor, t: int) -> torch.Tensor:
         """[B, T, d] decoder input: tokens [B, K, dz] projected, then linear in time between token centres."""
