@@ -79,17 +79,23 @@ class IdolPanel(QWidget):
         self.export_button.clicked.connect(self.export)
         self.info = QLabel("")
         self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long lines elide
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        for w in (self.generate_button, QLabel("Appearance"), self.appearance, QLabel("Background"),
-                  self.background, QLabel("Seed"), self.seed, QLabel("Frames"), self.frames, self.sampler,
-                  self.show_exact,
-                  self.export_button):
-            row.addWidget(w)
-        row.addStretch(1)
+        for combo in (self.appearance, self.background):  # long preset / file names must not widen the tab
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
+        # two rows: one row of all twelve controls made the 2.5D tab 1,150 px wide at least, which squeezed
+        # the Jobs dock to 100 px on a 1600 px screen whatever tab was shown
+        for widgets in ((self.generate_button, QLabel("Appearance"), self.appearance, QLabel("Background"),
+                         self.background),
+                        (QLabel("Seed"), self.seed, QLabel("Frames"), self.frames, self.sampler, self.show_exact,
+                         self.export_button)):
+            row = QHBoxLayout()
+            row.setContentsMargins(0, 0, 0, 0)
+            for w in widgets:
+                row.addWidget(w)
+            row.addStretch(1)
+            layout.addLayout(row)
         layout.addWidget(self.info)
         bridge = getattr(state, "bridge", None)
         if bridge is not None:

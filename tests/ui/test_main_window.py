@@ -129,3 +129,13 @@ def test_smpl_listed_disabled_with_reason(win):
     i = panel.model_box.findData("smpl")
     assert "not installed" in panel.model_box.itemData(i, Qt.ItemDataRole.ToolTipRole)
     assert panel.current_body() == "anny"
+
+
+def test_no_tab_squeezes_the_docks_on_a_1600_px_screen(qtbot, win):
+    """Every tab fits beside the two docks at 1600 px: a tab whose minimum width passed ~1,000 px (the
+    2.5D tab's IDOL controls in one row: 1,172 px) squeezed the Jobs dock to 100 px on first start."""
+    from PySide6.QtWidgets import QTabWidget
+    tabs = win.findChildren(QTabWidget)[0]
+    widths = {tabs.tabText(i): tabs.widget(i).minimumSizeHint().width() for i in range(tabs.count())}
+    assert max(widths.values()) <= 900, widths
+    assert win.centralWidget().minimumSizeHint().width() <= 1000
