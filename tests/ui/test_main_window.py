@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent
 
 
@@ -69,7 +69,7 @@ def test_drag_and_drop_filter(win):
     assert win.files.accepts_drop(_mime("c.txt", "d.mp4"))  # a video: its body is tracked and its actions recognised
     assert not win.files.accepts_drop(QMimeData())
     for mime, accepted in ((_mime("walk.bvh"), True), (_mime("notes.txt"), False)):
-        ev = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        ev = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                              Qt.KeyboardModifier.NoModifier)
         ev.setAccepted(False)
         win.dragEnterEvent(ev)
