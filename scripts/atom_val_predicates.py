@@ -7,6 +7,7 @@ the ground-truth motion is judged too (the ceiling). Nothing of the prompt-follo
 used: its prompts and wording stay out of every training and selection decision.
 
     .venv/bin/python scripts/atom_val_predicates.py models/atom .cache/t2m/snap/s8 --temperatures 0.5 1.0
+    .venv/bin/python scripts/atom_val_predicates.py .cache/t2m/snap/cfg --guidance 1 1.5 2   # classifier-free guidance
 """
 from __future__ import annotations
 
@@ -76,6 +77,8 @@ def main() -> int:
     ap.add_argument("models", nargs="+", help="model directories")
     ap.add_argument("--temperatures", nargs="+", type=float, default=[None],
                     help="prior std scales to try (default: each model's own)")
+    ap.add_argument("--guidance", nargs="+", type=float, default=[None],
+                    help="classifier-free guidance scales to try (default: each model's own)")
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--limbs", choices=["model", "rotations", "positions", "upper"], default="model",
                     help="how features become a clip (default: each pipeline's own choice)")
@@ -96,11 +99,14 @@ def main() -> int:
         pipe = TextToMotionPipeline.from_pretrained(Path(m), device="cpu")
         if args.limbs != "model":
             pipe.limbs = args.limbs
-        for t in args.temperatures:
+        for t, g in [(t, g) for t in args.temperatures for g in args.guidance]:
             if t is not None:
                 pipe.model.cfg = replace(pipe.model.cfg, sample_temperature=t)
+            if g is not None:
+                pipe.model.cfg = replace(pipe.model.cfg, guidance=g)
             start = time.perf_counter()
-            r = dict(model=m, temperature=pipe.model.cfg.sample_temperature, limbs=pipe.limbs,
+            r = dict(model=m, temperature=pipe.model.cfg.sample_temperature,
+                     guidance=getattr(pipe.model.cfg, "guidance", None), limbs=pipe.limbs,
                      **judge(items, pipe, args.seeds, not args.no_foot_lock))
             r["seconds"] = round(time.perf_counter() - start, 1)
             results.append(r)

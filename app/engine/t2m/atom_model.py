@@ -171,7 +171,7 @@ class ATOM(FeatureNormMixin, nn.Module):
                ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only).
 
-        text_keep [B] (0/1, training only): items with 0 decode from z alone (``dec_text_drop``).
+        text_keep [B] (0/1): items with 0 decode from z alone (``dec_text_drop`` in training; the text-free half of guided sampling).
         z_local [B, K, dz]: the local latents (``time_latent``; None = the prior's mean); bias: the
         text bias if already computed (:meth:`frame_bias`).
         """
@@ -277,10 +277,13 @@ class ATOM(FeatureNormMixin, nn.Module):
     # --- inference ---------------------------------------------------
     @torch.no_grad()
     def sample(self, text: torch.Tensor | dict, num_frames: int, generator: torch.Generator | None = None,
-               temperature: float | None = None, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               temperature: float | None = None, lengths: torch.Tensor | None = None,
+               guidance: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One decoder pass from z ~ p(z | text) (N(0, I) unless learned_prior): normalised features [B, T, 263], last-layer attention [B, T, K].
 
-        temperature scales the prior's std (None: the config's ``sample_temperature``).
+        temperature scales the prior's std (None: the config's ``sample_temperature``); guidance
+        (None: the config's ``guidance``; 1 = off) extrapolates the decode away from the
+        text-free decode of the same z (:func:`guided`).
 
         text: the pooled [B, 384] vectors or a condition dict (text, tokens, token_mask, slots);
         lengths [B] (optional, <= num_frames) masks padded frames when a batch mixes durations.
@@ -303,8 +306,28 @@ class ATOM(FeatureNormMixin, nn.Module):
             shape = (b, self.time_latent.tokens(num_frames), self.cfg.time_latent_dim)
             l_eps = torch.randn(shape, generator=generator, device=dev)
             z_local = self.time_latent.sample_prior(bias, num_frames, l_eps, t)
-        feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias)
-        return feats, maps[-1]
+        g = self.cfg.guidance if guidance is None else guidance
+        if g == 1.0:
+            feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias)
+            return feats, maps[-1]
+        if bias is None:
+            bias = self.frame_bias(text, num_frames)
+        keep = torch.cat([torch.ones(b, device=dev), torch.zeros(b, device=dev)])
+        twice = (lambda v: None if v is None else torch.cat([v, v]))
+        feats, maps = self.decode(twice(z), text, twice(lengths), num_frames, text_keep=keep,
+                                  z_local=twice(z_local), bias=twice(bias))
+        return guided(feats[:b], feats[b:], g), maps[-1][:b]
+
+
+def guided(cond: torch.Tensor, free: torch.Tensor, scale: float) -> torch.Tensor:
+    """Classifier-free guidance (Ho & Salimans 2022) on a one-pass decoder: free + scale (cond - free).
+
+    ``free`` is the decode of the same latents without the text bias (the mode ``dec_text_drop`` trains).
+    Per-frame regression answers what the latents do not pin down with an average, so a side step's
+    travel or a turn's angle come out damped; the text-specific part, cond - free, is what the damping
+    shrank, and scale > 1 gives it back (at a price: see models/atom/README.md, session 13).  scale 1
+    returns ``cond``."""
+    return free + scale * (cond - free)
 
 
 def atom_usage_gap(att: torch.Tensor, valid: torch.Tensor, scope: str = "batch") -> torch.Tensor:

@@ -73,6 +73,8 @@ class AtomConfig:
                                     # decoder must then read the motion from z, which breaks posterior collapse
     drop_enc_text: bool = False     # the encoder also loses the text on those items: z then comes from the
                                     # motion alone (TEMOS's autoencoding path) instead of copying the text
+    guidance: float = 1.0           # sampling only: classifier-free guidance on the decoder output (atom_model.guided;
+                                    # 1 = off); needs weights trained with dec_text_drop > 0 (session 13)
     # curriculum masked motion modelling
     mask_max: float = 0.5
     mask_schedule: str = "linear"   # constant | linear | square | exponential
