@@ -1,6 +1,6 @@
 """AtomStrip: a compact heat strip of the per-frame codebook attention [T, K] under the timeline.
 
-Rows are the `top_n` atoms with the most attention over the clip (most used on top), columns
+Rows are `top_n` atoms, those whose attention varies most over the clip on top (then the most used), columns
 are frames; brightness is attention weight relative to the row's peak (at least a quarter of
 the strongest atom's peak), so the moments each atom is used stand out; the tooltip gives the weights. The strip uses the timeline strip's margins, so
 its columns line up with the ruler, and draws the current-frame marker like the timeline.
@@ -61,7 +61,10 @@ class AtomStrip(QWidget):
         att = np.asarray(attention, dtype=np.float32)
         self.attention = att
         n = min(self.top_n, att.shape[1])
-        self.atoms = np.argsort(-att.sum(axis=0), kind="stable")[:n]
+        # atoms that switch on and off first (their attention varies most over the clip; ties: the most used), so
+        # the top rows show the decomposition: where the action changes, the lit rows change.  An atom that holds
+        # the same share of every frame (a "sink") says nothing about when, and goes below them.
+        self.atoms = np.lexsort((-att.sum(axis=0), -np.round(att.std(axis=0), 4)))[:n]
         rows = att[:, self.atoms].T  # [n, T]
         # each row on its own peak (so when a secondary atom switches on is visible), but never on less than
         # a quarter of the strongest atom's peak (so a faint, flat atom is not blown up to full brightness)

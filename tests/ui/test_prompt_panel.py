@@ -159,7 +159,7 @@ def test_cancel_generation(qtbot, win, tiny_pipe):
     assert job.state.value == "cancelled" and panel.history == []
 
 
-def test_atom_strip_rows_follow_their_own_peak(qtbot):
+def test_atom_strip_rows_follow_their_own_peak_and_switching_atoms_come_first(qtbot):
     from app.ui.atom_strip import AtomStrip
 
     strip = AtomStrip()
@@ -169,11 +169,11 @@ def test_atom_strip_rows_follow_their_own_peak(qtbot):
     att[10:, 1] = 0.4  # a secondary atom that switches on at frame 10
     att[:, 2] = 0.05  # faint and flat
     strip.set_attention(att)
-    rgb = strip._rgb.astype(int)  # rows: atoms 0, 1, 2 ...
-    assert list(strip.atoms[:3]) == [0, 1, 2]
-    assert rgb[1, 15].sum() > rgb[0, 15].sum() * 0.95  # the secondary atom's peak is as bright as the top row
-    assert rgb[1, 5].sum() < rgb[1, 15].sum() / 2  # ... and dark before it switches on
-    assert rgb[2, 5].sum() < rgb[1, 15].sum() * 0.75  # the faint atom is not blown up to full brightness
+    rgb = strip._rgb.astype(int)  # rows: atoms 1, 0, 2 ...
+    assert list(strip.atoms[:3]) == [1, 0, 2]  # the atom that switches on first, then the flat ones by use
+    assert rgb[0, 15].sum() > rgb[1, 15].sum() * 0.95  # the secondary atom's peak is as bright as the dominant one
+    assert rgb[0, 5].sum() < rgb[0, 15].sum() / 2  # ... and dark before it switches on
+    assert rgb[2, 5].sum() < rgb[0, 15].sum() * 0.75  # the faint atom is not blown up to full brightness
 
 
 def test_history_survives_a_restart_and_regenerates_the_same_motion(qtbot, engine, settings, tiny_pipe):
