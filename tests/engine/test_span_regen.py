@@ -12,6 +12,7 @@ import pytest
 from app.core.motion import MotionClip, Segment
 from app.engine.jobs import drain
 from app.engine.t2m import seams
+from app.engine.t2m.pipeline import clean_prompt
 from app.engine.t2m.spans import replace_segments, snap_span, splice
 from app.engine.tasks import generate_task as gt
 from t2m_fakes import tiny_pipeline
@@ -118,13 +119,8 @@ def test_regenerate_span_task_on_generated_samples(tiny):
 
 
 def _piece_lift(text: str, f0: int, f1: int, seed: int) -> np.ndarray:
-    """The committed ATOM's own piece for a span (as ``regenerate_span`` draws it): its lowest joint per
-    frame above its own floor."""
-    from app.engine.t2m import spans
-    from app.engine.t2m.pipeline import _seed
-    pipe = gt.get_pipeline("atom")
-    pieces, _ = pipe._piece_clips(text, f1 - f0, _seed(seed, 7, f0, f1), 1)
-    piece = spans.join(pieces[0], [text] * len(pieces[0]), 0.4)
+    """The committed ATOM's own piece for a span: its lowest joint per frame above its own floor."""
+    piece, _ = gt.get_pipeline("atom").span_piece(clean_prompt(text), f0, f1, seed)
     return seams.lowest(piece) - seams.ground_level(piece)
 
 

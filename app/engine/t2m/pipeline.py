@@ -270,12 +270,18 @@ class TextToMotionPipeline:
             raise InvalidInputError("the span is longer than the maximum duration")
         if abs(clip.fps - self.fps) > 1e-6:
             raise InvalidInputError(f"span regeneration needs a {self.fps:g} fps motion, got {clip.fps:g}")
-        pieces, atts = self._piece_clips(text, f1 - f0, _seed(seed, 7, f0, f1), 1)
-        piece = S.join(pieces[0], [text] * len(pieces[0]), blend_s)
+        piece, att = self.span_piece(text, f0, f1, seed, blend_s)
         out = S.splice(clip, f0, f1, piece, text, blend_s)
         if foot_lock:
             out, _ = apply_foot_lock(out, frames=(f0, f1), floor=S.seams.ground_level(clip))
-        return out, (np.concatenate(atts[0]) if atts[0] else None)
+        return out, att
+
+    def span_piece(self, text: str, f0: int, f1: int, seed: int = 0, blend_s: float = 0.4
+                   ) -> tuple[MotionClip, np.ndarray | None]:
+        """The motion :meth:`regenerate_span` draws for frames [f0, f1) (before splicing) and its attention."""
+        pieces, atts = self._piece_clips(text, f1 - f0, _seed(seed, 7, f0, f1), 1)
+        piece = S.join(pieces[0], [text] * len(pieces[0]), blend_s)
+        return piece, (np.concatenate(atts[0]) if atts[0] else None)
 
 
 def select_cond(cond: torch.Tensor | dict, index) -> torch.Tensor | dict:
