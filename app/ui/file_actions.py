@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QMimeData
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from .recent_files import LastFolder
 from .studio_tasks import MOTION_SUFFIXES, load_clip_task, save_clip_task
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .recent_files import RecentFiles
+    from .studio_state import StudioState
+    from .viewport import Viewport
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +55,18 @@ def with_suffix(path: str, suffix: str) -> str:
 
 
 class FileActions:
-    """The window's file operations (kept apart to keep the window module small)."""
+    """The studio's file operations: open, save, export, drop.
 
-    def __init__(self, win: "MainWindow") -> None:
-        self.win = win
-        self.folder = LastFolder(win.recent.settings)  # dialogs start in the user's last folder
+    It holds the shared studio state (the shown clip, body and posed mesh; the status line; the engine bridge)
+    and a few collaborators, not the window: the recent-files list, the viewport (what an exported video shows),
+    the video route (`recognize`) and the widget that parents its dialogs.  `quiet()` true: errors go to the
+    status line only (tests)."""
+
+    def __init__(self, state: "StudioState", recent: "RecentFiles", viewport: "Viewport",
+                 recognize: Callable[[Path], Any], parent: QWidget, quiet: Callable[[], bool] = lambda: False) -> None:
+        self.state, self.recent, self.viewport = state, recent, viewport
+        self.recognize, self.parent, self.quiet = recognize, parent, quiet
+        self.folder = LastFolder(recent.settings)  # dialogs start in the user's last folder
         self.error_box: QMessageBox | None = None
         self.last_error: str | None = None
 
@@ -76,19 +85,19 @@ class FileActions:
         message = (message or "unknown error").strip().splitlines()[0]
         self.last_error = message
         log.warning("%s", message)
-        self.win.statusBar().showMessage(message, 15000)
-        if self.win.quiet_errors:
+        self.state.message(message, 15000)
+        if self.quiet():
             return
         if self.error_box is not None:
             self.error_box.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self.win)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self.parent)
         box.setModal(False)
         box.show()
         self.error_box = box
 
     # --- open ------------------------------------------------------------------
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.win, "Open motion", self.last_dir, OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open motion", self.last_dir, OPEN_FILTER)
         if path:
             self.open_path(path)
 
@@ -100,28 +109,28 @@ class FileActions:
         path = Path(path)
         if is_video_path(path):  # the studio shows a video as the body tracked in it, with its actions
             return self.recognize_video(path, remember)
-        self.win.statusBar().showMessage(f"Opening {path.name}…")
+        self.state.message(f"Opening {path.name}…", 0)
 
         def done(loaded) -> None:
             if remember:
                 self.last_dir = str(path.parent)
-                self.win.recent.add(path)
-            self.win.set_loaded(loaded, autoplay=autoplay)
+                self.recent.add(path)
+            self.state.show_clip(loaded, autoplay=autoplay, unsaved=False)
 
         def failed(msg: str) -> None:
             if not path.exists():
-                self.win.recent.remove(path)
+                self.recent.remove(path)
             self.show_error(msg, "Could not open motion")
 
-        return self.win.bridge.run(f"Open {path.name}", load_clip_task, path, on_done=done, on_error=failed)
+        return self.state.bridge.run(f"Open {path.name}", load_clip_task, path, on_done=done, on_error=failed)
 
     # --- drag and drop ------------------------------------------------------------
     def accepts_drop(self, mime: QMimeData) -> bool:
-        return bool(motion_paths_from_mime(mime, videos=self.win.state.tab != "Forensics"))
+        return bool(motion_paths_from_mime(mime, videos=self.state.tab != "Forensics"))
 
     def drop(self, mime: QMimeData) -> bool:
         """A motion file opens; a video (outside the Forensics tab) is tracked and its actions recognised."""
-        paths = motion_paths_from_mime(mime, videos=self.win.state.tab != "Forensics")
+        paths = motion_paths_from_mime(mime, videos=self.state.tab != "Forensics")
         if not paths:
             return False
         self.open_path(paths[0], autoplay=True)
@@ -129,7 +138,7 @@ class FileActions:
 
     # --- videos: the tracked body and its actions -------------------------------------------
     def recognize_video_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.win, "Recognise actions in a video", self.last_dir,
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Recognise actions in a video", self.last_dir,
                                               VIDEO_OPEN_FILTER)
         if path:
             self.recognize_video(path)
@@ -139,12 +148,12 @@ class FileActions:
         path = Path(path)
         if remember and path.is_file():
             self.last_dir = str(path.parent)
-        self.win.statusBar().showMessage(f"Tracking the body in {path.name}…")
-        return self.win.recognition.recognize_video(path)
+        self.state.message(f"Tracking the body in {path.name}…", 0)
+        return self.recognize(path)
 
     # --- save / export -----------------------------------------------------------------
     def _clip_or_warn(self):
-        clip = self.win.clip
+        clip = self.state.clip
         if clip is None:
             self.show_error("there is no motion to save")
         return clip
@@ -156,7 +165,7 @@ class FileActions:
             return
         filters = [only] if only else list(SAVE_FILTERS)
         start = str(Path(self.last_dir) / (clip.name or "motion"))
-        path, chosen = QFileDialog.getSaveFileName(self.win, "Save motion as", start, ";;".join(filters))
+        path, chosen = QFileDialog.getSaveFileName(self.parent, "Save motion as", start, ";;".join(filters))
         if not path:
             return
         suffix, flavor = SAVE_FILTERS.get(chosen, SAVE_FILTERS[filters[0]])
@@ -170,12 +179,12 @@ class FileActions:
         self.last_dir = str(path.parent)
 
         def done(written) -> None:
-            self.win.statusBar().showMessage(f"Saved {Path(written).name}", 8000)
-            self.win.state.mark_saved(clip)
+            self.state.message(f"Saved {Path(written).name}", 8000)
+            self.state.mark_saved(clip)
             if flavor is None:
-                self.win.recent.add(written)
+                self.recent.add(written)
 
-        return self.win.bridge.run(f"Save {path.name}", save_clip_task, clip.copy(), path, flavor,
+        return self.state.bridge.run(f"Save {path.name}", save_clip_task, clip.copy(), path, flavor,
                                    on_done=done, on_error=lambda m: self.show_error(m, "Could not save"))
 
     def _ask_export_path(self, title: str, filters: dict[str, str]) -> str | None:
@@ -185,7 +194,7 @@ class FileActions:
             return None
         default = next(iter(filters.values()))
         start = str(Path(self.last_dir) / ((clip.name or "motion") + default))
-        path, chosen = QFileDialog.getSaveFileName(self.win, title, start, ";;".join(filters))
+        path, chosen = QFileDialog.getSaveFileName(self.parent, title, start, ";;".join(filters))
         if not path:
             return None
         self.last_dir = str(Path(path).parent)
@@ -203,23 +212,23 @@ class FileActions:
         if clip is None:
             return None
         path = Path(path)
-        win = self.win
-        camera = win.viewport.preset_name
-        flags = win.viewport.flags
-        kwargs = dict(width=size[0], height=size[1], camera=camera, body_name=win.body_name,
+        st, vp = self.state, self.viewport
+        camera = vp.preset_name
+        flags = vp.flags
+        kwargs = dict(width=size[0], height=size[1], camera=camera, body_name=st.body_name,
                       show_skeleton=flags.get("skeleton", False), show_grid=flags.get("grid", True),
                       show_shadow=flags.get("shadow", True), show_contacts=flags.get("contacts", False))
-        if win.body is not None:
-            kwargs["body"] = win.body
-            if win.vertices is not None and len(win.vertices) == clip.num_frames:
-                kwargs["vertices"] = win.vertices
+        if st.body is not None:
+            kwargs["body"] = st.body
+            if st.vertices is not None and len(st.vertices) == clip.num_frames:
+                kwargs["vertices"] = st.vertices
                 # what the viewport shows: its camera per frame (snapshotted here) and the body's joints
-                kwargs["cameras"] = [win.viewport.camera_for_frame(i) for i in range(clip.num_frames)]
-                if win.viewport.mesh_joints is not None and len(win.viewport.mesh_joints) == clip.num_frames:
-                    kwargs["body_joints"] = win.viewport.mesh_joints
-        return win.bridge.run(
+                kwargs["cameras"] = [vp.camera_for_frame(i) for i in range(clip.num_frames)]
+                if vp.mesh_joints is not None and len(vp.mesh_joints) == clip.num_frames:
+                    kwargs["body_joints"] = vp.mesh_joints
+        return st.bridge.run(
             f"Export {path.name}", render_clip_video, clip.copy(), path, **kwargs,
-            on_done=lambda p: win.statusBar().showMessage(f"Exported {Path(p).name}", 8000),
+            on_done=lambda p: st.message(f"Exported {Path(p).name}", 8000),
             on_error=lambda m: self.show_error(m, "Could not export video"))
 
     def export_gltf_dialog(self) -> None:
@@ -239,14 +248,14 @@ class FileActions:
             return None
         path = Path(path)
         self.last_dir = str(path.parent)
-        win = self.win
-        body = win.body if getattr(win.body, "name", None) == "anny" else None
+        st = self.state
+        body = st.body if getattr(st.body, "name", None) == "anny" else None
 
         def done(result) -> None:
             note = f" ({result.note})" if result.note else " with the body mesh"
-            win.statusBar().showMessage(f"Exported {Path(result.path).name}{note}", 12000)
+            st.message(f"Exported {Path(result.path).name}{note}", 12000)
 
-        return win.bridge.run(f"Export {path.name}", export_gltf_task, clip.copy(), path, body,
+        return st.bridge.run(f"Export {path.name}", export_gltf_task, clip.copy(), path, body,
                               on_done=done, on_error=lambda m: self.show_error(m, "Could not export glTF"))
 
     def export_fbx_dialog(self) -> None:
@@ -270,12 +279,12 @@ class FileActions:
             return None
         path = Path(path)
         self.last_dir = str(path.parent)
-        win = self.win
-        body = win.body if getattr(win.body, "name", None) == "anny" else None
+        st = self.state
+        body = st.body if getattr(st.body, "name", None) == "anny" else None
 
         def done(result) -> None:
             note = f" ({result.note})" if result.note else " with the body mesh"
-            win.statusBar().showMessage(f"Exported {Path(result.path).name}{note} in {result.seconds:.1f} s", 12000)
+            st.message(f"Exported {Path(result.path).name}{note} in {result.seconds:.1f} s", 12000)
 
-        return win.bridge.run(f"Export {path.name}", export_fbx_task, clip.copy(), path, body,
+        return st.bridge.run(f"Export {path.name}", export_fbx_task, clip.copy(), path, body,
                               on_done=done, on_error=lambda m: self.show_error(m, "Could not export FBX"))

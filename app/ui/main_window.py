@@ -62,13 +62,11 @@ class MainWindow(QMainWindow):
         self.engine = (engine or Engine()).start()
         self.bridge = EngineBridge(self.engine, self)
         self.recent = RecentFiles(settings)
-        self.files = FileActions(self)
         from .studio_state import StudioState
         self.state = StudioState(self.bridge, self.recent.settings, self)  # what the panels share
 
         self.clip_path: Path | None = None
         self.joints: np.ndarray | None = None
-        self.body_name = "anny"
         self._clip_serial = 0
         self._skin_job: Job | None = None
         self._preview_job: Job | None = None
@@ -80,6 +78,8 @@ class MainWindow(QMainWindow):
         self.action_lane = RecognitionLane(self.state)  # asked vs recognised actions, under the segment bands
         self.timeline.layout().addWidget(self.action_lane)
         self.recognition = RecognitionController(self.state, self)
+        self.files = FileActions(self.state, self.recent, self.viewport, self.recognition.recognize_video, self,
+                                 quiet=lambda: self.quiet_errors)
         self.atom_strip = AtomStrip()  # per-frame codebook attention, under the action lanes
         self.timeline.layout().addWidget(self.atom_strip)
         central = QWidget()
@@ -217,6 +217,7 @@ class MainWindow(QMainWindow):
     body = _shared("body")
     vertices = _shared("vertices")
     faces = _shared("faces")
+    body_name = _shared("body_name")
 
     # --- startup -------------------------------------------------------------------
     def start(self, path: str | Path | None = None, prepare_body: bool = True) -> None:

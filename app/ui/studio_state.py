@@ -53,6 +53,7 @@ class StudioState(QObject):
         self.settings = settings
         self.clip: MotionClip | None = None
         self.body: Any = None
+        self.body_name = "anny"  # the body asked for (the loaded one may still be on its way)
         self.vertices: Any = None  # [T, V, 3] posed body of the current clip, or None while posing
         self.faces: Any = None
         self.tab = "Studio"
