@@ -62,7 +62,7 @@ for s in range(steps):
     ix = [items[j][0] for j in rng.integers(0, len(items), 16)]
     loss, logs = m.loss(batch(ix), 0.9)
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
-    if s % 25 == 0: print(s, {k: round(v, 3) for k, v in logs.items() if k in ('rec', 'stft', 'spec', 'kl_local')}, round(time.time()-t0))
+    if s % 25 == 0: print(s, {k: round(v, 3) for k, v in logs.items() if k in ('rec', 'stft', 'spec', 'pair', 'kl_local')}, round(time.time()-t0))
 m.eval()
 res = {}
 for i, pred, kw, tag in [(*it, "") for it in items] + ([(*it, "held-") for it in held] if args.holdout else []):

@@ -33,7 +33,7 @@ from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .time_latent import TimeLatent
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
-                     PeriodicBank, lowpass, padding_mask, segment_contrast, spectral_l2, stft_l1)
+                     PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
 
 RIC = slice(4, 67)  # HumanML3D: root-relative positions of joints 1-21 in the heading frame
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
@@ -246,6 +246,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         stft = pred.new_zeros(())
         if cfg.w_stft > 0:
             stft = stft_l1(pred[..., LOCAL], x[..., LOCAL], valid)
+        pair = pred.new_zeros(())
+        if cfg.w_pair > 0:  # hands meeting and parting, reach, feet apart, |heading change|: phase- and sign-free
+            pair = stft_l1(pair_channels(self.denormalize(pred.float())), pair_channels(self.denormalize(x.float())), valid)
         joint = pred.new_zeros(())
         if cfg.w_joint > 0:
             jp = humanml3d_torch.features_to_joints(self.denormalize(pred.float()))
@@ -268,8 +271,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
-                 + cfg.w_stft * stft + cfg.w_kl_local * kl_local_loss)
-        parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "joint": joint, "kl": kl, "kl_local": kl_local,
+                 + cfg.w_stft * stft + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss)
+        parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "pair": pair, "joint": joint, "kl": kl, "kl_local": kl_local,
                  "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs

@@ -41,6 +41,8 @@ class AtomConfig:
                                     # 1.25 Hz): faster oscillations, whose phase the decoder cannot know, are judged
                                     # by w_stft instead of being averaged away (session 10)
     w_stft: float = 0.0             # multi-resolution STFT magnitude loss on the same limb dims (layers.stft_l1)
+    w_pair: float = 0.0             # the same STFT loss on end-effector pair distances in metres and the yaw rate
+                                    # (layers.pair_channels: a clap, not two hands swaying together; a turn either way; session 14)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
     kl_free_bits: float = 0.0       # nats per latent dim (batch mean) not penalised: keeps z in use (no collapse)

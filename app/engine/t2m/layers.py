@@ -180,6 +180,36 @@ def stft_l1(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, windows: tuple
     return total / len(windows)
 
 
+# end effectors and their anchors (SMPL-22): pelvis, ankles, head, shoulders, elbows, wrists
+PAIR_JOINTS = (0, 7, 8, 15, 16, 17, 18, 19, 20, 21)
+YAW_RADIUS = 0.25  # m: the root's yaw rate enters w_pair as the speed of a point this far off the axis
+
+
+def pair_distances(feats: torch.Tensor, joints: tuple[int, ...] = PAIR_JOINTS) -> torch.Tensor:
+    """Distances between every pair of ``joints`` [B, T, P] (metres) from denormalised HumanML3D features [B, T, 263].
+
+    The body-frame positions are the RIC block (joints 1-21) and the root at (0, root height, 0); a distance
+    does not depend on heading or travel.  A per-channel phase-free loss cannot see the *relative* phase of
+    two limbs (two wrists swinging together or against each other have the same spectra each: a sway and a
+    clap); their distance can."""
+    b, t, _ = feats.shape
+    ric = feats[..., 4:67].reshape(b, t, 21, 3)
+    root = torch.stack([torch.zeros_like(feats[..., 3]), feats[..., 3], torch.zeros_like(feats[..., 3])], -1)
+    pos = torch.cat([root[:, :, None], ric], 2)[:, :, list(joints)]
+    i, j = torch.triu_indices(len(joints), len(joints), 1, device=feats.device)
+    return (pos[:, :, i] - pos[:, :, j]).norm(dim=-1)
+
+
+def pair_channels(feats: torch.Tensor, fps: float = 20.0, yaw_radius: float = YAW_RADIUS) -> torch.Tensor:
+    """What ``w_pair`` compares phase-free [B, T, P + 1]: the pair distances and the root's yaw rate.
+
+    The yaw rate (rad/s) is scaled to the speed of a point ``yaw_radius`` metres off the vertical axis, a limb's
+    scale.  Its short-time magnitude spectrum does not know the turn's sign (the DC bin is the window's |heading
+    change|), so "turn around" asks for a half turn either way instead of the average of left and right: none."""
+    yaw_rate = feats[..., :1] * 2.0 * fps  # HumanML3D's first feature is half the yaw change per frame
+    return torch.cat([pair_distances(feats), yaw_rate * yaw_radius], -1)
+
+
 class PeriodicBank(nn.Module):
     """Oscillators added to the decoder's frame queries (after DeepPhase's periodic latents, Starke et al. 2022).
 
