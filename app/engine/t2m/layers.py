@@ -7,6 +7,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from app.engine.repr.humanml3d import RIC, ROOT_ROT_VEL, ROOT_Y
+
 
 def sinusoid(n: int, d: int, device=None, dtype=torch.float32) -> torch.Tensor:
     """[n, d] sinusoidal position (or timestep) encoding (Vaswani et al.)."""
@@ -193,8 +195,9 @@ def pair_distances(feats: torch.Tensor, joints: tuple[int, ...] = PAIR_JOINTS) -
     two limbs (two wrists swinging together or against each other have the same spectra each: a sway and a
     clap); their distance can."""
     b, t, _ = feats.shape
-    ric = feats[..., 4:67].reshape(b, t, 21, 3)
-    root = torch.stack([torch.zeros_like(feats[..., 3]), feats[..., 3], torch.zeros_like(feats[..., 3])], -1)
+    ric = feats[..., RIC].reshape(b, t, 21, 3)
+    height = feats[..., ROOT_Y]
+    root = torch.cat([torch.zeros_like(height), height, torch.zeros_like(height)], -1)
     pos = torch.cat([root[:, :, None], ric], 2)[:, :, list(joints)]
     i, j = torch.triu_indices(len(joints), len(joints), 1, device=feats.device)
     return (pos[:, :, i] - pos[:, :, j]).norm(dim=-1)
@@ -206,7 +209,7 @@ def pair_channels(feats: torch.Tensor, fps: float = 20.0, yaw_radius: float = YA
     The yaw rate (rad/s) is scaled to the speed of a point ``yaw_radius`` metres off the vertical axis, a limb's
     scale.  Its short-time magnitude spectrum does not know the turn's sign (the DC bin is the window's |heading
     change|), so "turn around" asks for a half turn either way instead of the average of left and right: none."""
-    yaw_rate = feats[..., :1] * 2.0 * fps  # HumanML3D's first feature is half the yaw change per frame
+    yaw_rate = feats[..., ROOT_ROT_VEL] * 2.0 * fps  # the feature is half the yaw change per frame
     return torch.cat([pair_distances(feats), yaw_rate * yaw_radius], -1)
 
 
