@@ -248,6 +248,21 @@ def drain(gen: Iterator[Any], on_progress: Callable[[Progress], None] | None = N
             on_progress(_as_progress(item))
 
 
+def relay(gen: Iterator[Any], lo: float = 0.0, hi: float = 1.0,
+          message: str | Callable[[float | None], str] | None = None) -> Generator[Progress, None, Any]:
+    """``value = yield from relay(child, lo, hi, message)``: run a child generator inside a parent
+    task, its progress mapped into ``[lo, hi]``; returns the child's value.  ``message`` (a string,
+    or a function of the child's own fraction) stands in where the child yields a bare fraction."""
+    while True:
+        try:
+            item = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        p = _as_progress(item)
+        text = p.message or (message(p.fraction) if callable(message) else message) or ""
+        yield Progress(None if p.fraction is None else lo + (hi - lo) * p.fraction, text)
+
+
 def in_helper_thread(fn: Callable[[], Any], tick: Any = None, name: str = "task-helper",
                      on_abandon: Callable[[], None] | None = None, every: float = 0.1) -> Generator[Any, None, Any]:
     """Run ``fn()`` on a daemon thread while this task keeps yielding, so it stays cancellable.

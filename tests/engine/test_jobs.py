@@ -7,7 +7,7 @@ import time
 import pytest
 
 from app.core.errors import InvalidInputError
-from app.engine.jobs import Engine, JobState, Progress, run_task
+from app.engine.jobs import Engine, JobState, Progress, drain, relay, run_task
 from app.engine.tasks.steps import sub_task
 
 
@@ -137,3 +137,18 @@ def test_in_helper_thread_ticks_returns_reraises_and_abandons():
     next(gen)
     gen.close()  # a cancelled task closes its generator while the helper still runs
     assert abandoned == [True] and release.is_set()
+
+
+def test_relay_maps_a_child_into_the_parent_slice_and_returns_its_value():
+    def child():
+        yield 0.5
+        yield Progress(1.0, "child says")
+        return "value"
+
+    def parent():
+        value = yield from relay(child(), 0.2, 0.6, lambda f: f"at {f}")
+        return value.upper()
+
+    seen: list[Progress] = []
+    assert drain(parent(), seen.append) == "VALUE"
+    assert [(p.fraction, p.message) for p in seen] == [(pytest.approx(0.4), "at 0.5"), (pytest.approx(0.6), "child says")]

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from app.engine.jobs import Engine, JobState
+from app.engine.jobs import Engine, JobState, drain
 from app.engine.tasks import generate_task as gt
 
 from t2m_fakes import tiny_pipeline
@@ -29,13 +29,7 @@ def test_steps_match_plain_generate(mdm_pipe):
     mdm_pipe.model.cfg.sampling_steps = 5
     try:
         fractions = []
-        gen = mdm_pipe.generate_steps(**few)
-        while True:
-            try:
-                fractions.append(next(gen))
-            except StopIteration as stop:
-                stepped = stop.value
-                break
+        stepped = drain(mdm_pipe.generate_steps(**few), lambda p: fractions.append(p.fraction))
         plain = mdm_pipe.generate(**few)
     finally:
         mdm_pipe.model.cfg.sampling_steps = SLOW_MDM["sampling_steps"]

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from app.engine.jobs import Progress, in_helper_thread
+from app.engine.jobs import Progress, drain, in_helper_thread, relay
 
 from . import appearance as apc
 from . import calibration as cal
@@ -132,14 +132,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     start = time.monotonic()
     kwargs = {} if max_frames is None else {"max_frames": max_frames}
     gen = sample_frames(info, **kwargs)
-    sample: FrameSample | None = None
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            sample = stop.value
-            break
-        yield Progress(0.1 * f, "decoding frames")
+    sample: FrameSample = yield from relay(gen, 0.0, 0.1, "decoding frames")
     report.warnings += sample.warnings
     report.times = sample.times - sample.times[0]
     report.frame_indices = sample.indices
@@ -163,14 +156,8 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
             main = people.main_boxes()
             report.warnings.append(f"{people.max_people} people at once: the body cues follow the main person "
                                    "(the largest, longest seen)")
-        gen = psc.track_pose(sample.frames, boxes=main)
-        while True:
-            try:
-                f = next(gen)
-            except StopIteration as stop:
-                track = stop.value
-                break
-            yield Progress(0.15 + 0.25 * f, f"tracking body (BlazePose) {int(f * n)}/{n}")
+        track = yield from relay(psc.track_pose(sample.frames, boxes=main), 0.15, 0.4,
+                                 lambda f: f"tracking body (BlazePose) {int((f or 0.0) * n)}/{n}")
         report.pose = track
         _add(report, psc.pose_cues(track, fps), table, fps)
         lik = yield from _in_thread(lambda: motion_likelihood(track, fps), 0.4, "scoring the motion under the motion model")
@@ -186,13 +173,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
         size = (sample.frames.shape[2], sample.frames.shape[1])
         gen = apc.appearance_cues(info, sample.indices, fps, size, None if track is None else track.image,
                                   None if track is None else track.visibility)
-        while True:
-            try:
-                f = next(gen)
-            except StopIteration as stop:
-                cues, report.appearance = stop.value
-                break
-            yield Progress(0.42 + 0.2 * f, "face, hands and body surface")
+        cues, report.appearance = yield from _drive(gen, 0.42, 0.2, "face, hands and body surface")
     else:
         cues = {k: (None, None, "appearance analysis switched off") for k in apc.APPEARANCE_CUES}
     _add(report, cues, table, fps)
@@ -202,13 +183,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     start = time.monotonic()
     feet, radius = (None, None) if track is None or n == 0 else psc.feet_for_flow(track)
     gen = pxc.flow_stats(sample.frames, None if track is None else track.masks, feet, radius)
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            stats = stop.value
-            break
-        yield Progress(0.62 + 0.1 * f, "optical flow and noise")
+    stats = yield from _drive(gen, 0.62, 0.1, "optical flow and noise")
     _add(report, pxc.pixel_cues(stats, fps, sample.crops), table, fps)
     _add(report, rsc.residual_cues(sample.seq_crops, fps), table, fps)
     if track is not None:
@@ -219,13 +194,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     # scene geometry
     start = time.monotonic()
     gen = sfc.sfm_cues(sample.frames, None if track is None else track.masks, use_colmap=use_colmap)
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            cues, geometry = stop.value
-            break
-        yield Progress(0.72 + 0.26 * (f or 0.0), "structure from motion")
+    cues, geometry = yield from _drive(gen, 0.72, 0.26, "structure from motion")
     _add(report, cues, table, fps)
     report.geometry = geometry
     yield finish_stage("scene", start)
@@ -243,12 +212,7 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
 
 def _drive(gen: Iterator, start: float, span: float, message: str) -> Iterator:
     """Drive a progress generator (fractions), re-yielding Progress; returns its value."""
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(start + span * float(f or 0.0), message)
+    return (yield from relay(gen, start, start + span, message))
 
 
 def _in_thread(fn: Callable[[], dict], fraction: float, message: str) -> Iterator:
@@ -268,9 +232,4 @@ def motion_likelihood(track: psc.PoseTrack, fps: float) -> dict:
 
 def run_inspection(path: str | Path, **kwargs) -> ForensicReport:
     """Run :func:`inspect_video` inline (tests, CLI)."""
-    gen = inspect_video(path, **kwargs)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return drain(inspect_video(path, **kwargs))

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from app.engine.jobs import in_helper_thread
+from app.engine.jobs import drain, in_helper_thread, relay
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,7 @@ def _bg_mask(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
 def two_view(frames: list[np.ndarray], masks: list[np.ndarray]) -> dict:
     """Per consecutive pair: epipolar residual (px), inlier share, parallax (px), and
     whether a homography explains the matches (no measurable parallax)."""
-    gen = two_view_steps(frames, masks)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return drain(two_view_steps(frames, masks))
 
 
 def two_view_steps(frames: list[np.ndarray], masks: list[np.ndarray]) -> Iterator[float | dict]:
@@ -213,14 +208,7 @@ def sfm_cues(frames: np.ndarray, person_masks: np.ndarray | None, *, use_colmap:
         return {k: (None, None, reason) for k in SFM_CUES}, geometry
     fr = [frames[i] for i in idx]
     ms = [_bg_mask(None if person_masks is None else person_masks[i], frames.shape[1:3]) for i in idx]
-    gen = two_view_steps(fr, ms)
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            tv = stop.value
-            break
-        yield 0.3 * f
+    tv = yield from relay(two_view_steps(fr, ms), 0.0, 0.3)
     yield 0.3
     valid = np.isfinite(tv["epipolar"]) & ~tv["planar"]
     if valid.sum() == 0:

@@ -25,6 +25,7 @@ from app.core.errors import InvalidInputError
 from app.engine.idol import check_model_dir
 from app.engine.idol.config import IdolConfig
 from app.engine.idol.unet import IdolUNet, depth_estimator, estimate_depth
+from app.engine.jobs import drain
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +171,4 @@ class IdolPipeline:
         return to_uint8(rgb), to_uint8(depth)
 
     def __call__(self, cond: Conditions, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
-        gen = self.iterate(cond, **kw)
-        while True:
-            try:
-                next(gen)
-            except StopIteration as stop:
-                return stop.value
+        return drain(self.iterate(cond, **kw))

@@ -14,7 +14,7 @@ import numpy as np
 
 from app.core.errors import InvalidInputError, MotionFileError
 from app.core.motion import MotionClip
-from app.engine.jobs import Progress
+from app.engine.jobs import Progress, relay
 
 log = logging.getLogger(__name__)
 
@@ -77,23 +77,10 @@ def track_video(path: str | Path) -> Generator[Progress, None, tuple]:
 
     info = probe_video(path)
     gen = sample_frames(info, max_frames=int(MAX_VIDEO_SECONDS * 20), max_seconds=MAX_VIDEO_SECONDS)
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            sample = stop.value
-            break
-        yield Progress(0.2 * float(f), "decoding video")
+    sample = yield from relay(gen, 0.0, 0.2, "decoding video")
     if sample.num_frames < 4:
         raise InvalidInputError(f"{Path(path).name}: too short to recognise ({sample.num_frames} frames)")
-    gen = pose_cues.track_pose(sample.frames)
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            track = stop.value
-            break
-        yield Progress(0.2 + 0.7 * float(f), "tracking the body (BlazePose)")
+    track = yield from relay(pose_cues.track_pose(sample.frames), 0.2, 0.9, "tracking the body (BlazePose)")
     if track.present_share < MIN_PRESENT:
         raise InvalidInputError(f"{Path(path).name}: no person tracked in {100 * (1 - track.present_share):.0f}% "
                                 "of the frames")

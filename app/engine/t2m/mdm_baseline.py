@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.engine.jobs import drain
 from app.engine.repr import humanml3d_torch
 
 from .config import MDMConfig
@@ -79,12 +80,7 @@ class MDM(FeatureNormMixin, nn.Module):
                steps: int | None = None, guidance: float | None = None, lengths: torch.Tensor | None = None
                ) -> tuple[torch.Tensor, None]:
         """DDIM (eta 0) sampling with classifier-free guidance: normalised features [B, T, 263]."""
-        gen = self.sample_steps(text, num_frames, generator, steps, guidance, lengths)
-        while True:
-            try:
-                next(gen)
-            except StopIteration as stop:
-                return stop.value
+        return drain(self.sample_steps(text, num_frames, generator, steps, guidance, lengths))
 
     def sample_steps(self, text: torch.Tensor, num_frames: int, generator: torch.Generator | None = None,
                      steps: int | None = None, guidance: float | None = None, lengths: torch.Tensor | None = None

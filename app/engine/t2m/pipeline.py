@@ -24,7 +24,7 @@ import torch
 
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
-from app.engine.jobs import drain
+from app.engine.jobs import drain, relay
 from app.engine.repr.humanml3d import features_to_clip
 from app.engine.repr.normalizer import Normalizer
 
@@ -196,7 +196,7 @@ class TextToMotionPipeline:
         chunks = S.chunk_frames(num_frames, self.cfg.max_frames)
         for k, frames in enumerate(chunks):
             gen = self.sample_features_steps(text, frames, _seed(seed, k), n)
-            feats, att = yield from _scaled(gen, k / len(chunks), (k + 1) / len(chunks))
+            feats, att = yield from relay(gen, k / len(chunks), (k + 1) / len(chunks))
             for i in range(n):
                 pieces[i].append(features_to_clip(feats[i], self.fps, limbs=self.limbs))
                 if att is not None:
@@ -228,7 +228,7 @@ class TextToMotionPipeline:
         done = 0
         for j, ((t, _), frames) in enumerate(zip(plan, span_frames)):
             gen = self._piece_clips_steps(t, frames, _seed(seed, 1000 + j), n)
-            pieces, atts = yield from _scaled(gen, done / total, (done + frames) / total)
+            pieces, atts = yield from relay(gen, done / total, (done + frames) / total)
             done += frames
             for i in range(n):
                 all_pieces[i] += pieces[i]
@@ -290,16 +290,6 @@ def select_cond(cond: torch.Tensor | dict, index) -> torch.Tensor | dict:
     if isinstance(cond, dict):
         return {k: v[idx.to(v.device)] for k, v in cond.items()}
     return cond[idx.to(cond.device)]
-
-
-def _scaled(gen: Generator, lo: float, hi: float) -> Generator[float, None, object]:
-    """Re-yield a progress generator's fractions mapped into [lo, hi]; return its value."""
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        yield lo + (hi - lo) * float(f)
 
 
 def _to_ground(clip: MotionClip) -> MotionClip:

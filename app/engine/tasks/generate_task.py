@@ -18,7 +18,7 @@ import numpy as np
 
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
-from app.engine.jobs import Progress
+from app.engine.jobs import Progress, relay
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +120,7 @@ def generate_task(req: GenerationRequest) -> Generator[Any, None, GenerationResu
     yield Progress(0.15, message)
     kwargs = dict(seed=int(req.seed), num_samples=int(req.num_samples), foot_lock=bool(req.foot_lock))
     if hasattr(pipe, "generate_steps"):  # progress (and cancellation) between model steps
-        gen = pipe.generate_steps(req.text, req.seconds, **kwargs)
-        while True:
-            try:
-                fraction = next(gen)
-            except StopIteration as stop:
-                out = stop.value
-                break
-            yield Progress(0.15 + 0.55 * float(fraction), message)
+        out = yield from relay(pipe.generate_steps(req.text, req.seconds, **kwargs), 0.15, 0.7, message)
     else:
         out = pipe.generate(req.text, req.seconds, **kwargs)
     result = GenerationResult(req, spans=list(out.spans), notes=list(getattr(out, "notes", [])))

@@ -19,7 +19,7 @@ import numpy as np
 
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
-from app.engine.jobs import Progress
+from app.engine.jobs import Progress, relay
 from app.engine.tasks.body_tasks import load_body
 from app.engine.tasks.render2p5d import StagedFolder, camera_record
 from app.engine.tasks.steps import sub_task
@@ -84,15 +84,8 @@ def generate_idol(clip: MotionClip, out_dir: str | Path, options: IdolOptions = 
         sampler, steps = pipe.sampling(options.sampler, options.steps)
         gen = pipe.iterate(Conditions(cond["pose"], cond["background"], cond["reference"]), steps=steps,
                            guidance=options.guidance, seed=options.seed, sampler=sampler)
-        k = 0
-        while True:
-            try:
-                frac = next(gen)
-            except StopIteration as stop:
-                rgb, depth_vis = stop.value
-                break
-            k += 1
-            yield Progress(0.25 + 0.65 * frac, f"denoising step {k}")
+        rgb, depth_vis = yield from relay(gen, 0.25, 0.9,
+                                          lambda f: f"denoising step {round((f or 0.0) * steps)} of {steps}")
         near, far = cond["near_far"]
         depth = decode(depth_vis, near, far)
         env = np.stack([environment_depth(c, size) for c in cond["cameras"]]) if inputs.spec.bg_kind == "scene" \

@@ -17,7 +17,7 @@ import numpy as np
 
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
-from app.engine.jobs import Progress
+from app.engine.jobs import Progress, drain, relay
 from app.engine.tasks.steps import sub_task
 
 ROUTES = ("skeleton", "rgb", "both")
@@ -72,12 +72,7 @@ def _decode(path) -> Generator[Progress, None, Any]:
     from app.engine.recognition.inputs import MAX_VIDEO_SECONDS
 
     gen = sample_frames(probe_video(path), max_frames=int(MAX_VIDEO_SECONDS * 20), max_seconds=MAX_VIDEO_SECONDS)
-    while True:
-        try:
-            f = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(0.9 * float(f), "decoding video")
+    return (yield from relay(gen, 0.0, 0.9, "decoding video"))
 
 
 def _rgb_result(rgb_pipe, sample, track) -> dict:
@@ -175,9 +170,5 @@ def recognize_task(source: str | Path | MotionClip, model_dir: str | Path | None
 def recognize_file(path: str | Path, model_dir: str | Path | None = None, route: str = "skeleton",
                    pipeline: Any = None, rgb_model_dir: str | Path | None = None, rgb_pipeline: Any = None) -> dict:
     """Run :func:`recognize_task` to completion; the result as a dict with ``input`` added."""
-    gen = recognize_task(path, model_dir, route, pipeline, rgb_model_dir, rgb_pipeline)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return {"input": str(path), **stop.value.to_dict()}
+    result = drain(recognize_task(path, model_dir, route, pipeline, rgb_model_dir, rgb_pipeline))
+    return {"input": str(path), **result.to_dict()}

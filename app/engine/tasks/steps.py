@@ -3,17 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Generator
 
-from app.engine.jobs import Progress, _as_progress
+from app.engine.jobs import Progress, relay
 
 
 def sub_task(gen: Generator[Any, None, Any], lo: float, hi: float) -> Generator[Progress, None, Any]:
-    """`result = yield from sub_task(child(), 0.2, 0.6)`: child progress mapped into [lo, hi]."""
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            yield Progress(hi)
-            return stop.value
-        p = _as_progress(item)
-        fraction = None if p.fraction is None else lo + (hi - lo) * p.fraction
-        yield Progress(fraction, p.message)
+    """`result = yield from sub_task(child(), 0.2, 0.6)`: child progress mapped into [lo, hi],
+    ending at ``hi``."""
+    value = yield from relay(gen, lo, hi)
+    yield Progress(hi)
+    return value
