@@ -50,6 +50,7 @@ def parse_args() -> argparse.Namespace:
                     help="fixed-noise denoising error every N steps (a multiple of --log-every; 0: never)")
     ap.add_argument("--eval-split", default="test", help="clips for --eval-every: test (held out) or train")
     ap.add_argument("--eval-clips", type=int, default=4)
+    ap.add_argument("--init", default=None, help="start a new run from this exported model folder (e.g. models/idol)")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     return ap.parse_args()
 
@@ -83,7 +84,8 @@ def main() -> None:
                          f"needs {cfg.size}px: build them with --size {cfg.size}")
     run = Path(args.run or ROOT / ".cache" / "idol" / "runs" / f"{args.preset}_{args.variant}_s{args.seed}")
     trainer = Trainer(cfg, tcfg, clips, run, device)
-    trainer.resume()
+    if not trainer.resume() and args.init:
+        trainer.init_from(args.init)
     (run / "train_config.json").write_text(json.dumps({"idol": cfg.to_dict(), "train": tcfg.__dict__,
                                                        "device": device, "clips": len(clips)}, indent=1))
     log.info("training %s (%s) on %d clips, %s, %.1fM parameters, from step %d", args.variant, args.preset,

@@ -147,3 +147,28 @@ def test_trainer_learns_checkpoints_and_resumes(tmp_path):
     with pytest.raises(ValueError, match="another configuration"):
         Trainer(replace(cfg, w_attn=0.5), tcfg, clips, tmp_path / "run").resume()
     assert Trainer(replace(cfg, guidance=3.0, sample_steps=5), tcfg, clips, tmp_path / "run").resume()
+
+
+def test_a_new_run_starts_from_an_exported_model(tmp_path):
+    torch = pytest.importorskip("torch")
+    from app.engine.idol.config import IDOL_TINY, TrainConfig
+    from app.engine.idol.data import Clip
+    from app.engine.idol.train import Trainer
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(1)
+    clips = [Clip(_fake_clip(rng), {}) for _ in range(2)]
+    cfg = replace(IDOL_TINY, frames=3)
+    tcfg = TrainConfig(max_steps=2, log_every=1, lr=1e-3, warmup=1, ema=0.9, checkpoint_minutes=100)
+    first = Trainer(cfg, tcfg, clips, tmp_path / "a")
+    first.run()
+    exported = first.export(tmp_path / "exported")
+    second = Trainer(cfg, replace(tcfg, max_steps=4, warmup=10), clips, tmp_path / "b")
+    second.init_from(exported)
+    assert second.step == 2 and second.first_step == 2
+    for p, q, e in zip(first.ema[0].parameters(), second.pipe.unet.parameters(), second.ema[0].parameters()):
+        assert torch.equal(p, q) and torch.equal(p, e)
+    assert second.lr_at(2) == pytest.approx(1e-4)    # the warm-up restarts with the new optimiser
+    assert second.run() == 4
+    with pytest.raises(ValueError, match="another configuration"):
+        Trainer(replace(cfg, w_attn=0.5), tcfg, clips, tmp_path / "c").init_from(exported)

@@ -60,10 +60,11 @@ class Trainer:
         self.sampler = BatchSampler(clips, cfg.frames, seed=tcfg.seed, flip=tcfg.flip)
         self.gen = torch.Generator().manual_seed(tcfg.seed)
         self.step, self.elapsed = 0, 0.0
+        self.first_step = 0   # the step this run's optimiser started at (warm-up counts from it)
 
     # -- checkpoints -----------------------------------------------------------------------------
     def save(self) -> None:
-        state = {"step": self.step, "elapsed": self.elapsed, "config": self.cfg.to_dict(),
+        state = {"step": self.step, "first_step": self.first_step, "elapsed": self.elapsed, "config": self.cfg.to_dict(),
                  "models": [m.state_dict() for m in self.modules], "ema": [m.state_dict() for m in self.ema],
                  "opt": self.opt.state_dict(), "sampler": self.sampler.state(), "gen": self.gen.get_state()}
         tmp = self.run_dir / "last.pt.partial"
@@ -92,8 +93,24 @@ class Trainer:
         self.sampler.set_state(state["sampler"])
         self.gen.set_state(state["gen"])
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        self.first_step = int(state.get("first_step", 0))
         log.info("resumed %s at step %d", path, self.step)
         return True
+
+    def init_from(self, folder: str | Path) -> None:
+        """Start a new run from an exported model (its EMA weights become both the weights and the
+        EMA; the optimiser starts fresh, so keep a warm-up); the step count and training time go on."""
+        pipe = IdolPipeline.from_pretrained(folder)
+        training = lambda d: {k: v for k, v in d.items() if k not in SAMPLING_FIELDS}  # noqa: E731
+        if training(pipe.config.to_dict()) != training(self.cfg.to_dict()):
+            raise ValueError(f"{folder}: saved with another configuration than this run's")
+        sources = [pipe.unet] + ([pipe.depth_model] if pipe.depth_model is not None else [])
+        for m, e, src in zip(self.modules, self.ema or self.modules, sources):
+            m.load_state_dict(src.state_dict())
+            e.load_state_dict(src.state_dict())
+        self.step = self.first_step = int(pipe.info.get("steps", 0))
+        self.elapsed = float(pipe.info.get("train_seconds", 0.0))
+        log.info("initialised from %s at step %d", folder, self.step)
 
     def export(self, folder: str | Path) -> Path:
         """The EMA weights (or the raw ones without EMA) as a pipeline folder."""
@@ -106,7 +123,8 @@ class Trainer:
 
     # -- training ------------------------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
-        return self.tcfg.lr * min(1.0, (step + 1) / max(1, self.tcfg.warmup))
+        done = step - self.first_step
+        return self.tcfg.lr * min(1.0, (done + 1) / max(1, self.tcfg.warmup))
 
     def train_step(self) -> dict[str, float]:
         for g in self.opt.param_groups:
