@@ -59,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from app.engine.recognition import config as C
+    import numpy as np
+
     from app.engine.recognition.data import CACHE_DIR, all_atom_names, corpus_videos, real_videos, weak_real
     from app.engine.recognition.evaluate import localisation, open_set, predict, real_top1
+    from app.engine.recognition.localize import detected_classes
     from app.engine.recognition.train import train
 
     gpu = args.preset == "gpu"
@@ -115,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             labels = model.cfg.labels
             results["real_held_out"] = [
                 {"id": v.id, "label": v.label, "group": v.meta.get("group", ""), "fold": v.meta["fold"],
-                 "pred": labels[int(p["clip_prob"].argmax())], "uncertainty": round(p["clip_u"], 4)}
+                 "pred": labels[int(p["clip_prob"].argmax())], "uncertainty": round(p["clip_u"], 4),
+                 "top3": [[labels[int(i)], round(float(p["clip_prob"][i]), 4)] for i in np.argsort(-p["clip_prob"])[:3]],
+                 "detected": [[labels[int(i)], round(float(p["video_prob"][i]), 4)]
+                              for i in detected_classes(p["video_prob"], model.cfg)]}
                 for v, p in zip(real_held, predict(model, real_held))]
     (run_dir / "eval.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
