@@ -85,14 +85,16 @@ class _FixedCamera:
         return k
 
 
-def _specs(text: str | None, sampler: str | None, steps: int | None) -> list[tuple[str | None, int | None]]:
-    """``ddim:20,dpm:10`` -> [("ddim", 20), ("dpm", 10)]; default: the single --sampler/--steps."""
+def _specs(text: str | None, sampler: str | None, steps: int | None,
+           precision: str | None = None) -> list[tuple[str | None, int | None, str | None]]:
+    """``ddim:20,dpm:10:bf16`` -> [("ddim", 20, None), ("dpm", 10, "bf16")]; default: the single
+    --sampler/--steps/--precision."""
     if not text:
-        return [(sampler, steps)]
+        return [(sampler, steps, precision)]
     out = []
     for part in text.split(","):
-        name, _, n = part.strip().partition(":")
-        out.append((name, int(n) if n else None))
+        name, n, prec = (part.strip().split(":") + ["", ""])[:3]
+        out.append((name, int(n) if n else None, prec or None))
     return out
 
 
@@ -107,7 +109,7 @@ def speed(args: argparse.Namespace) -> dict:
     from app.engine.tasks.idol_task import IdolOptions, generate_idol, load_pipeline
 
     opts = IdolOptions(frames=args.frames, steps=args.steps, seed=args.seed, guidance=args.guidance,
-                       sampler=args.sampler, model_dir=args.model)
+                       sampler=args.sampler, precision=args.precision, model_dir=args.model)
     t0 = time.monotonic()
     pipe = load_pipeline(opts)
     load_s = time.monotonic() - t0
@@ -142,7 +144,8 @@ def speed(args: argparse.Namespace) -> dict:
     timed = runs[1:] or runs
     sampler, steps = pipe.sampling(args.sampler, args.steps)
     return {"mode": "speed", "model": args.model, "motion": args.motion, "frames": args.frames, "size": pipe.config.size,
-            "sampler": sampler, "steps": steps, "threads": args.threads, "model_load_s": round(load_s, 2),
+            "sampler": sampler, "steps": steps, "precision": args.precision or pipe.config.precision,
+            "threads": args.threads, "model_load_s": round(load_s, 2),
             "body_load_s": round(body_s, 2), "warmup_s": round(runs[0]["total"], 2), "timed_runs": len(runs) - 1,
             "median_s": {k: round(float(np.median([r[k] for r in timed])), 2) for k in timed[0]},
             "all_runs_s": [round(r["total"], 2) for r in runs], "bit_identical": len(set(digests)) == 1}
@@ -158,7 +161,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the model's)")
     ap.add_argument("--sampler", default=None, choices=["ddim", "dpm"], help="default: the model's (ddim)")
-    ap.add_argument("--samplers", default=None, help="several on the same clips, e.g. ddim:20,dpm:10")
+    ap.add_argument("--samplers", default=None,
+                    help="several on the same clips, e.g. ddim:20,dpm:10,ddim:20:bf16 (sampler:steps[:precision])")
+    ap.add_argument("--precision", default=None, choices=["fp32", "bf16"], help="default: the model's (fp32)")
     ap.add_argument("--no-determinism", action="store_true", help="skip the same-seed rerun of the first clip")
     ap.add_argument("--speed", action="store_true", help="time the whole task instead (see the module notes)")
     ap.add_argument("--motion", default=str(ROOT / "assets" / "motions" / "default.npz"), help="--speed's motion")
@@ -192,7 +197,8 @@ def main() -> None:
         raise SystemExit(f"no {args.split} clips in {args.data}")
     size, frames = pipe.config.size, pipe.config.frames
     checker = None if args.no_pose else PoseChecker()
-    specs = [pipe.sampling(*sp) for sp in _specs(args.samplers, args.sampler, args.steps)]
+    specs = [(*pipe.sampling(*sp[:2]), sp[2] or pipe.config.precision)
+             for sp in _specs(args.samplers, args.sampler, args.steps, args.precision)]
     rows = {sp: [] for sp in specs}
     gt_rows, gen_s, determinism = [], {sp: [] for sp in specs}, None
     for i, clip in enumerate(clips):
@@ -200,14 +206,14 @@ def main() -> None:
         cond = Conditions(win["pose"], win["background"], win["reference"])
         for sp in specs:
             t1 = time.monotonic()
-            kw = dict(sampler=sp[0], steps=sp[1], seed=args.seed, guidance=args.guidance)
+            kw = dict(sampler=sp[0], steps=sp[1], precision=sp[2], seed=args.seed, guidance=args.guidance)
             rgb, depth_vis = pipe(cond, **kw)
             gen_s[sp].append(time.monotonic() - t1)
             if i == 0 and sp == specs[0] and not args.no_determinism:
                 again = pipe(cond, **kw)
                 determinism = bool(np.array_equal(rgb, again[0]) and np.array_equal(depth_vis, again[1]))
             rows[sp].append(score(rgb, depth_vis, win, clip, checker))
-            log.info("clip %d/%d %s:%d: %s", i + 1, len(clips), *sp,
+            log.info("clip %d/%d %s:%d:%s: %s", i + 1, len(clips), *sp,
                      json.dumps({k: round(v, 4) for k, v in rows[sp][-1].items()}))
         if args.gt_row:
             gt_rows.append(score(win["rgb"], win["depth_vis"], win, clip, checker))
@@ -218,15 +224,15 @@ def main() -> None:
               "size": size, "frames": frames, "seed": args.seed,
               "guidance": pipe.config.guidance if args.guidance is None else args.guidance,
               "same_seed_bit_identical": determinism, "model_load_s": round(load_s, 2), "threads": args.threads,
-              "rows": [{"sampler": sp[0], "steps": sp[1], "generate_s_median": round(float(np.median(gen_s[sp])), 2),
+              "rows": [{"sampler": sp[0], "steps": sp[1], "precision": sp[2], "generate_s_median": round(float(np.median(gen_s[sp])), 2),
                         "idol": mean(rows[sp]), "per_clip": rows[sp]} for sp in specs]}
     result.update({k: result["rows"][0][k] for k in ("generate_s_median", "idol")})   # the first row, as before
-    result.update(sampler=specs[0][0], steps=specs[0][1])
+    result.update(sampler=specs[0][0], steps=specs[0][1], precision=specs[0][2])
     if gt_rows:
         result["ground_truth"] = mean(gt_rows)
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=1))
     for row in result["rows"]:
-        print(f"{row['sampler']}:{row['steps']}", json.dumps({k: round(v, 4) for k, v in row["idol"].items()}),
+        print(f"{row['sampler']}:{row['steps']}:{row['precision']}", json.dumps({k: round(v, 4) for k, v in row["idol"].items()}),
               f"{row['generate_s_median']} s")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
                    help="ddim (default: the model's 20 steps) or dpm (DPM-Solver++, 10 steps: twice as fast, "
                         "slightly more flicker)")
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the sampler's)")
+    p.add_argument("--precision", default=None,
+                   help="sampling arithmetic (default: the model's); bf16 needs a CPU with AVX512-BF16 or a GPU")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
     p.add_argument("--model", default=str(MODEL_DIR), help="IDOL model folder (default models/idol)")
@@ -43,6 +45,8 @@ def cmd_idol(args: argparse.Namespace) -> int:
     check_request(args.frames, 1 if args.steps is None else args.steps, args.size)
     if args.sampler not in (None, "dpm", "ddim"):
         raise InvalidInputError(f"--sampler {args.sampler}: use dpm (DPM-Solver++) or ddim")
+    if args.precision not in (None, "fp32", "bf16"):
+        raise InvalidInputError(f"--precision {args.precision}: use fp32 or bf16")
     make_inputs(args.appearance, args.background)   # unreadable images, unknown presets: before the slow work
     StagedFolder(args.out).abort()
     clip = load_motion(args.input)
@@ -51,7 +55,7 @@ def cmd_idol(args: argparse.Namespace) -> int:
     check_model_dir(args.model)
     opts = IdolOptions(appearance=args.appearance, background=args.background, frames=args.frames, size=args.size,
                        steps=args.steps, seed=args.seed, guidance=args.guidance, sampler=args.sampler,
-                       model_dir=args.model)
+                       precision=args.precision, model_dir=args.model)
     pipe = load_pipeline(opts)
     progress = ConsoleProgress("idol")
     try:

@@ -28,7 +28,7 @@ def _run(tmp_path: Path, capsys, *extra: str, motion: str | None = None) -> tupl
 
 @pytest.mark.parametrize("extra,needle", [
     (["--frames", "0"], "--frames"), (["--frames", "500"], "--frames"), (["--steps", "0"], "--steps"),
-    (["--sampler", "euler"], "--sampler"),
+    (["--sampler", "euler"], "--sampler"), (["--precision", "fp8"], "--precision"),
     (["--size", "3"], "--size"), (["--appearance", "purple-robe"], "appearance"),
     (["--background", "no-such-thing"], "background"),
 ])
@@ -84,13 +84,14 @@ def test_generates_the_output_folder_and_the_task_cancels(tmp_path, capsys):
     model = tmp_path / "no_model"
     IdolPipeline.from_config(IDOL_TINY).save_pretrained(model, info={"steps": 0})
     code = cli_main(["idol", str(_motion(tmp_path)), "--out", str(tmp_path / "o"), "--model", str(model),
-                     "--frames", "3", "--steps", "2", "--seed", "5", "--background", "scene"])
+                     "--frames", "3", "--steps", "2", "--seed", "5", "--background", "scene", "--precision", "bf16"])
     assert code == 0, capsys.readouterr().err
     out = tmp_path / "o"
     assert {p.name for p in out.iterdir()} == {"rgb.mp4", "depth_vis.mp4", "depth", "mask", "meta.json"}
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seed"] == 5 and meta["steps"] == 2 and meta["frames"] == 3 and len(meta["world_to_camera"]) == 3
     assert meta["sampler"] == "ddim"                      # the model's; --sampler dpm is the fast one
+    assert meta["precision"] == "bf16"
     depth = read_depth_png(out / "depth" / "000002.png")
     assert depth.shape == (IDOL_TINY.size, IDOL_TINY.size)
     assert cv2.imread(str(out / "mask" / "000000.png"), cv2.IMREAD_UNCHANGED).dtype == np.uint8

@@ -41,6 +41,7 @@ class IdolConfig:
     prediction_type: str = "v_prediction"
     sampler: str = "ddim"             # ddim | dpm (DPMSolverMultistep)
     sample_steps: int = 20
+    precision: str = "fp32"           # sampling arithmetic: fp32 | bf16 (autocast where the CPU or GPU has bf16)
     # losses
     w_motion: float = 0.1             # motion consistency of intermediate features across modalities
     w_attn: float = 1.0               # cross-attention map consistency (video maps vs depth maps; small values)

@@ -11,6 +11,7 @@ bit for bit (fixed CPU generator, deterministic solvers).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ log = logging.getLogger(__name__)
 
 SAMPLERS = ("ddim", "dpm")
 DPM_STEPS = 10   # DPM-Solver++ 2M's default steps (docs/benchmarks.md, IDOL: vs DDIM 20)
+PRECISIONS = ("fp32", "bf16")
+
+
+def bf16_supported(device: str = "cpu") -> bool:
+    """Whether ``device`` runs bf16 convolutions and matmuls natively (oneDNN on the CPU, CUDA)."""
+    if device == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 @dataclass
 class Conditions:
@@ -132,11 +144,25 @@ class IdolPipeline:
         if len(cond.pose) != len(cond.background):
             raise InvalidInputError("pose and background frame counts differ")
 
+    def autocast(self, precision: str | None = None, device: str = "cpu") -> Any:
+        """The arithmetic of the U-Net's passes: ``bf16`` autocast where the device has bf16 kernels
+        (CPUs with AVX512-BF16/AMX, CUDA), plain fp32 otherwise (a request it cannot honour falls back)."""
+        kind = precision or self.config.precision
+        if kind not in PRECISIONS:
+            raise InvalidInputError(f"unknown precision {kind!r}; use {' or '.join(PRECISIONS)}")
+        if kind == "bf16" and bf16_supported(device):
+            return torch.autocast(device, dtype=torch.bfloat16)
+        if kind == "bf16":
+            log.info("bf16 is not supported on this %s: sampling in fp32", device)
+        return contextlib.nullcontext()
+
     @torch.inference_mode()
     def iterate(self, cond: Conditions, steps: int | None = None, guidance: float | None = None, seed: int = 0,
-                sampler: str | None = None) -> Generator[float, None, tuple[np.ndarray, np.ndarray]]:
+                sampler: str | None = None, precision: str | None = None
+                ) -> Generator[float, None, tuple[np.ndarray, np.ndarray]]:
         """Yield the fraction done after each denoising step; return (rgb, depth colour map) uint8 [T, S, S, 3]."""
         self.check(cond)
+        amp = self.autocast(precision, next(self.unet.parameters()).device.type)
         kind, steps = self.sampling(sampler, steps)
         w = self.config.guidance if guidance is None else float(guidance)
         sched = self.sampler(kind)
@@ -155,7 +181,9 @@ class IdolPipeline:
         cache = self.unet.inference_cache(ref, keep)
         for i, ts in enumerate(sched.timesteps):
             inp = sched.scale_model_input(torch.cat([x, x]) if guided else x, ts)
-            pred = self.unet(inp, ts, pose, bg, ref, keep, cache=cache).sample
+            with amp:
+                pred = self.unet(inp, ts, pose, bg, ref, keep, cache=cache).sample
+            pred = pred.float()
             if guided:
                 cond_p, uncond_p = pred.chunk(2)
                 pred = uncond_p + w * (cond_p - uncond_p)

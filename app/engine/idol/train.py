@@ -26,7 +26,7 @@ from app.engine.idol.losses import compute_losses
 from app.engine.idol.pipeline import Conditions, IdolPipeline
 
 log = logging.getLogger(__name__)
-SAMPLING_FIELDS = ("guidance", "sampler", "sample_steps")   # may change between resumed invocations
+SAMPLING_FIELDS = ("guidance", "sampler", "sample_steps", "precision")   # may change between resumed invocations
 
 
 def save_preview(path: Path, win: dict, rgb: np.ndarray, depth: np.ndarray) -> Path:

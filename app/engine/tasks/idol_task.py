@@ -40,6 +40,7 @@ class IdolOptions:
     seed: int = 0
     guidance: float | None = None
     sampler: str | None = None       # None: the model's (DDIM); "dpm": DPM-Solver++, twice as fast
+    precision: str | None = None     # None: the model's; "bf16": bf16 autocast where supported, "fp32"
     model_dir: str = str(DEFAULT_MODEL_DIR)
 
 
@@ -83,7 +84,8 @@ def generate_idol(clip: MotionClip, out_dir: str | Path, options: IdolOptions = 
         yield Progress(0.25, "conditions ready")
         sampler, steps = pipe.sampling(options.sampler, options.steps)
         gen = pipe.iterate(Conditions(cond["pose"], cond["background"], cond["reference"]), steps=steps,
-                           guidance=options.guidance, seed=options.seed, sampler=sampler)
+                           guidance=options.guidance, seed=options.seed, sampler=sampler,
+                           precision=options.precision)
         rgb, depth_vis = yield from relay(gen, 0.25, 0.9,
                                           lambda f: f"denoising step {round((f or 0.0) * steps)} of {steps}")
         near, far = cond["near_far"]
@@ -106,7 +108,8 @@ def generate_idol(clip: MotionClip, out_dir: str | Path, options: IdolOptions = 
         record.update({"model": str(options.model_dir), "model_info": pipe.info, "variant": pipe.config.variant,
                        "seed": options.seed, "steps": steps,
                        "guidance": pipe.config.guidance if options.guidance is None else options.guidance,
-                       "sampler": sampler, "frames": len(rgb),
+                       "sampler": sampler, "precision": options.precision or pipe.config.precision,
+                       "frames": len(rgb),
                        "appearance": options.appearance, "background": options.background,
                        "rgb_depth_person_iou": round(agree, 4), "options": asdict(options)})
         (stage.path / "meta.json").write_text(json.dumps(record, indent=1))
