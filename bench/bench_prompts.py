@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--audit-atoms", action="store_true", help="procedural atoms vs their own predicates")
     ap.add_argument("--recognizer", default=str(ROOT / "models" / "recognition"),
                     help="action recogniser for the 'recogniser agrees' row ('none' skips it)")
+    ap.add_argument("--no-choose-sides", action="store_true",
+                    help="leave a one-sided action without a named side as typed (app/engine/t2m/sides.py)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -202,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     pipes = {m: load_pipeline(m) for m in args.models}
     for p in pipes.values():
         p.limbs = args.limbs or p.limbs
+        p.choose_sides = not args.no_choose_sides
     rows, sums = bench(pipes, args.seeds, args.subset, rec=load_recognizer(args.recognizer))
     if args.out:
         args.out.write_text(json.dumps(dict(rows=rows, summaries=sums), indent=1, default=str))

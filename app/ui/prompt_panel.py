@@ -393,10 +393,12 @@ class PromptPanel(QDockWidget):
 
     # --- what the model knows ---------------------------------------------------------------
     def show_notes(self, notes: list[str]) -> None:
-        """Notes beside the result (unknown words and the closest learned action), or none."""
+        """Notes beside the result (unknown words and the closest learned action; a side the prompt
+        left open), or none."""
         self.notes_label.setText("\n".join(notes))
-        self.notes_label.setToolTip("The model was not trained on these words; it falls back on what it knows.\n"
-                                    "See 'Known words…' for the words it has learned.")
+        self.notes_label.setToolTip("What the model could not take from the prompt as typed: words it was not trained\n"
+                                    "on (it falls back on what it knows; see 'Known words…'), or a side the prompt\n"
+                                    "left open (each sample then takes one; name it to choose).")
         self.notes_label.setVisible(bool(notes))
 
     def show_known_words(self) -> None:

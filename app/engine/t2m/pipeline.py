@@ -32,6 +32,7 @@ from . import spans as S
 from .config import FPS, MAX_SECONDS, config_from_dict, load_config
 from .foot_lock import foot_lock as apply_foot_lock
 from .foot_lock import foot_skate_ratio
+from .sides import choose_side
 from .text_cond import as_text_cond, encode_text_cond
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class TextToMotionPipeline:
         self.text_encoder = text_encoder or (encode_text_cond if self.word_level else _default_encoder)
         self.name = name or self.cfg.model_type
         self.vocabulary = None  # a .vocabulary.Vocabulary: generate() then notes unknown words
+        self.choose_sides = True  # a one-sided action without a side gets one per sample (.sides)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None,
@@ -170,11 +172,16 @@ class TextToMotionPipeline:
         """Denormalised features [N, T, 263] and attention [N, T, K] (or None) for one text."""
         return drain(self.sample_features_steps(text, num_frames, seed, num_samples))
 
-    def sample_features_steps(self, text: str, num_frames: int, seed: int, num_samples: int = 1
+    def sample_features_steps(self, text: str | Sequence[str], num_frames: int, seed: int, num_samples: int = 1
                               ) -> Generator[float, None, tuple[np.ndarray, np.ndarray | None]]:
         """:meth:`sample_features` as a generator yielding the fraction done (per DDIM step for
-        the diffusion baseline; once for ATOM's single decoder pass)."""
-        emb = select_cond(self.encode_texts([text]), [0] * int(num_samples))
+        the diffusion baseline; once for ATOM's single decoder pass). ``text``: one text for all
+        samples, or one per sample."""
+        texts = [text] * int(num_samples) if isinstance(text, str) else list(text)
+        if len(texts) != int(num_samples):
+            raise ValueError(f"{len(texts)} texts for {num_samples} samples")
+        uniq = list(dict.fromkeys(texts))
+        emb = select_cond(self.encode_texts(uniq), [uniq.index(t) for t in texts])
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
         if hasattr(self.model, "sample_steps"):
             feats, att = yield from self.model.sample_steps(emb, int(num_frames), generator=gen)
@@ -189,7 +196,7 @@ class TextToMotionPipeline:
         """Per sample, the pieces (<= one model window each) of one span, and their attention."""
         return drain(self._piece_clips_steps(text, num_frames, seed, n))
 
-    def _piece_clips_steps(self, text: str, num_frames: int, seed: int, n: int
+    def _piece_clips_steps(self, text: str | Sequence[str], num_frames: int, seed: int, n: int
                            ) -> Generator[float, None, tuple[list[list[MotionClip]], list]]:
         pieces = [[] for _ in range(n)]
         atts: list[list[np.ndarray]] = [[] for _ in range(n)]
@@ -226,13 +233,17 @@ class TextToMotionPipeline:
         span_frames = S.span_frames([sec for _, sec in plan], self.fps)
         total = sum(span_frames) or 1
         done = 0
+        chosen: list[str] = []
         for j, ((t, _), frames) in enumerate(zip(plan, span_frames)):
-            gen = self._piece_clips_steps(t, frames, _seed(seed, 1000 + j), n)
+            texts = [self.sided(t, _seed(seed, 2000 + j, i)) for i in range(n)]
+            if texts != [t] * n:
+                chosen.append(t)
+            gen = self._piece_clips_steps(texts, frames, _seed(seed, 1000 + j), n)
             pieces, atts = yield from relay(gen, done / total, (done + frames) / total)
             done += frames
             for i in range(n):
                 all_pieces[i] += pieces[i]
-                all_texts[i] += [t] * len(pieces[i])
+                all_texts[i] += [texts[i]] * len(pieces[i])
                 all_att[i] += atts[i]
         out = T2MOutput()
         prompt = text if text is not None else "; ".join(t for t, _ in plan)
@@ -257,7 +268,12 @@ class TextToMotionPipeline:
             f = f1
         if self.vocabulary is not None:
             out.notes = self.vocabulary.notes([t for t, _ in plan])
+        out.notes += [f'"{t}" names no side: each sample takes one (see the timeline)' for t in chosen]
         return out
+
+    def sided(self, text: str, seed: int) -> str:
+        """``text`` with a side for a one-sided action that names none (:mod:`.sides`), when enabled."""
+        return choose_side(text, seed) if self.choose_sides else text
 
     def regenerate_span(self, clip: MotionClip, f0: int, f1: int, text: str, seed: int = 0,
                         foot_lock: bool = True, blend_s: float = 0.4) -> tuple[MotionClip, np.ndarray | None]:
@@ -270,6 +286,7 @@ class TextToMotionPipeline:
             raise InvalidInputError("the span is longer than the maximum duration")
         if abs(clip.fps - self.fps) > 1e-6:
             raise InvalidInputError(f"span regeneration needs a {self.fps:g} fps motion, got {clip.fps:g}")
+        text = self.sided(text, _seed(seed, 8, f0, f1))      # the label says the side it drew
         piece, att = self.span_piece(text, f0, f1, seed, blend_s)
         out = S.splice(clip, f0, f1, piece, text, blend_s)
         if foot_lock:
@@ -279,6 +296,7 @@ class TextToMotionPipeline:
     def span_piece(self, text: str, f0: int, f1: int, seed: int = 0, blend_s: float = 0.4
                    ) -> tuple[MotionClip, np.ndarray | None]:
         """The motion :meth:`regenerate_span` draws for frames [f0, f1) (before splicing) and its attention."""
+        text = self.sided(text, _seed(seed, 8, f0, f1))
         pieces, atts = self._piece_clips(text, f1 - f0, _seed(seed, 7, f0, f1), 1)
         piece = S.join(pieces[0], [text] * len(pieces[0]), blend_s)
         return piece, (np.concatenate(atts[0]) if atts[0] else None)
