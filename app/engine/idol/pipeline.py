@@ -6,8 +6,10 @@ diffusers model folder), ``scheduler/scheduler_config.json`` and, for the two-st
 ``depth_estimator/``. Sampling is DDIM (the model's ``sampler`` and ``sample_steps``: 20 steps) or
 DPM-Solver++ (2M, 10 steps by default: twice as fast, slightly more flicker on the benchmark) with
 classifier-free guidance over all conditions, on the U-Net's inference fast path (``fast.py``:
-step-invariant reference features computed once per run); the same seed gives the same frames
-bit for bit (fixed CPU generator, deterministic solvers).
+step-invariant reference features computed once per run), in the model's ``precision`` (``bf16``
+autocast where the CPU or GPU has bf16 kernels: 1.5x a step on AVX512-BF16, the same benchmark
+figures; fp32 elsewhere); the same seed gives the same frames bit for bit on one machine (fixed CPU
+generator, deterministic solvers).
 """
 from __future__ import annotations
 
