@@ -123,16 +123,20 @@ def test_shards_round_trip_and_batches(tmp_path):
         BatchSampler(loaded, 9)
 
 
-def test_trainer_learns_checkpoints_and_resumes(tmp_path):
+def _tiny_training(seed: int) -> tuple:
+    """(torch, TrainConfig, Trainer, two fake clips, the tiny 3-frame config) for trainer tests."""
     torch = pytest.importorskip("torch")
     from app.engine.idol.config import IDOL_TINY, TrainConfig
     from app.engine.idol.data import Clip
     from app.engine.idol.train import Trainer
 
     torch.set_num_threads(1)
-    rng = np.random.default_rng(0)
-    clips = [Clip(_fake_clip(rng), {}) for _ in range(2)]
-    cfg = replace(IDOL_TINY, frames=3)
+    rng = np.random.default_rng(seed)
+    return torch, TrainConfig, Trainer, [Clip(_fake_clip(rng), {}) for _ in range(2)], replace(IDOL_TINY, frames=3)
+
+
+def test_trainer_learns_checkpoints_and_resumes(tmp_path):
+    torch, TrainConfig, Trainer, clips, cfg = _tiny_training(0)
     tcfg = TrainConfig(max_steps=3, log_every=1, lr=1e-3, warmup=1, checkpoint_minutes=100)
     tr = Trainer(cfg, tcfg, clips, tmp_path / "run")
     assert tr.run() == 3
@@ -150,15 +154,7 @@ def test_trainer_learns_checkpoints_and_resumes(tmp_path):
 
 
 def test_a_new_run_starts_from_an_exported_model(tmp_path):
-    torch = pytest.importorskip("torch")
-    from app.engine.idol.config import IDOL_TINY, TrainConfig
-    from app.engine.idol.data import Clip
-    from app.engine.idol.train import Trainer
-
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(1)
-    clips = [Clip(_fake_clip(rng), {}) for _ in range(2)]
-    cfg = replace(IDOL_TINY, frames=3)
+    torch, TrainConfig, Trainer, clips, cfg = _tiny_training(1)
     tcfg = TrainConfig(max_steps=2, log_every=1, lr=1e-3, warmup=1, ema=0.9, checkpoint_minutes=100)
     first = Trainer(cfg, tcfg, clips, tmp_path / "a")
     first.run()
