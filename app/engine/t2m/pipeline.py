@@ -235,7 +235,7 @@ class TextToMotionPipeline:
         done = 0
         chosen: list[str] = []
         for j, ((t, _), frames) in enumerate(zip(plan, span_frames)):
-            texts = [self.sided(t, _seed(seed, 2000 + j, i)) for i in range(n)]
+            texts = [self.sided(t, _seed(seed, 2000 + j), i) for i in range(n)]
             if texts != [t] * n:
                 chosen.append(t)
             gen = self._piece_clips_steps(texts, frames, _seed(seed, 1000 + j), n)
@@ -271,9 +271,9 @@ class TextToMotionPipeline:
         out.notes += [f'"{t}" names no side: each sample takes one (see the timeline)' for t in chosen]
         return out
 
-    def sided(self, text: str, seed: int) -> str:
+    def sided(self, text: str, seed: int, sample: int = 0) -> str:
         """``text`` with a side for a one-sided action that names none (:mod:`.sides`), when enabled."""
-        return choose_side(text, seed) if self.choose_sides else text
+        return choose_side(text, seed, sample) if self.choose_sides else text
 
     def regenerate_span(self, clip: MotionClip, f0: int, f1: int, text: str, seed: int = 0,
                         foot_lock: bool = True, blend_s: float = 0.4) -> tuple[MotionClip, np.ndarray | None]:

@@ -5,7 +5,7 @@ the right"), and the text path reads it (word states + the ``side`` slot of :mod
 A prompt without one asks for the average of left and right, which is no motion a person makes:
 both hands half raised instead of a wave, a 30-degree wobble instead of turning around. So, as
 with any attribute a prompt leaves open, one value is drawn per sample (from the seed; either side
-equally often) and said in the span's text, where the timeline shows it. The model then generates
+equally often; the samples of one generation alternate) and said in the span's text, where the timeline shows it. The model then generates
 the motion as for a prompt that named the side.
 
 The action is read with the recogniser's prompt rules (:func:`atom_for_text`); actions that are
@@ -43,10 +43,12 @@ def open_side_atom(text: str) -> str | None:
     return atom if atom in SIDE_PHRASE else None
 
 
-def choose_side(text: str, seed: int) -> str:
-    """``text`` with a side drawn from ``seed`` appended when its action needs one; else unchanged."""
+def choose_side(text: str, seed: int, sample: int = 0) -> str:
+    """``text`` with a side appended when its action needs one; else unchanged. The first sample's
+    side is drawn from ``seed``; the next samples alternate, so a set of samples shows both."""
     atom = open_side_atom(text)
     if atom is None:
         return text
-    side = "left" if np.random.default_rng(int(seed) & 0xFFFFFFFF).random() < 0.5 else "right"
+    first = int(np.random.default_rng(int(seed) & 0xFFFFFFFF).random() < 0.5)
+    side = ("right", "left")[(first + int(sample)) % 2]
     return f"{text.rstrip(' .;,')} {SIDE_PHRASE[atom].format(side=side)}"
