@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 SAMPLING_FIELDS = ("guidance", "sampler", "sample_steps", "precision")   # may change between resumed invocations
 
 
+def _training_fields(config: dict) -> dict:
+    """A model config without the sampling settings (what a resumed or initialised run must share)."""
+    return {k: v for k, v in config.items() if k not in SAMPLING_FIELDS}
+
+
 def save_preview(path: Path, win: dict, rgb: np.ndarray, depth: np.ndarray) -> Path:
     """A PNG grid, one column per frame: true RGB, sampled RGB, true depth map, sampled depth map (x4)."""
     import cv2
@@ -82,8 +87,7 @@ class Trainer:
         if not path.is_file():
             return False
         state = torch.load(path, map_location=self.device, weights_only=True)
-        training = lambda d: {k: v for k, v in d.items() if k not in SAMPLING_FIELDS}  # noqa: E731
-        if training(state["config"]) != training(self.cfg.to_dict()):
+        if _training_fields(state["config"]) != _training_fields(self.cfg.to_dict()):
             raise ValueError(f"{path}: saved with another configuration; use a new run folder")
         for m, sd in zip(self.modules, state["models"]):
             m.load_state_dict(sd)
@@ -101,8 +105,7 @@ class Trainer:
         """Start a new run from an exported model (its EMA weights become both the weights and the
         EMA; the optimiser starts fresh, so keep a warm-up); the step count and training time go on."""
         pipe = IdolPipeline.from_pretrained(folder)
-        training = lambda d: {k: v for k, v in d.items() if k not in SAMPLING_FIELDS}  # noqa: E731
-        if training(pipe.config.to_dict()) != training(self.cfg.to_dict()):
+        if _training_fields(pipe.config.to_dict()) != _training_fields(self.cfg.to_dict()):
             raise ValueError(f"{folder}: saved with another configuration than this run's")
         sources = [pipe.unet] + ([pipe.depth_model] if pipe.depth_model is not None else [])
         for m, e, src in zip(self.modules, self.ema or self.modules, sources):
