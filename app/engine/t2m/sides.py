@@ -5,8 +5,8 @@ the right"), and the text path reads it (word states + the ``side`` slot of :mod
 A prompt without one asks for the average of left and right, which is no motion a person makes:
 both hands half raised instead of a wave, a 30-degree wobble instead of turning around. So, as
 with any attribute a prompt leaves open, one value is drawn per sample (from the seed; either side
-equally often; the samples of one generation alternate) and said in the span's text, where the timeline shows it. The model then generates
-the motion as for a prompt that named the side.
+equally often; the samples of one generation alternate) and said in the span's text, where the
+timeline shows it. The model then generates the motion as for a prompt that named the side.
 
 The action is read with the recogniser's prompt rules (:func:`atom_for_text`); actions that are
 two-sided or natural without a side (raising the arms, arm circles, spins, side bends, claps) are
