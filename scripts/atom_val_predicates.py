@@ -8,6 +8,11 @@ used: its prompts and wording stay out of every training and selection decision.
 
     .venv/bin/python scripts/atom_val_predicates.py models/atom .cache/t2m/snap/s8 --temperatures 0.5 1.0
     .venv/bin/python scripts/atom_val_predicates.py .cache/t2m/snap/cfg --guidance 1 1.5 2   # classifier-free guidance
+    .venv/bin/python scripts/atom_val_predicates.py models/atom --forms third command participle   # grammatical forms
+
+``--forms``: each val text also as a command ("wave with the left hand") or a participle caption ("a man
+waving with the left hand"; ``progressive``: "a man is waving ...") with its own subject
+(``app/engine/corpus/text_variants.py``); ``third`` is the text as the corpus has it.
 """
 from __future__ import annotations
 
@@ -46,8 +51,14 @@ def val_items(limit: int | None) -> list[tuple]:
     return out[:limit] if limit else out
 
 
-def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True) -> dict:
-    """Pass rates of generated motions (and of the ground truth) per family, per atom and for sided items."""
+def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: str = "third",
+          open_sides: bool = True) -> dict:
+    """Pass rates of generated motions (and of the ground truth) per family, per atom and for sided items;
+    ``form``: the grammatical form the texts are given in (``text_variants.FORMS``; "third" = as they are).
+    ``open_sides``: a one-sided item whose text names no side ("hops on one foot five times") passes on
+    either side (the studio draws one for such a prompt, ``t2m/sides.py``); else only on the corpus's."""
+    from app.engine.t2m.text_cond import parse_slots
+    from app.engine.corpus.text_variants import variant
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate
     fam: dict[str, list[bool]] = defaultdict(list)
@@ -55,12 +66,18 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True) -> dict:
     per_atom: dict[str, list[bool]] = defaultdict(list)
     for it, pred, kw, family, side in items:
         gt.append(bool(evaluate(pred, Kin.from_clip(it.clip), **kw).ok))
+        text = it.texts[0] if form == "third" else (variant(it.texts[0], form) or it.texts[0])
+        either_side = open_sides and parse_slots(text)[0] == 0   # "hops on one foot": any foot will do
         for seed in range(seeds):
             if pipe is None:
                 continue
-            clip = pipe.generate(it.texts[0], seconds=it.clip.duration, seed=seed, num_samples=1,
+            clip = pipe.generate(text, seconds=it.clip.duration, seed=seed, num_samples=1,
                                  foot_lock=foot_lock)[0]
-            ok = bool(evaluate(pred, Kin.from_clip(clip), **kw).ok)
+            kin = Kin.from_clip(clip)
+            ok = bool(evaluate(pred, kin, **kw).ok)
+            if not ok and either_side and kw.get("side") in ("left", "right"):
+                other = "left" if kw["side"] == "right" else "right"
+                ok = bool(evaluate(pred, kin, **dict(kw, side=other)).ok)
             fam[family].append(ok)
             per_atom[it.meta["atoms"][0][0]].append(ok)
             if side in ("left", "right"):
@@ -80,9 +97,13 @@ def main() -> int:
     ap.add_argument("--guidance", nargs="+", type=float, default=[None],
                     help="classifier-free guidance scales to try (default: each model's own)")
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--forms", nargs="+", default=["third"], choices=["third", "command", "participle", "progressive"],
+                    help="grammatical forms of the val texts to judge (default: as the corpus has them)")
     ap.add_argument("--limbs", choices=["model", "rotations", "positions", "upper"], default="model",
                     help="how features become a clip (default: each pipeline's own choice)")
     ap.add_argument("--no-foot-lock", action="store_true", help="judge the clips without foot locking")
+    ap.add_argument("--corpus-sides", action="store_true",
+                    help="a text that names no side must still move the corpus's side (before session 16)")
     ap.add_argument("--limit", type=int, default=None, help="first N items only")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
@@ -99,15 +120,15 @@ def main() -> int:
         pipe = TextToMotionPipeline.from_pretrained(Path(m), device="cpu")
         if args.limbs != "model":
             pipe.limbs = args.limbs
-        for t, g in [(t, g) for t in args.temperatures for g in args.guidance]:
+        for t, g, form in [(t, g, f) for t in args.temperatures for g in args.guidance for f in args.forms]:
             if t is not None:
                 pipe.model.cfg = replace(pipe.model.cfg, sample_temperature=t)
             if g is not None:
                 pipe.model.cfg = replace(pipe.model.cfg, guidance=g)
             start = time.perf_counter()
             r = dict(model=m, temperature=pipe.model.cfg.sample_temperature,
-                     guidance=getattr(pipe.model.cfg, "guidance", None), limbs=pipe.limbs,
-                     **judge(items, pipe, args.seeds, not args.no_foot_lock))
+                     guidance=getattr(pipe.model.cfg, "guidance", None), limbs=pipe.limbs, form=form,
+                     **judge(items, pipe, args.seeds, not args.no_foot_lock, form, not args.corpus_sides))
             r["seconds"] = round(time.perf_counter() - start, 1)
             results.append(r)
             print(json.dumps(r))

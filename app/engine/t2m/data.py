@@ -104,8 +104,6 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
 
     ``mirror``: add every item's left/right mirror twin (training splits only: the val and test
     splits stay as the corpus has them)."""
-    from app.engine.text_encoder import TextEncoder
-
     source = "corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"
     ids, feats, texts, segs = [], [], [], []
     for k, (id_, f, tx, sg) in enumerate(iter_items(split, n_procedural, seed, include_real, mirror=mirror,
@@ -117,27 +115,39 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
         if k % 500 == 0:
             log.info("cache %s: %d items", split, k)
     flat = [t for tx in texts for t in tx]
+    emb, toks, slots = encode_texts(flat)
+    return write_cache(path, ids, feats, texts, emb, toks, slots, segs, split=split, source=source, mirror=mirror)
+
+
+def encode_texts(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """What the cache keeps of each text: the pooled MiniLM embedding [N, 384], the token states
+    (float16 [L, 384], at most ``MAX_TEXT_TOKENS``) and the prompt slots [N, 4]."""
+    from app.engine.text_encoder import TextEncoder
+
     enc = TextEncoder.get()
-    emb = enc.encode(flat)
-    tok_parts, tok_len = [], []
-    order = sorted(range(len(flat)), key=lambda i: len(flat[i]))  # similar lengths per batch: less padding
+    emb = enc.encode(texts) if texts else np.zeros((0, 384), np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths per batch: less padding
     by_index: dict[int, np.ndarray] = {}
     for s in range(0, len(order), 256):
         chunk = order[s:s + 256]
-        tok, mask = enc.encode_tokens([flat[i] for i in chunk])
+        tok, mask = enc.encode_tokens([texts[i] for i in chunk])
         for k, i in enumerate(chunk):
             by_index[i] = tok[k, :MAX_TEXT_TOKENS][mask[k, :MAX_TEXT_TOKENS]].astype(np.float16)
-    for i in range(len(flat)):
-        tok_parts.append(by_index[i])
-        tok_len.append(len(by_index[i]))
-    slots = np.stack([parse_slots(t) for t in flat]) if flat else np.zeros((0, 4), np.int64)
+    slots = np.stack([parse_slots(t) for t in texts]) if texts else np.zeros((0, 4), np.int64)
+    return emb.astype(np.float32), [by_index[i] for i in range(len(texts))], slots.astype(np.int64)
+
+
+def write_cache(path: str | Path, ids: list[str], feats: list[np.ndarray], texts: list[list[str]],
+                emb: np.ndarray, toks: list[np.ndarray], slots: np.ndarray, segs: list[np.ndarray], *,
+                split: str, source: str, mirror: bool) -> Path:
+    """Write a cache file (the texts of item i are rows text_offsets[i]:text_offsets[i+1] of emb/toks/slots)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         np.savez(fh, features=np.concatenate(feats), offsets=np.cumsum([0] + [len(f) for f in feats]),
-                 text_emb=emb.astype(np.float32), text_offsets=np.cumsum([0] + [len(t) for t in texts]),
-                 tokens=np.concatenate(tok_parts) if tok_parts else np.zeros((0, emb.shape[-1]), np.float16),
-                 token_offsets=np.cumsum([0] + tok_len), slots=slots.astype(np.int64),
+                 text_emb=emb, text_offsets=np.cumsum([0] + [len(t) for t in texts]),
+                 tokens=np.concatenate(toks) if toks else np.zeros((0, emb.shape[-1]), np.float16),
+                 token_offsets=np.cumsum([0] + [len(t) for t in toks]), slots=slots,
                  texts=np.array(json.dumps(texts)), ids=np.array(json.dumps(ids)), split=np.array(split),
                  source=np.array(source), mirror=np.array(bool(mirror)), segments=np.concatenate(segs))
     log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))

@@ -1,0 +1,93 @@
+"""A training cache whose texts also come as commands and captions (ATOM's text path, issue 11).
+
+Every text of a cached item gets one grammatical variant (``app.engine.corpus.text_variants``): a
+command ("wave with the left hand twice"), a participle caption ("a girl waving with ..."), a
+progressive one ("she is waving ...") or the same sentence with another subject, drawn with
+:data:`FORM_WEIGHTS`. The motions, the original texts and their encodings are copied unchanged, so a
+batch draws the corpus's own wording half of the time. Variants that hold a piece of the
+prompt-following suite's wording (``banned``) are left out, and :func:`add_text_forms` refuses to
+write a cache in which a suite prompt appears.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from app.engine.corpus.text_variants import FORMS, variant
+
+from .data import encode_texts, write_cache
+
+log = logging.getLogger(__name__)
+
+FORM_WEIGHTS = {"command": 0.4, "participle": 0.25, "progressive": 0.15, "third": 0.2}
+
+
+def draw_forms(texts: list[list[str]], rng: np.random.Generator, banned: frozenset[str] | set[str] = frozenset()
+               ) -> list[list[str]]:
+    """One variant per text of each item (its first admissible form in a random order drawn with
+    :data:`FORM_WEIGHTS`), new subjects included; texts without a corpus verb get none."""
+    from app.engine.corpus.describe import SUBJECTS
+    from app.engine.corpus.text_variants import EXTRA_SUBJECTS
+
+    pool = SUBJECTS + EXTRA_SUBJECTS      # a pronoun before a participle gives no variant: the next form is tried
+    forms = list(FORMS)
+    p = np.array([FORM_WEIGHTS[f] for f in forms])
+    out = []
+    for tx in texts:
+        new: list[str] = []
+        for t in tx:
+            for form in rng.choice(forms, size=len(forms), replace=False, p=p / p.sum()):
+                v = variant(t, str(form), None if form == "command" else str(rng.choice(pool)))
+                if v and v != t and v not in tx and v not in new and not any(b in v.lower() for b in banned):
+                    new.append(v)
+                    break
+        out.append(new)
+    return out
+
+
+def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: frozenset[str] | set[str] = frozenset(),
+                   forbidden: list[str] | None = None) -> dict:
+    """Copy cache ``src`` to ``dst`` with every item's text variants appended; returns counts.
+
+    ``forbidden``: whole prompts that must not appear in any training text (the suite's): ValueError if an
+    original text holds one; a variant that would is not drawn."""
+    with np.load(src, allow_pickle=False) as d:
+        arr = {k: d[k] for k in d.files}
+    off, toff, tko = arr["offsets"], arr["text_offsets"], arr["token_offsets"]
+    texts, ids = json.loads(str(arr["texts"])), json.loads(str(arr["ids"]))
+    forbidden = [f.lower() for f in forbidden or []]
+    low = [t.lower() for tx in texts for t in tx]
+    hits = [f for f in forbidden if any(f in t for t in low)]
+    if hits:
+        raise ValueError(f"{len(hits)} forbidden prompt(s) in the training texts, e.g. {hits[0]!r}")
+    new = draw_forms(texts, np.random.default_rng(seed), set(banned) | set(forbidden))   # a variant may not hold one
+    flat_new = [t for tx in new for t in tx]
+    log.info("encoding %d new texts for %d items", len(flat_new), len(texts))
+    emb_new, tok_new, slots_new = encode_texts(flat_new)
+    emb, toks, slots, all_texts = [], [], [], []
+    k = 0
+    for i, tx in enumerate(texts):
+        rows = range(int(toff[i]), int(toff[i + 1]))
+        m = len(new[i])
+        emb += [arr["text_emb"][rows.start:rows.stop], emb_new[k:k + m]]
+        slots += [arr["slots"][rows.start:rows.stop], slots_new[k:k + m]]
+        toks += [arr["tokens"][tko[j]:tko[j + 1]] for j in rows] + tok_new[k:k + m]
+        all_texts.append(list(tx) + new[i])
+        k += m
+    feats = [arr["features"][off[i]:off[i + 1]] for i in range(len(ids))]
+    segs = [arr["segments"][off[i]:off[i + 1]] for i in range(len(ids))]
+    write_cache(dst, ids, feats, all_texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
+                split=str(arr["split"]), source=f"{arr['source']} + text forms (seed {seed})", mirror=bool(arr["mirror"]))
+    return {"items": len(ids), "texts": sum(len(t) for t in texts), "new_texts": len(flat_new),
+            "forms": {f: sum(1 for tx in new for t in tx if _form_of(t) == f) for f in ("command", "caption")}}
+
+
+def _form_of(text: str) -> str:
+    from app.engine.corpus.text_variants import split_subject
+    return "caption" if split_subject(text)[0] else "command"
+
+
+__all__ = ["FORM_WEIGHTS", "draw_forms", "add_text_forms"]

@@ -1,0 +1,49 @@
+"""Add command and caption forms of every training text to an ATOM training cache (issue 11, session 16).
+
+    .venv/bin/python scripts/build_t2m_text_forms.py --src .cache/t2m/train_s10.npz \
+        --out .cache/t2m/train_s16_forms.npz --seed 0
+
+Each text gets one variant (``app/engine/t2m/text_forms.py``): "wave with the left hand twice", "a girl
+waving with the left hand twice", "she is waving ...", or the sentence with another subject. The
+prompt-following suite (``bench/prompt_suite.py``) is read for decontamination only: a variant holding
+one of the suite's 3-word pieces that the inflected templates share with it is dropped, and the build
+fails if a whole suite prompt appears in a training text. Only the train cache changes; val and test
+keep the corpus's own texts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--src", type=Path, default=ROOT / ".cache" / "t2m" / "train_s10.npz")
+    ap.add_argument("--out", type=Path, default=ROOT / ".cache" / "t2m" / "train_s16_forms.npz")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    import torch
+    torch.set_num_threads(args.threads)
+    from prompt_suite import SUITE
+
+    from app.engine.corpus.text_variants import overlapping_fragments
+    from app.engine.t2m.text_forms import add_text_forms
+
+    suite = [p.text for p in SUITE]
+    banned = overlapping_fragments(suite)
+    logging.info("suite pieces banned from the variants: %s", sorted(banned))
+    counts = add_text_forms(args.src, args.out, args.seed, banned, forbidden=suite)
+    print(json.dumps(counts))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
