@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.corpus.text_variants import FORMS, variant
+from app.engine.corpus.describe import SUBJECTS
+from app.engine.corpus.text_variants import EXTRA_SUBJECTS, FORMS, split_subject, variant
 
 from .data import encode_texts, write_cache
 
@@ -29,9 +30,6 @@ def draw_forms(texts: list[list[str]], rng: np.random.Generator, banned: frozens
                ) -> list[list[str]]:
     """One variant per text of each item (its first admissible form in a random order drawn with
     :data:`FORM_WEIGHTS`), new subjects included; texts without a corpus verb get none."""
-    from app.engine.corpus.describe import SUBJECTS
-    from app.engine.corpus.text_variants import EXTRA_SUBJECTS
-
     pool = SUBJECTS + EXTRA_SUBJECTS      # a pronoun before a participle gives no variant: the next form is tried
     forms = list(FORMS)
     p = np.array([FORM_WEIGHTS[f] for f in forms])
@@ -86,7 +84,6 @@ def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: froz
 
 
 def _form_of(text: str) -> str:
-    from app.engine.corpus.text_variants import split_subject
     return "caption" if split_subject(text)[0] else "command"
 
 
