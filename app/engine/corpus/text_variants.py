@@ -2,7 +2,7 @@
 
 The corpus describes every motion in the third person ("a man waves with the left hand, then jumps
 twice"). People also type commands ("wave with the left hand, then jump twice") and captions
-("a man waving with the left hand, then jumping twice", "a man is waving ..."). :func:`variants`
+("a man waving with the left hand, then jumping twice", "a man is waving ..."). :func:`variant`
 rewrites a corpus description into those forms by inflecting the verbs that start its clauses;
 the wording is the corpus's own (no new phrase is added, nothing is taken from any benchmark).
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import numpy as np
 
 from app.engine.corpus.describe import SHORT, SUBJECTS, T
 
@@ -135,20 +134,5 @@ def overlapping_fragments(texts: list[str], min_words: int = 3) -> set[str]:
     return out
 
 
-def variants(text: str, rng: np.random.Generator, subjects: bool = True,
-             banned: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """Every form of ``text`` (:data:`FORMS`), each with a subject drawn from the corpus's and
-    :data:`EXTRA_SUBJECTS` when ``subjects`` (never a pronoun before a participle); [] when the sentence
-    does not start with a subject and a corpus verb; a variant that holds a ``banned`` piece is left out."""
-    out = []
-    for form in FORMS:
-        pool = [s for s in SUBJECTS + EXTRA_SUBJECTS if form != "participle" or s not in _PRONOUNS]
-        subj = str(rng.choice(pool)) if subjects and form != "command" else None
-        v = variant(text, form, subj)
-        if v and not any(b in v.lower() for b in banned):
-            out.append(v)
-    return out
-
-
 __all__ = ["EXTRA_SUBJECTS", "FORMS", "base_form", "ing_form", "corpus_verbs", "split_subject", "inflect",
-           "variant", "variants", "overlapping_fragments"]
+           "variant", "overlapping_fragments"]
