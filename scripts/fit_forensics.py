@@ -32,10 +32,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 
 log = logging.getLogger("fit_forensics")
-FEATURE_VERSION = "v1"
+FEATURE_VERSION = "v2"   # v2: face identity cues (session 17)
 CACHE = ROOT / ".cache" / "forensics" / "features"
 
 
@@ -179,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true",
                     help="with --refresh-crowds: recount every cached clip (after a tracker change) and re-extract "
                          "those with two or more people now or when cached")
+    ap.add_argument("--without", action="append", default=[], metavar="CUE",
+                    help="fit as if CUE had never been measured (an ablation row; repeatable)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dev = Path(args.dev)
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from app.engine.forensics import calib_fit
 
+    for f in feats.values():
+        for cue in args.without:
+            f.get("values", {}).pop(cue, None)
     result = calib_fit.run(rows, feats)
     Path(args.out).write_text(json.dumps(result["model"], indent=1))
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)

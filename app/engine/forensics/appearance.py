@@ -17,14 +17,15 @@ from typing import Iterator
 import numpy as np
 
 from .face_cues import FACE_CUES, FaceMeasure, face_cues
+from .face_identity import IDENTITY_CUES, FaceIdentity, identity_cues
 from .hand_cues import HAND_CUES, HandMeasure, hand_box, hand_cues
 from .surface_cues import SURFACE_CUES, Segmenter, surface_cues
 from .video_io import VideoInfo, iter_frames
 
 log = logging.getLogger(__name__)
 
-APPEARANCE_CUES = {**FACE_CUES, **HAND_CUES, **SURFACE_CUES}
-FAMILIES = {"face": tuple(FACE_CUES), "hands": tuple(HAND_CUES), "surface": tuple(SURFACE_CUES)}
+APPEARANCE_CUES = {**FACE_CUES, **IDENTITY_CUES, **HAND_CUES, **SURFACE_CUES}
+FAMILIES = {"face": tuple(FACE_CUES) + tuple(IDENTITY_CUES), "hands": tuple(HAND_CUES), "surface": tuple(SURFACE_CUES)}
 TARGET_FPS = 10.0
 MAX_APPEARANCE_FRAMES = 80
 APPEARANCE_MAX_SIDE = 960
@@ -98,15 +99,17 @@ def appearance_cues(info: VideoInfo, indices: np.ndarray, fps: float, analysis_s
     else:
         lms, vis = pose_image[pos] * k, pose_vis[pos]
     yield 0.05
-    masks, meshes, hands = [], [], [[], []]
+    masks, meshes, hands, ids = [], [], [[], []], []
+    fid = FaceIdentity()
     wrist_vis = np.zeros((2, m), bool)
     torso = np.full(m, np.nan)
     with FaceMeasure() as fm, HandMeasure() as hm, Segmenter() as sg:
         for t, img in enumerate(imgs):
             masks.append(sg.mask(img))
-            box, _score = fm.box(img, lms[t] if np.isfinite(lms[t, 0]).all() else None, vis[t])
+            box, score = fm.box(img, lms[t] if np.isfinite(lms[t, 0]).all() else None, vis[t])
             mesh = fm.landmarks(img, box) if box is not None else None
             meshes.append(mesh)
+            ids.append(fid.describe(img, box) if box is not None and score > 0 else None)   # detected faces only
             for s in (0, 1):
                 hb = hand_box(lms[t], vis[t], s)
                 wrist_vis[s, t] = hb is not None
@@ -117,6 +120,7 @@ def appearance_cues(info: VideoInfo, indices: np.ndarray, fps: float, analysis_s
             yield 0.05 + 0.85 * (t + 1) / m
     cues: dict = {}
     cues.update(face_cues(meshes, torso))
+    cues.update(identity_cues(ids, fid.reason))
     no_body = "" if pose_image is not None else "body tracking switched off: no wrists to look at"
     cues.update(hand_cues(hands, wrist_vis, no_body))
     cues.update(surface_cues(imgs, masks, lms, vis))

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import calibration as cal
 from .face_cues import FACE_CUES
+from .face_identity import IDENTITY_CUES
 from .hand_cues import HAND_CUES
 from .likelihood import LIKELIHOOD_CUES
 from .pixel_cues import PIXEL_CUES
@@ -30,7 +31,7 @@ from .residual_cues import RESIDUAL_CUES
 from .sfm_cues import SFM_CUES
 from .surface_cues import SURFACE_CUES
 
-GROUPS = {"body": {**POSE_CUES, **LIKELIHOOD_CUES}, "face": FACE_CUES, "hands": HAND_CUES, "surface": SURFACE_CUES,
+GROUPS = {"body": {**POSE_CUES, **LIKELIHOOD_CUES}, "face": {**FACE_CUES, **IDENTITY_CUES}, "hands": HAND_CUES, "surface": SURFACE_CUES,
           "scene": SFM_CUES, "pixel": PIXEL_CUES, "noise": RESIDUAL_CUES}
 WEIGHTS = {"bone_length_cv": 1.0, "joint_angle_violations": 0.7, "jerk": 0.8, "motion_hf_ratio": 0.6,
            "lr_asymmetry": 0.8, "foot_sliding": 0.8, "swap_rate": 0.6,
