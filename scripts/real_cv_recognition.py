@@ -38,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--real-weight", type=float, default=40.0)
+    ap.add_argument("--seed", type=int, default=0, help="fine-tuning seed (batches, augmentation)")
     ap.add_argument("--mirror", action="store_true", help="train on the real windows' mirror twins too")
+    ap.add_argument("--multi", action="store_true",
+                    help="also train on real windows of several actions with their atom sets (data.REAL_MULTI)")
     ap.add_argument("--final-out", default=None, help="also fine-tune on all real windows and copy the model here")
     ap.add_argument("--set", action="append", default=[])
     args = ap.parse_args(argv)
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     common = ["--init", args.init, "--threads", str(args.threads), "--max-minutes", str(args.minutes),
               "--steps", str(args.steps), "--lr", str(args.lr), "--real-folds", str(args.folds),
-              "--real-weight", str(args.real_weight)] + (["--real-mirror"] if args.mirror else [])
+              "--real-weight", str(args.real_weight), "--seed", str(args.seed)] + (["--real-mirror"] if args.mirror else []) + (["--real-multi"] if args.multi else [])
     common += [x for s in args.set for x in ("--set", s)]
     rows: list[dict] = []
     for k in range(args.folds):

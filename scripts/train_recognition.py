@@ -50,6 +50,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--real-folds", type=int, default=4)
     ap.add_argument("--real-mirror", action="store_true",
                     help="add the training real windows' left/right mirror twins (held-out windows are never mirrored)")
+    ap.add_argument("--real-multi", action="store_true",
+                    help="also train on real windows of several actions with their atom sets (data.REAL_MULTI)")
     ap.add_argument("--real-weight", type=float, default=40.0,
                     help="each real window is sampled like this many corpus videos")
     return ap.parse_args(argv)
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     real_train, real_held = [], []
     if args.real_fold is not None:
         real = real_videos(cfg.root_motion, mirror=args.real_mirror)
-        real_train, real_held = weak_real(real, args.real_fold, args.real_folds)
+        real_train, real_held = weak_real(real, args.real_fold, args.real_folds, args.real_multi)
         log.info("real mocap: %d windows train, %d held out (fold %d of %d)", len(real_train), len(real_held),
                  args.real_fold, args.real_folds)
     model, summary = train(cfg, tcfg, train_v, val_v if not args.overfit else eval_v, run_dir,
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 {"id": v.id, "label": v.label, "group": v.meta.get("group", ""), "fold": v.meta["fold"],
                  "pred": labels[int(p["clip_prob"].argmax())], "uncertainty": round(p["clip_u"], 4),
                  "top3": [[labels[int(i)], round(float(p["clip_prob"][i]), 4)] for i in np.argsort(-p["clip_prob"])[:3]],
+                 "clip_prob": [round(float(x), 5) for x in p["clip_prob"]],
                  "detected": [[labels[int(i)], round(float(p["video_prob"][i]), 4)]
                               for i in detected_classes(p["video_prob"], model.cfg)]}
                 for v, p in zip(real_held, predict(model, real_held))]

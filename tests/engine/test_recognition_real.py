@@ -59,3 +59,20 @@ def test_real_windows_are_sampled_by_their_weight():
     assert 0.03 < real_share(uniform) < 0.1                # 13 / 213 = 0.06
     assert real_share(ds) > 0.14                            # weighted (at most 13 of a 64-video pool)
     assert len(WeakDataset(corpus, labels, ["clap"])) == 200
+
+
+def test_windows_of_several_actions_train_with_their_atom_set_and_are_never_scored():
+    names = all_atom_names()
+    grab = "jump up to grab, reach for, tiptoe"
+    videos = REAL + [_real("g13", "cmu:13_10", grab, 31), _real("g14", "cmu:14_07", grab)]
+    folds = real_folds(videos, 3)
+    assert "cmu:14" not in folds                     # a performer with only multi-action windows is in no fold
+    train, held = weak_real(videos, -1, 3, multi=True)
+    by_id = {v.id: v for v in train}
+    assert by_id["g13"].atoms(names) == {"jump", "raise_arms", "calf_raise"} == by_id["g14"].atoms(names)
+    assert not held and len(train) == 15
+    train, held = weak_real(videos, folds["cmu:13"], 3, multi=True)
+    assert "g13" not in {v.id for v in train + held}            # its performer is held out: not trained on
+    assert "g14" in {v.id for v in train}
+    assert {"j0", "j1", "j2"} <= {v.id for v in held} and not any(v.meta.get("multi") for v in held)
+    assert "g13" not in {v.id for v in weak_real(videos, -1, 3)[0]}    # off by default

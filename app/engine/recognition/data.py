@@ -32,6 +32,10 @@ REAL_TO_ATOM = {
     "stealthy_walk": "sneak", "spin": "spin",
 }
 REAL_DANCE = {"salsa": "dance", "indian": "dance", "dance_a": "dance", "dance_b": "dance"}
+# real windows of several actions -> their atom set (weak training labels only, never scored: no single truth).
+# Read off the description alone: "jump up to grab" = jump with the arms overhead, "reach for" = reaching up,
+# "tiptoe" = rising onto the toes.
+REAL_MULTI = {"jump up to grab, reach for, tiptoe": ("jump", "raise_arms", "calf_raise")}
 
 
 @dataclass
@@ -158,20 +162,35 @@ def real_folds(videos: list[Video], k: int) -> dict[str, int]:
     return out
 
 
-def weak_real(videos: list[Video], fold: int = -1, k: int = 4) -> tuple[list[Video], list[Video]]:
+def weak_real(videos: list[Video], fold: int = -1, k: int = 4,
+              multi: bool = False) -> tuple[list[Video], list[Video]]:
     """(train, held-out) real windows mapped to atoms, as weakly labelled videos: every frame
     carries the window's one atom (a video-level label; MIL never reads frame positions).
-    ``fold`` < 0: all of them train, none held out; else the subjects of ``fold`` are held out."""
+    ``fold`` < 0: all of them train, none held out; else the subjects of ``fold`` are held out.
+    ``multi``: windows of several actions (:data:`REAL_MULTI`) train with their atom set (frames
+    cut into equal runs, one per atom); they are never held out for scoring, and a held-out
+    performer's are left out of training."""
     names = {n: i for i, n in enumerate(all_atom_names())}
     folds = real_folds(videos, k)
     train, held = [], []
     for v in videos:
+        subject_fold = folds.get(real_subject(v), -1)
+        atoms = REAL_MULTI.get(v.label) if multi else None
+        if atoms:
+            if fold < 0 or subject_fold != fold:
+                runs = np.array_split(np.arange(v.length), len(atoms))
+                frames = np.empty(v.length, np.int16)
+                for run, atom in zip(runs, atoms):
+                    frames[run] = names[atom]
+                train.append(Video(v.id, v.pose, v.motion, frames, v.split, "real", v.label,
+                                   {**v.meta, "fold": subject_fold, "multi": True}))
+            continue
         atom = real_atom(v.label)
         if not atom:
             continue
         w = Video(v.id, v.pose, v.motion, np.full(v.length, names[atom], np.int16), v.split, "real", v.label,
-                  {**v.meta, "fold": folds[real_subject(v)]})
-        if fold >= 0 and folds[real_subject(v)] == fold:
+                  {**v.meta, "fold": subject_fold})
+        if fold >= 0 and subject_fold == fold:
             if not v.meta.get("mirror"):      # a held-out window is scored once, as it was recorded
                 held.append(w)
         else:
