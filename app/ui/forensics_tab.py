@@ -75,11 +75,16 @@ class ForensicsTab(QWidget):
         for box in (self.mask_box, self.pose_box, self.face_box):
             box.setChecked(True)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["cue", "value", "real range", "score / status"])
+        self.table.setHorizontalHeaderLabels(["cue", "value", "real range", "score"])
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)   # long "not measured" reasons wrap here
-        self.table.setWordWrap(True)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # one line per cue, cut with "…" (the full text is the row's tooltip): wrapped names made rows 8 lines tall
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().setVisible(False)
         self.table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.cloud = SceneGeometryView()
@@ -263,7 +268,7 @@ class ForensicsTab(QWidget):
             status = f"{c.score:.2f}" if c.score is not None else (c.reason or "not measured")
             for col, text in enumerate((c.label, "—" if c.value is None else f"{c.value:.3g}", rng, status)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(f"{c.name}: {text}")
+                item.setToolTip(f"{c.label} ({c.name}): {text}" if col else f"{c.label} ({c.name})")
                 self.table.setItem(row, col, item)
         self.table.resizeRowsToContents()
         self._show_geometry(report)
