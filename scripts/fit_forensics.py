@@ -32,7 +32,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
 log = logging.getLogger("fit_forensics")
 FEATURE_VERSION = "v2"   # v2: face identity cues (session 17)
 CACHE = ROOT / ".cache" / "forensics" / "features"

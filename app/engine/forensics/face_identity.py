@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ IDENTITY_CUES = {
     "face_identity_spread": "Face identity spread (descriptor distance to the clip's own face)",
     "face_identity_jitter": "Face identity change between frames",
 }
+_LOCK = threading.Lock()   # one shared dlib network per process; it keeps layer outputs, so one caller at a time
 MIN_ID_FACE_PX = 32
 MIN_ID_FRAMES = 5
 CHIP_SIZE = 150
@@ -45,24 +48,27 @@ def models_dir() -> Path | None:
     return path if (path / "dlib_face_recognition_resnet_model_v1.dat").is_file() else None
 
 
+@lru_cache(maxsize=1)
+def _load_models():
+    """(dlib module, 5-point predictor, ResNet model) or a reason string; loaded once per process."""
+    try:
+        import dlib
+    except ImportError:
+        return "face identity: dlib is not installed (pip install dlib-bin)"
+    folder = models_dir()
+    if folder is None:
+        return "face identity: the face_recognition_models wheel is not installed"
+    return (dlib, dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat")),
+            dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat")))
+
+
 class FaceIdentity:
     """dlib 5-point alignment + ResNet descriptor; ``available`` is False (with ``reason``) without the wheels."""
 
     def __init__(self) -> None:
-        self.reason = ""
-        self._sp = self._rec = None
-        try:
-            import dlib
-        except ImportError:
-            self.reason = "face identity: dlib is not installed (pip install dlib-bin)"
-            return
-        folder = models_dir()
-        if folder is None:
-            self.reason = "face identity: the face_recognition_models wheel is not installed"
-            return
-        self._dlib = dlib
-        self._sp = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
-        self._rec = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
+        loaded = _load_models()
+        self.reason = loaded if isinstance(loaded, str) else ""
+        self._dlib, self._sp, self._rec = (None, None, None) if self.reason else loaded
 
     @property
     def available(self) -> bool:
@@ -77,8 +83,9 @@ class FaceIdentity:
             return None
         img = np.ascontiguousarray(frame, dtype=np.uint8)
         rect = self._dlib.rectangle(int(cx - half), int(cy - half), int(cx + half), int(cy + half))
-        chip = self._dlib.get_face_chip(img, self._sp(img, rect), size=CHIP_SIZE, padding=CHIP_PADDING)
-        return np.asarray(self._rec.compute_face_descriptor(chip), np.float32)
+        with _LOCK:
+            chip = self._dlib.get_face_chip(img, self._sp(img, rect), size=CHIP_SIZE, padding=CHIP_PADDING)
+            return np.asarray(self._rec.compute_face_descriptor(chip), np.float32)
 
 
 def identity_cues(descriptors: list[np.ndarray | None], reason_none: str = "") -> dict:
