@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-
 from app.engine.corpus.describe import SHORT, SUBJECTS, T
 
 # more people than the corpus's nine subjects (the issue names "someone / a girl / the man / a dancer")
