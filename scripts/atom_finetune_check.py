@@ -39,6 +39,9 @@ m.cfg = apply_overrides(m.cfg, args.overrides)
 if m.cfg.time_latent and not hasattr(m, "time_latent"):  # local latents added to a model trained without them
     from app.engine.t2m.time_latent import TimeLatent
     m.time_latent = TimeLatent(m.cfg.d_model, m.cfg.time_latent_dim, m.cfg.time_latent)
+if m.cfg.clock and not hasattr(m, "clock"):  # the phase clock added to a model trained without it
+    from app.engine.t2m.clock import ClockHead
+    m.clock = ClockHead(m.cfg.d_model, m.cfg.fps)
 ACT = {"wave": ("wave", "right hand", {"side": "right"}), "claps": ("clap", None, {}), "punches": ("punch", "right", {"side": "right"}),
        "sideways to the": ("side_step", None, {})}
 COMP = re.compile(r"\bthen\b|,|;|\bafter\b")
@@ -62,7 +65,7 @@ for s in range(steps):
     ix = [items[j][0] for j in rng.integers(0, len(items), 16)]
     loss, logs = m.loss(batch(ix), 0.9)
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
-    if s % 25 == 0: print(s, {k: round(v, 3) for k, v in logs.items() if k in ('rec', 'stft', 'spec', 'pair', 'kl_local')}, round(time.time()-t0))
+    if s % 25 == 0: print(s, {k: round(v, 3) for k, v in logs.items() if k in ('rec', 'stft', 'spec', 'pair', 'kl_local', 'clock')}, round(time.time()-t0))
 m.eval()
 res = {}
 for i, pred, kw, tag in [(*it, "") for it in items] + ([(*it, "held-") for it in held] if args.holdout else []):

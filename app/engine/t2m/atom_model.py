@@ -29,6 +29,7 @@ from torch import nn
 
 from app.engine.repr import humanml3d_torch
 
+from . import clock as C
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .time_latent import TimeLatent
@@ -93,6 +94,8 @@ class ATOM(FeatureNormMixin, nn.Module):
             nn.init.zeros_(self.prior[-1].bias)
         if cfg.periodic:  # oscillators on the frame queries: rhythm from text, phase from z
             self.periodic = PeriodicBank(d, cfg.periodic, cfg.fps)
+        if cfg.clock:  # the rhythm's phase as an input: measured in training, drawn at sampling (clock.py)
+            self.clock = C.ClockHead(d, cfg.fps)
         if cfg.time_latent:  # local latents: when things happen (see time_latent.py)
             self.time_latent = TimeLatent(d, cfg.time_latent_dim, cfg.time_latent, cfg.time_latent_ar)
         self.codebook = nn.Parameter(torch.randn(cfg.codebook_size, d) / math.sqrt(d))
@@ -163,17 +166,25 @@ class ATOM(FeatureNormMixin, nn.Module):
         z_local = None
         if self.cfg.time_latent:
             z_local = self.time_latent.posterior(frames, ~padding_mask(lengths, x.shape[1]))[0]
-        return self.decode(mu, text, lengths, x.shape[1], z_local=z_local)[0]
+        return self.decode(mu, text, lengths, x.shape[1], z_local=z_local, clock=self.measured_clock(x, lengths))[0]
+
+    def measured_clock(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor | None:
+        """The clock of normalised features x [B, T, 263] (None without ``clock``)."""
+        if not self.cfg.clock:
+            return None
+        m = C.measure(self.denormalize(x.float())[..., RIC], lengths, self.cfg.fps)
+        return C.features(m["phase"], m["amp"]).to(x.dtype)
 
     def decode(self, z: torch.Tensor, text: torch.Tensor | dict, lengths: torch.Tensor,
                num_frames: int | None = None, text_keep: torch.Tensor | None = None,
-               z_local: torch.Tensor | None = None, bias: torch.Tensor | None = None
-               ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+               z_local: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+               clock: torch.Tensor | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Normalised features [B, T, 263] and codebook attention [B, T, K] per layer (eval mode: last only).
 
         text_keep [B] (0/1): items with 0 decode from z alone (``dec_text_drop`` in training; the text-free half of guided sampling).
         z_local [B, K, dz]: the local latents (``time_latent``; None = the prior's mean); bias: the
-        text bias if already computed (:meth:`frame_bias`).
+        text bias if already computed (:meth:`frame_bias`); clock [B, T, 3]: the phase clock
+        (``clock``; None = one drawn from the text with torch's global generator).
         """
         t = int(num_frames if num_frames is not None else lengths.max())
         if bias is None:
@@ -187,6 +198,10 @@ class ATOM(FeatureNormMixin, nn.Module):
             q = q + self.time_latent.expand(z_local, t)
         if self.cfg.periodic:
             q = q + self.periodic(z, bias.mean(1), t)
+        if self.cfg.clock:
+            if clock is None:
+                clock = self.clock.sample(bias, t)
+            q = q + self.clock(clock)
         h = self.pos(q.expand(-1, t, -1))
         pad = padding_mask(lengths, t)
         pad = pad if bool(pad.any()) else None
@@ -227,7 +242,14 @@ class ATOM(FeatureNormMixin, nn.Module):
             prior_bias = bias if keep is None else bias * keep[:, None, None]
             kl_local, kl_local_loss = self.time_latent.kl(l_mu, l_logvar, *self.time_latent.prior_params(prior_bias, x.shape[1], z_local),
                                                           ok, cfg.time_latent_free_bits)
-        pred, maps = self.decode(z, text, lengths, x.shape[1], keep, z_local=z_local, bias=bias)
+        clock, clock_loss = None, x.new_zeros(())
+        if cfg.clock:  # teacher-forced: the decoder hears the motion's own rhythm; the head learns it from the text
+            if bias is None:
+                bias = self.frame_bias(text, x.shape[1])
+            target = C.measure(self.denormalize(x.float())[..., RIC], lengths, cfg.fps)
+            clock = C.features(target["phase"], target["amp"]).to(x.dtype)
+            clock_loss = self.clock.loss(bias, target, valid)
+        pred, maps = self.decode(z, text, lengths, x.shape[1], keep, z_local=z_local, bias=bias, clock=clock)
         if cfg.rec_lowpass > 0:  # the limbs' per-frame fit sees their slow part only; w_stft judges the fast part
             sig = cfg.rec_lowpass
             fit = torch.cat([pred[..., :LOCAL.start], lowpass(pred[..., LOCAL], valid, sig), pred[..., LOCAL.stop:]], -1)
@@ -271,9 +293,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
-                 + cfg.w_stft * stft + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss)
+                 + cfg.w_stft * stft + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss + cfg.w_clock * clock_loss)
         parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "pair": pair, "joint": joint, "kl": kl, "kl_local": kl_local,
-                 "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
+                 "clock": clock_loss, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs
 
@@ -309,16 +331,21 @@ class ATOM(FeatureNormMixin, nn.Module):
             shape = (b, self.time_latent.tokens(num_frames), self.cfg.time_latent_dim)
             l_eps = torch.randn(shape, generator=generator, device=dev)
             z_local = self.time_latent.sample_prior(bias, num_frames, l_eps, t)
+        clock = None
+        if self.cfg.clock:
+            if bias is None:
+                bias = self.frame_bias(text, num_frames)
+            clock = self.clock.sample(bias, num_frames, generator)
         g = self.cfg.guidance if guidance is None else guidance
         if g == 1.0:
-            feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias)
+            feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias, clock=clock)
             return feats, maps[-1]
         if bias is None:
             bias = self.frame_bias(text, num_frames)
         keep = torch.cat([torch.ones(b, device=dev), torch.zeros(b, device=dev)])
         twice = (lambda v: None if v is None else torch.cat([v, v]))
         feats, maps = self.decode(twice(z), text, twice(lengths), num_frames, text_keep=keep,
-                                  z_local=twice(z_local), bias=twice(bias))
+                                  z_local=twice(z_local), bias=twice(bias), clock=twice(clock))
         return guided(feats[:b], feats[b:], g), maps[-1][:b]
 
 

@@ -65,6 +65,9 @@ class AtomConfig:
     sample_temperature: float = 1.0  # scale of the prior's std when sampling z (chosen on the val split:
                                      # scripts/atom_val_predicates.py); training never reads it
     periodic: int = 0               # oscillators on the decoder's frame queries (layers.PeriodicBank); 0 = none
+    clock: bool = False             # phase clock on the decoder's frame queries (clock.py, session 18): the
+                                    # motion's measured rhythm in training, a drawn one at sampling
+    w_clock: float = 0.1            # the clock head's rate / envelope regression from the text
     time_latent: int = 0            # local latents: one small z every this many frames beside the global z
                                     # (time_latent.TimeLatent; 0 = off): timing of repeated actions (session 11)
     time_latent_dim: int = 8        # dims of each local latent

@@ -1,0 +1,138 @@
+"""Phase clock: a motion's rhythm as an explicit decoder input (``clock`` in the config, session 18).
+
+Why: per-frame regression of a repeated action (claps, waves, punches, jumping jacks) whose phase
+the latents do not pin down answers with the average over phases, i.e. no swing (models/atom/README.md,
+sessions 4-14: the decoder damps them even from its own posterior).  Here the phase is not a guess.
+In training the decoder is told the motion's own clock, measured from its joints; at sampling the
+clock is *drawn*: its rate and strength per frame come from the text (a small head on the decoder's
+per-frame text bias), its starting phase is uniform.  The decoder has learned to put a clap's meeting
+hands where the clock says, so a drawn clock gives a full clap at a drawn time instead of an average.
+
+The measured clock, one per frequency band of ``BANDS`` (a slow one for gait and jumping jacks, a
+fast one for claps, waves and punches; one band mixed a clap's fast beat with its arms' slow rise and
+read 0.5-1.3 Hz): the local joint positions (root-relative, metres) are band-passed; their first principal component over the clip is the rhythm's shape, signed against a
+fixed reference direction (one convention for every motion, else a clip and its pi-shifted twin
+would teach the decoder to average again); its analytic signal (Hilbert transform) gives the phase
+phi(t) and envelope a(t), and the unwrapped phase's slope the rate f(t).  Decoder input per frame:
+[a sin phi, a cos phi, a] per band, a in decimetres (clipped to 5).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+BANDS = ((0.5, 1.5), (1.5, 4.5))   # Hz: below 0.5 a reach or a sit, above 4.5 jitter
+AMP_SCALE = 10.0       # metres -> decimetres
+AMP_MAX = 5.0
+CHANNELS = 3 * len(BANDS)
+
+
+def _reference(dim: int, device, dtype) -> torch.Tensor:
+    g = torch.Generator().manual_seed(1234)
+    return torch.randn(dim, generator=g).to(device=device, dtype=dtype)
+
+
+def _analytic(x: torch.Tensor) -> torch.Tensor:
+    """Analytic signal of real x [L] (FFT Hilbert transform)."""
+    n = x.shape[0]
+    spec = torch.fft.fft(x)
+    h = torch.zeros(n, dtype=spec.real.dtype, device=x.device)
+    h[0] = 1.0
+    if n % 2 == 0:
+        h[n // 2] = 1.0
+        h[1:n // 2] = 2.0
+    else:
+        h[1:(n + 1) // 2] = 2.0
+    return torch.fft.ifft(spec * h)
+
+
+@torch.no_grad()
+def measure(local: torch.Tensor, lengths: torch.Tensor, fps: float) -> dict[str, torch.Tensor]:
+    """Phase, envelope (metres) and rate (Hz) per frame and band [B, T, len(BANDS)] of local
+    positions [B, T, D] (metres); frames past each length are zero."""
+    b, t, d = local.shape
+    nb = len(BANDS)
+    out = {k: local.new_zeros((b, t, nb)) for k in ("phase", "amp", "freq")}
+    ref = _reference(d, local.device, torch.float32)
+    for i in range(b):
+        n = int(lengths[i])
+        if n < 8:
+            continue
+        x = local[i, :n].float()
+        spec = torch.fft.rfft(x - x.mean(0, keepdim=True), dim=0)
+        f = torch.fft.rfftfreq(n, d=1.0 / fps).to(x.device)
+        for k, (lo, hi) in enumerate(BANDS):
+            keep = ((f >= lo) & (f < hi)).to(spec.dtype)
+            xb = torch.fft.irfft(spec * keep[:, None], n=n, dim=0)
+            if float(xb.abs().max()) < 1e-6:
+                out["freq"][i, :n, k] = lo
+                continue
+            v = torch.linalg.svd(xb, full_matrices=False)[2][0]
+            if float(v @ ref) < 0:
+                v = -v
+            z = _analytic(xb @ v)
+            phase = torch.angle(z)
+            unwrapped = phase + 2 * math.pi * torch.cumsum(
+                torch.round(-torch.diff(phase, prepend=phase[:1]) / (2 * math.pi)), 0)
+            rate = torch.gradient(unwrapped)[0] * fps / (2 * math.pi)
+            out["phase"][i, :n, k] = phase.to(local.dtype)
+            out["amp"][i, :n, k] = z.abs().to(local.dtype)
+            out["freq"][i, :n, k] = rate.clamp(lo, hi).to(local.dtype)
+    return out
+
+
+def features(phase: torch.Tensor, amp: torch.Tensor) -> torch.Tensor:
+    """Decoder input [B, T, 3 x bands] from phase and envelope (metres) [B, T, bands]."""
+    a = (amp * AMP_SCALE).clamp(0.0, AMP_MAX)
+    return torch.cat([a * torch.sin(phase), a * torch.cos(phase), a], -1)
+
+
+class ClockHead(nn.Module):
+    """Rate and envelope per frame from the decoder's per-frame text bias [B, T, d], and the
+    clock's input projection onto the frame queries (zero-initialised: a checkpoint trained
+    without a clock starts unchanged)."""
+
+    def __init__(self, d: int, fps: float = 20.0) -> None:
+        super().__init__()
+        self.fps = fps
+        self.prior = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 2 * len(BANDS)))
+        self.register_buffer("lo", torch.log(torch.tensor([b[0] for b in BANDS])), persistent=False)
+        self.register_buffer("hi", torch.log(torch.tensor([b[1] for b in BANDS])), persistent=False)
+        self.inp = nn.Linear(CHANNELS, d)
+        nn.init.zeros_(self.inp.weight)
+        nn.init.zeros_(self.inp.bias)
+
+    def predict(self, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rate Hz, envelope metres) [B, T, bands] from the text bias [B, T, d] (or [B, 1, d])."""
+        out = self.prior(bias)
+        nb = len(BANDS)
+        rate = torch.exp(self.lo + (self.hi - self.lo) * torch.sigmoid(out[..., :nb]))
+        amp = nn.functional.softplus(out[..., nb:]) / AMP_SCALE
+        return rate, amp
+
+    def loss(self, bias: torch.Tensor, target: dict[str, torch.Tensor], valid: torch.Tensor) -> torch.Tensor:
+        """Envelope MSE (decimetres) plus log-rate MSE weighted by the envelope (a rate means nothing
+        where nothing oscillates)."""
+        rate, amp = self.predict(bias)
+        m = valid.to(rate.dtype)
+        a_err = ((amp - target["amp"]) * AMP_SCALE).pow(2)
+        w = (target["amp"] * AMP_SCALE).clamp(0.0, 1.0) * m[..., None]
+        r_err = (torch.log(rate) - torch.log(target["freq"].clamp(min=BANDS[0][0]))).pow(2)
+        m = m[..., None].expand_as(a_err)
+        return (a_err * m).sum() / m.sum().clamp(min=1.0) + (r_err * w).sum() / w.sum().clamp(min=1.0)
+
+    def sample(self, bias: torch.Tensor, t: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """A drawn clock [B, T, 3 x bands]: each band's predicted rate integrated from a uniform
+        starting phase."""
+        rate, amp = self.predict(bias)
+        if rate.shape[1] != t:
+            rate, amp = rate.expand(-1, t, -1), amp.expand(-1, t, -1)
+        phi0 = torch.rand((bias.shape[0], 1, len(BANDS)), generator=generator, device=bias.device, dtype=bias.dtype) * 2 * math.pi
+        phase = phi0 + 2 * math.pi * torch.cumsum(rate, 1) / self.fps
+        return features(torch.remainder(phase + math.pi, 2 * math.pi) - math.pi, amp)
+
+    def forward(self, clock: torch.Tensor) -> torch.Tensor:
+        """The clock's contribution to the frame queries [B, T, d]."""
+        return self.inp(clock)

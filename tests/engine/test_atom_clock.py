@@ -1,0 +1,99 @@
+"""ATOM's phase clock (session 18): the rhythm measured from the joints in training, drawn at sampling."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from app.engine.t2m import clock as C
+from app.engine.t2m.atom_model import ATOM
+from app.engine.t2m.config import config_from_dict
+from tests.t2m_fakes import TINY_ATOM
+
+FPS = 20.0
+
+
+def _clap(shift: float = 0.0, hz: float = 2.0, frames: int = 120, amp: float = 0.15) -> torch.Tensor:
+    """Local positions [1, T, 63] of two wrists swinging in and out against each other."""
+    t = torch.arange(frames) / FPS
+    x = torch.zeros(1, frames, 63)
+    s = amp * torch.sin(2 * math.pi * hz * t + shift)
+    x[0, :, 19 * 3], x[0, :, 20 * 3] = s, -s
+    return x
+
+
+def test_measured_rate_envelope_and_one_sign_convention():
+    lengths = torch.tensor([120])
+    a = C.measure(_clap(), lengths, FPS)
+    mid = slice(20, 100)                                   # away from the transform's edges
+    fast = 1                                               # BANDS[1] = 1.5-4.5 Hz holds the 2 Hz clap
+    assert abs(float(a["freq"][0, mid, fast].mean()) - 2.0) < 0.05
+    assert abs(float(a["amp"][0, mid, fast].mean()) - 0.15 * math.sqrt(2)) < 0.01
+    assert float(a["amp"][0, mid, 0].max()) < 0.02          # nothing in the slow band
+    slow = C.measure(_clap(hz=1.0), lengths, FPS)
+    assert abs(float(slow["freq"][0, mid, 0].mean()) - 1.0) < 0.05 and float(slow["amp"][0, mid, 1].max()) < 0.02
+    # the same clap half a cycle later is read half a cycle later, not as the same clap flipped:
+    # one sign convention for every motion, so the decoder never sees two phases for one pose
+    b = C.measure(_clap(math.pi), lengths, FPS)
+    d = torch.remainder(b["phase"] - a["phase"] + math.pi, 2 * math.pi) - math.pi
+    assert float(d[0, mid, fast].abs().min()) > 3.0
+    still = C.measure(torch.zeros(1, 120, 63), lengths, FPS)
+    assert float(still["amp"].abs().max()) == 0.0
+
+
+def test_padding_is_ignored_and_features_are_bounded():
+    x = torch.cat([_clap(frames=80), torch.zeros(1, 40, 63)], 1)
+    m = C.measure(x, torch.tensor([80]), FPS)
+    assert float(m["amp"][0, 80:].abs().max()) == 0.0
+    f = C.features(m["phase"], m["amp"] * 100)
+    nb = len(C.BANDS)
+    assert f.shape == (1, 120, 3 * nb) and float(f[..., 2 * nb:].max()) <= C.AMP_MAX
+
+
+def test_a_model_gaining_the_clock_starts_unchanged_and_samples_reproducibly():
+    torch.manual_seed(0)
+    old = ATOM(config_from_dict(dict(TINY_ATOM, learned_prior=True))).eval()
+    new = ATOM(config_from_dict(dict(TINY_ATOM, learned_prior=True, clock=True))).eval()
+    missing, unexpected = new.load_state_dict(old.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith("clock.") for k in missing)
+    text = torch.randn(2, 384)
+    a = old.sample(text, 30, torch.Generator().manual_seed(3))[0]
+    b = new.sample(text, 30, torch.Generator().manual_seed(3))[0]
+    assert torch.allclose(a, b, atol=1e-6)
+    c = new.sample(text, 30, torch.Generator().manual_seed(3))[0]
+    assert torch.equal(b, c)
+
+
+def test_the_decoder_hears_the_clock_once_trained():
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(dict(TINY_ATOM, learned_prior=True, clock=True)))
+    batch = {"x": torch.randn(2, 40, 263), "lengths": torch.tensor([40, 29]), "text": torch.randn(2, 384)}
+    loss, logs = model.loss(batch, 0.5)
+    assert math.isfinite(logs["clock"]) and logs["clock"] > 0
+    loss.backward()
+    assert model.clock.inp.weight.grad is not None and float(model.clock.inp.weight.grad.abs().sum()) > 0
+    assert float(model.clock.prior[0].weight.grad.abs().sum()) > 0
+    with torch.no_grad():                        # a non-zero input projection: two clocks, two motions
+        model.clock.inp.weight.normal_()
+    model.eval()
+    z, text, lengths = torch.zeros(1, model.cfg.d_model), torch.randn(1, 384), torch.tensor([30])
+    with torch.no_grad():
+        amp = torch.full((1, 30, len(C.BANDS)), 0.2)
+        one = model.decode(z, text, lengths, 30, clock=C.features(torch.zeros(1, 30, len(C.BANDS)), amp))[0]
+        two = model.decode(z, text, lengths, 30, clock=C.features(torch.full((1, 30, len(C.BANDS)), 2.0), amp))[0]
+    assert float((one - two).abs().max()) > 1e-3
+
+
+def test_drawn_clock_follows_the_predicted_rate():
+    head = C.ClockHead(16, FPS)
+    bias = torch.zeros(1, 60, 16)
+    with torch.no_grad():
+        rate, amp = head.predict(bias)
+        clock = head.sample(bias, 60, torch.Generator().manual_seed(0))
+    nb = len(C.BANDS)
+    assert clock.shape == (1, 60, 3 * nb)
+    phase = torch.atan2(clock[0, :, :nb], clock[0, :, nb:2 * nb])
+    step = torch.remainder(torch.diff(phase, dim=0), 2 * math.pi)
+    assert torch.allclose(step, 2 * math.pi * rate[0, 1:] / FPS, atol=1e-4)
+    for k, (lo, hi) in enumerate(C.BANDS):
+        assert lo <= float(rate[0, 0, k]) <= hi
