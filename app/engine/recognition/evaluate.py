@@ -15,13 +15,18 @@ from .config import RecognitionConfig
 from .data import Video, all_atom_names, pad_videos, real_atom
 from .localize import proposals, runs, segment, span_uncertainty
 from .metrics import auroc, detection_map
+from .ensemble import ATSCNEnsemble, mean_outputs
 from .model import ATSCN, dirichlet, pooled_evidence, video_scores
 
 
 @torch.no_grad()
-def predict(model: ATSCN, videos: list[Video], batch_size: int = 32) -> list[dict]:
+def predict(model: ATSCN | ATSCNEnsemble, videos: list[Video], batch_size: int = 32) -> list[dict]:
     """Per video: fused attention [T], fused probabilities [T, K], video probabilities [K],
-    evidence [T, K], evidential clip probabilities [K] and clip uncertainty."""
+    evidence [T, K], evidential clip probabilities [K] and clip uncertainty (an ensemble's
+    members averaged)."""
+    if isinstance(model, ATSCNEnsemble):
+        per_member = [predict(m, videos, batch_size) for m in model.members]
+        return [mean_outputs(list(outs)) for outs in zip(*per_member)]
     was_training = model.training
     model.eval()
     dev = next(model.parameters()).device

@@ -18,6 +18,7 @@ import torch
 from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
 
+from .ensemble import ATSCNEnsemble, load, mean_outputs
 from .features import FEATURE_VERSION, FPS, clip_features
 from .localize import segment
 from .model import ATSCN, dirichlet, pooled_evidence, video_scores
@@ -56,9 +57,9 @@ def atom_descriptions() -> dict[str, str]:
 
 
 class RecognitionPipeline:
-    """A loaded A-TSCN model plus pre- and post-processing."""
+    """A loaded A-TSCN model (or an ensemble of them) plus pre- and post-processing."""
 
-    def __init__(self, model: ATSCN, name: str = "") -> None:
+    def __init__(self, model: ATSCN | ATSCNEnsemble, name: str = "") -> None:
         self.model = model.eval()
         self.cfg = model.cfg
         self.name = name or "a-tscn"
@@ -69,7 +70,7 @@ class RecognitionPipeline:
         directory = Path(directory)
         if not (directory / "config.json").is_file() or not (directory / "model.safetensors").is_file():
             raise InvalidInputError(f"no recognition model in {directory} (train one: scripts/train_recognition.py)")
-        model = ATSCN.from_pretrained(directory, device)
+        model = load(directory, device)
         if model.cfg.feature_version != FEATURE_VERSION:
             raise InvalidInputError(f"the recognition model in {directory} was trained on features v"
                                     f"{model.cfg.feature_version}, this code computes v{FEATURE_VERSION}: retrain it "
@@ -95,14 +96,19 @@ class RecognitionPipeline:
                                     f"(at least {self.cfg.min_frames / FPS:.1f} s needed)")
         return clip_features(clip, self.cfg.root_motion)
 
-    @torch.no_grad()
     def raw(self, pose: np.ndarray, motion: np.ndarray) -> dict:
-        """Network outputs for one video as numpy: attention, probabilities, evidence, clip scores."""
+        """Network outputs for one video as numpy: attention, probabilities, evidence, clip scores
+        (an ensemble's members averaged)."""
+        members = self.model.members if isinstance(self.model, ATSCNEnsemble) else [self.model]
+        return mean_outputs([self._raw_one(m, pose, motion) for m in members])
+
+    @torch.no_grad()
+    def _raw_one(self, model: ATSCN, pose: np.ndarray, motion: np.ndarray) -> dict:
         dev = self.device
         p = torch.from_numpy(pose)[None].to(dev)
         m = torch.from_numpy(motion)[None].to(dev)
         mask = torch.ones(1, len(pose), device=dev)
-        out = self.model(p, m, mask)
+        out = model(p, m, mask)
         probs, u = dirichlet(pooled_evidence(out["evidence"], out["fused_att"] * mask))
         return {"att": out["fused_att"][0].cpu().numpy(), "prob": out["fused_prob"][0].cpu().numpy(),
                 "evidence": out["evidence"][0].cpu().numpy(),
