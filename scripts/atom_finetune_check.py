@@ -41,7 +41,7 @@ if m.cfg.time_latent and not hasattr(m, "time_latent"):  # local latents added t
     m.time_latent = TimeLatent(m.cfg.d_model, m.cfg.time_latent_dim, m.cfg.time_latent)
 if m.cfg.clock and not hasattr(m, "clock"):  # the phase clock added to a model trained without it
     from app.engine.t2m.clock import ClockHead
-    m.clock = ClockHead(m.cfg.d_model, m.cfg.fps)
+    m.clock = ClockHead(m.cfg.d_model, m.cfg.fps, m.cfg.feature_dim)
 ACT = {"wave": ("wave", "right hand", {"side": "right"}), "claps": ("clap", None, {}), "punches": ("punch", "right", {"side": "right"}),
        "sideways to the": ("side_step", None, {})}
 COMP = re.compile(r"\bthen\b|,|;|\bafter\b")

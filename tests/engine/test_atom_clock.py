@@ -73,6 +73,7 @@ def test_the_decoder_hears_the_clock_once_trained():
     loss.backward()
     assert model.clock.inp.weight.grad is not None and float(model.clock.inp.weight.grad.abs().sum()) > 0
     assert float(model.clock.prior[0].weight.grad.abs().sum()) > 0
+    assert float(model.clock.readout.weight.grad.abs().sum()) > 0      # the phase-modulated readout learns
     with torch.no_grad():                        # a non-zero input projection: two clocks, two motions
         model.clock.inp.weight.normal_()
     model.eval()
@@ -97,3 +98,34 @@ def test_drawn_clock_follows_the_predicted_rate():
     assert torch.allclose(step, 2 * math.pi * rate[0, 1:] / FPS, atol=1e-4)
     for k, (lo, hi) in enumerate(C.BANDS):
         assert lo <= float(rate[0, 0, k]) <= hi
+
+
+def test_best_offset_recovers_a_known_starting_phase():
+    t = torch.arange(80, dtype=torch.float32)[None, :, None]
+    drift = 2 * math.pi * 2.0 * t / FPS * torch.ones(1, 1, len(C.BANDS))
+    phase = torch.remainder(drift + 1.1 + math.pi, 2 * math.pi) - math.pi
+    amp = torch.full((1, 80, len(C.BANDS)), 0.2)
+    valid = torch.ones(1, 80, dtype=torch.bool)
+    phi0, weight = C.best_offset(phase, amp, drift, valid)
+    assert torch.allclose(phi0, torch.full_like(phi0, 1.1), atol=1e-4)
+    assert torch.allclose(weight, torch.ones_like(weight))            # a clear rhythm, fully agreeing
+    _, none = C.best_offset(phase, torch.zeros_like(amp), drift, valid)
+    assert float(none.max()) == 0.0                                  # nothing oscillates: no weight
+
+
+def test_a_phase_head_reads_the_starting_phase_off_z():
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(dict(TINY_ATOM, learned_prior=True, clock=True, clock_phase=True))).eval()
+    with torch.no_grad():
+        model.clock.inp.weight.normal_()
+    text = torch.randn(1, 384)
+    a = model.sample(text, 30, torch.Generator().manual_seed(3))[0]
+    b = model.sample(text, 30, torch.Generator().manual_seed(3))[0]
+    assert torch.equal(a, b)
+    z = torch.randn(4, model.cfg.d_model)
+    with torch.no_grad():
+        phi0 = model.clock_phase(z, torch.randn(4, model.cfg.d_model))
+    assert phi0.shape == (4, 1, len(C.BANDS)) and float(phi0.abs().max()) <= math.pi
+    pred = torch.zeros(2, 1, 2)
+    assert float(C.PhaseHead.loss(pred, torch.zeros(2, 2), torch.ones(2, 2))) == 0.0
+    assert abs(float(C.PhaseHead.loss(pred, torch.full((2, 2), math.pi), torch.ones(2, 2))) - 2.0) < 1e-6

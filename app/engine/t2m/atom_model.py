@@ -95,7 +95,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         if cfg.periodic:  # oscillators on the frame queries: rhythm from text, phase from z
             self.periodic = PeriodicBank(d, cfg.periodic, cfg.fps)
         if cfg.clock:  # the rhythm's phase as an input: measured in training, drawn at sampling (clock.py)
-            self.clock = C.ClockHead(d, cfg.fps)
+            self.clock = C.ClockHead(d, cfg.fps, cfg.feature_dim)
+            if cfg.clock_phase:
+                self.clock_phase = C.PhaseHead(d)
         if cfg.time_latent:  # local latents: when things happen (see time_latent.py)
             self.time_latent = TimeLatent(d, cfg.time_latent_dim, cfg.time_latent, cfg.time_latent_ar)
         self.codebook = nn.Parameter(torch.randn(cfg.codebook_size, d) / math.sqrt(d))
@@ -210,7 +212,11 @@ class ATOM(FeatureNormMixin, nn.Module):
             h, att = layer(h, self.codebook, pad, self.training or i == len(self.decoder) - 1)
             if att is not None:
                 maps.append(att)
-        return self.head(self.dec_norm(h)), maps
+        h = self.dec_norm(h)
+        out = self.head(h)
+        if self.cfg.clock:
+            out = out + self.clock.paint(h, clock)
+        return out, maps
 
     # --- training ----------------------------------------------------
     def loss(self, batch: dict[str, torch.Tensor], progress: float,
@@ -335,7 +341,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         if self.cfg.clock:
             if bias is None:
                 bias = self.frame_bias(text, num_frames)
-            clock = self.clock.sample(bias, num_frames, generator)
+            phi0 = self.clock_phase(z, bias.mean(1)) if self.cfg.clock_phase else None
+            clock = self.clock.sample(bias, num_frames, generator, phi0)
         g = self.cfg.guidance if guidance is None else guidance
         if g == 1.0:
             feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias, clock=clock)

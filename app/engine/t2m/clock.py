@@ -90,13 +90,19 @@ def features(phase: torch.Tensor, amp: torch.Tensor) -> torch.Tensor:
 
 
 class ClockHead(nn.Module):
-    """Rate and envelope per frame from the decoder's per-frame text bias [B, T, d], and the
-    clock's input projection onto the frame queries (zero-initialised: a checkpoint trained
-    without a clock starts unchanged)."""
+    """Rate and envelope per frame from the decoder's per-frame text bias [B, T, d]; the clock's
+    input projection onto the frame queries; and a **phase-modulated readout**: each frame's decoder
+    state chooses a [features x clock channels] matrix that maps the clock onto the output features,
+    so the state says *what* swings and how far, the clock *when* (a bilinear output, as
+    DeepPhase's phase-modulated decoding; a clock added to the queries alone was still barely used
+    after 1,350 steps).  Both zero-initialised: a checkpoint trained without a clock starts unchanged."""
 
-    def __init__(self, d: int, fps: float = 20.0) -> None:
+    def __init__(self, d: int, fps: float = 20.0, feature_dim: int = 263) -> None:
         super().__init__()
-        self.fps = fps
+        self.fps, self.feature_dim = fps, feature_dim
+        self.readout = nn.Linear(d, feature_dim * CHANNELS)
+        nn.init.zeros_(self.readout.weight)
+        nn.init.zeros_(self.readout.bias)
         self.prior = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 2 * len(BANDS)))
         self.register_buffer("lo", torch.log(torch.tensor([b[0] for b in BANDS])), persistent=False)
         self.register_buffer("hi", torch.log(torch.tensor([b[1] for b in BANDS])), persistent=False)
@@ -123,16 +129,69 @@ class ClockHead(nn.Module):
         m = m[..., None].expand_as(a_err)
         return (a_err * m).sum() / m.sum().clamp(min=1.0) + (r_err * w).sum() / w.sum().clamp(min=1.0)
 
-    def sample(self, bias: torch.Tensor, t: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """A drawn clock [B, T, 3 x bands]: each band's predicted rate integrated from a uniform
-        starting phase."""
+    def drift(self, bias: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(phase advanced since frame 0, envelope) [B, T, bands]: the predicted rate integrated."""
         rate, amp = self.predict(bias)
         if rate.shape[1] != t:
             rate, amp = rate.expand(-1, t, -1), amp.expand(-1, t, -1)
-        phi0 = torch.rand((bias.shape[0], 1, len(BANDS)), generator=generator, device=bias.device, dtype=bias.dtype) * 2 * math.pi
-        phase = phi0 + 2 * math.pi * torch.cumsum(rate, 1) / self.fps
+        return 2 * math.pi * torch.cumsum(rate, 1) / self.fps, amp
+
+    def sample(self, bias: torch.Tensor, t: int, generator: torch.Generator | None = None,
+               phi0: torch.Tensor | None = None) -> torch.Tensor:
+        """A drawn clock [B, T, 3 x bands]: each band's predicted rate integrated from a starting
+        phase ``phi0`` [B, 1, bands] (None: uniform)."""
+        drift, amp = self.drift(bias, t)
+        if phi0 is None:
+            phi0 = torch.rand((bias.shape[0], 1, len(BANDS)), generator=generator, device=bias.device,
+                              dtype=bias.dtype) * 2 * math.pi
+        phase = phi0 + drift
         return features(torch.remainder(phase + math.pi, 2 * math.pi) - math.pi, amp)
+
+    def paint(self, h: torch.Tensor, clock: torch.Tensor) -> torch.Tensor:
+        """Output features [B, T, F] from decoder states h [B, T, d] and the clock [B, T, C]."""
+        mix = self.readout(h).view(*h.shape[:2], self.feature_dim, CHANNELS)
+        return torch.einsum("btfc,btc->btf", mix, clock.to(mix.dtype))
 
     def forward(self, clock: torch.Tensor) -> torch.Tensor:
         """The clock's contribution to the frame queries [B, T, d]."""
         return self.inp(clock)
+
+
+class PhaseHead(nn.Module):
+    """The clock's starting phase per band from z and the text summary (``clock_phase``).
+
+    A uniform starting phase is independent of z, which also carries timing (when a jump or a turn
+    happens): the decoder, trained on a clock and a z that agree, then hears two timings.  This head
+    reads the phase off z instead; it is fitted after training with everything else frozen
+    (``scripts/train_atom_clock_phase.py``) on the offset that best aligns the drawn clock with the
+    measured one (:func:`best_offset`)."""
+
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, 2 * len(BANDS)))
+
+    def forward(self, z: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
+        """phi0 [B, 1, bands] from z [B, d] and the text summary ctx [B, d]."""
+        out = self.net(torch.cat([z, ctx], -1))
+        nb = len(BANDS)
+        return torch.atan2(out[:, None, nb:], out[:, None, :nb])
+
+    @staticmethod
+    def loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """Weighted 1 - cos of the angle between predicted and target phases (both [B, 1, bands])."""
+        w = weight[:, None, :]
+        return ((1 - torch.cos(pred - target[:, None, :])) * w).sum() / w.sum().clamp(min=1e-6)
+
+
+def best_offset(phase: torch.Tensor, amp: torch.Tensor, drift: torch.Tensor,
+                valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(phi0 [B, bands], weight [B, bands]): the starting phase that best aligns ``phi0 + drift`` with a
+    measured phase (envelope-weighted circular mean of their difference) and how strongly the
+    envelope-weighted differences agree (0-1, times the mean envelope in decimetres, clipped to 1)."""
+    w = amp * valid[..., None].to(amp.dtype)
+    diff = phase - drift
+    c, s = (torch.cos(diff) * w).sum(1), (torch.sin(diff) * w).sum(1)
+    total = w.sum(1).clamp(min=1e-6)
+    agree = torch.sqrt(c * c + s * s) / total
+    mean_amp = total / valid.to(amp.dtype).sum(1, keepdim=True).clamp(min=1.0)
+    return torch.atan2(s, c), agree * (mean_amp * AMP_SCALE).clamp(max=1.0)

@@ -67,6 +67,7 @@ class AtomConfig:
     periodic: int = 0               # oscillators on the decoder's frame queries (layers.PeriodicBank); 0 = none
     clock: bool = False             # phase clock on the decoder's frame queries (clock.py, session 18): the
                                     # motion's measured rhythm in training, a drawn one at sampling
+    clock_phase: bool = False       # the clock's starting phase read off z (clock.PhaseHead) instead of drawn
     w_clock: float = 0.1            # the clock head's rate / envelope regression from the text
     time_latent: int = 0            # local latents: one small z every this many frames beside the global z
                                     # (time_latent.TimeLatent; 0 = off): timing of repeated actions (session 11)
