@@ -13,9 +13,9 @@ import torch
 
 from .config import RecognitionConfig
 from .data import Video, all_atom_names, pad_videos, real_atom
+from .ensemble import ATSCNEnsemble, mean_outputs
 from .localize import proposals, runs, segment, span_uncertainty
 from .metrics import auroc, detection_map
-from .ensemble import ATSCNEnsemble, mean_outputs
 from .model import ATSCN, dirichlet, pooled_evidence, video_scores
 
 
