@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from safetensors.torch import save_file
 
     from app.engine.t2m import clock as C
-    from app.engine.t2m.atom_model import RIC
+    from app.engine.repr.humanml3d import RIC
     from app.engine.t2m.data import T2MDataset, model_input
     from app.engine.t2m.pipeline import TextToMotionPipeline
 

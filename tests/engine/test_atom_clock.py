@@ -129,3 +129,47 @@ def test_a_phase_head_reads_the_starting_phase_off_z():
     pred = torch.zeros(2, 1, 2)
     assert float(C.PhaseHead.loss(pred, torch.zeros(2, 2), torch.ones(2, 2))) == 0.0
     assert abs(float(C.PhaseHead.loss(pred, torch.full((2, 2), math.pi), torch.ones(2, 2))) - 2.0) < 1e-6
+
+
+def test_draft_phase_aligns_the_drawn_clock_with_the_drafts_rhythm():
+    nb = len(C.BANDS)
+    x = _clap(shift=1.0)                                    # 2 Hz: the fast band
+    draft = C.measure(x, torch.tensor([120]), FPS)
+    drift = 2 * math.pi * torch.cumsum(torch.full((1, 120, nb), 2.0), 1) / FPS
+    phi0 = C.draft_phase(draft, drift, torch.ones(1, 120, dtype=torch.bool))
+    assert phi0.shape == (1, 1, nb)
+    err = torch.remainder(phi0[0, 0, 1] + drift[0, :, 1] - draft["phase"][0, :, 1] + math.pi, 2 * math.pi) - math.pi
+    assert float(err[10:-10].abs().median()) < 0.3
+    later = C.draft_phase(C.measure(_clap(shift=2.5), torch.tensor([120]), FPS), drift,
+                          torch.ones(1, 120, dtype=torch.bool))
+    gap = torch.remainder(later[0, 0, 1] - phi0[0, 0, 1], 2 * math.pi)
+    assert abs(float(gap) - 1.5) < 0.3                      # the draft 1.5 rad later: so is the clock
+
+
+def test_draft_sampling_reads_the_phase_off_a_clock_free_decode(monkeypatch):
+    torch.manual_seed(0)
+    cfg = dict(TINY_ATOM, learned_prior=True, clock=True)
+    model = ATOM(config_from_dict(dict(cfg, clock_source="draft"))).eval()
+    with torch.no_grad():
+        model.clock.inp.weight.normal_()
+        model.clock.readout.weight.normal_(std=0.05)
+    text = torch.randn(2, 384)
+    seen = []
+    original = C.draft_phase
+    monkeypatch.setattr(C, "draft_phase", lambda m, d, v: seen.append(m) or original(m, d, v))
+    a = model.sample(text, 40, torch.Generator().manual_seed(3))[0]
+    assert len(seen) == 1 and seen[0]["phase"].shape == (2, 40, len(C.BANDS))
+    assert torch.equal(a, model.sample(text, 40, torch.Generator().manual_seed(3))[0])
+    drawn = ATOM(config_from_dict(dict(cfg, clock_source="drawn"))).eval()
+    drawn.load_state_dict(model.state_dict())
+    assert float((a - drawn.sample(text, 40, torch.Generator().manual_seed(3))[0]).abs().max()) > 1e-4
+
+
+def test_clock_drop_trains_the_clock_free_decode():
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(dict(TINY_ATOM, learned_prior=True, clock=True, clock_drop=1.0)))
+    batch = {"x": torch.randn(2, 40, 263), "lengths": torch.tensor([40, 29]), "text": torch.randn(2, 384)}
+    loss, logs = model.loss(batch, 0.5)
+    loss.backward()
+    assert logs["clock"] > 0 and float(model.clock.prior[0].weight.grad.abs().sum()) > 0   # the head still learns
+    assert float(model.clock.readout.weight.grad.abs().sum()) == 0.0                        # the decoder heard nothing

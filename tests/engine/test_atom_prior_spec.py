@@ -172,7 +172,7 @@ def test_spectral_term_is_off_until_spec_from_then_ramps_in():
 
 def test_w_ric_adds_the_local_joint_position_error_only():
     """w_ric adds w_ric x the masked MSE of the 63 RIC dims to the reconstruction, nothing else."""
-    from app.engine.t2m.atom_model import RIC
+    from app.engine.repr.humanml3d import RIC
     from app.engine.t2m.layers import masked_mse, padding_mask
     torch.manual_seed(0)
     base = ATOM(config_from_dict(dict(TINY_PRIOR)))

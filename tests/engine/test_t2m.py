@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from app.core.errors import InvalidInputError
-from app.engine.t2m.atom_model import ATOM, atom_usage_gap, mask_ratio
+from app.engine.t2m.atom_model import ATOM, mask_ratio
+from app.engine.t2m.layers import atom_usage_gap
 from app.engine.t2m.config import AtomConfig, MDMConfig, TrainConfig
 from app.engine.t2m.data import T2MDataset
 from app.engine.t2m.foot_lock import foot_lock, foot_skate_ratio

@@ -28,15 +28,15 @@ import torch
 from torch import nn
 
 from app.engine.repr import humanml3d_torch
+from app.engine.repr.humanml3d import RIC
 
 from . import clock as C
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .time_latent import TimeLatent
-from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, encoder_layer, masked_mean, masked_mse,
-                     PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
+from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, atom_usage_gap, encoder_layer,
+                     masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
 
-RIC = slice(4, 67)  # HumanML3D: root-relative positions of joints 1-21 in the heading frame
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
 SCHEDULES = ("constant", "linear", "square", "exponential")
 
@@ -95,6 +95,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         if cfg.periodic:  # oscillators on the frame queries: rhythm from text, phase from z
             self.periodic = PeriodicBank(d, cfg.periodic, cfg.fps)
         if cfg.clock:  # the rhythm's phase as an input: measured in training, drawn at sampling (clock.py)
+            if cfg.clock_source not in C.SOURCES:
+                raise ValueError(f"unknown clock_source {cfg.clock_source!r}; use one of {C.SOURCES}")
             self.clock = C.ClockHead(d, cfg.fps, cfg.feature_dim)
             if cfg.clock_phase:
                 self.clock_phase = C.PhaseHead(d)
@@ -255,6 +257,9 @@ class ATOM(FeatureNormMixin, nn.Module):
             target = C.measure(self.denormalize(x.float())[..., RIC], lengths, cfg.fps)
             clock = C.features(target["phase"], target["amp"]).to(x.dtype)
             clock_loss = self.clock.loss(bias, target, valid)
+            if cfg.clock_drop > 0:
+                u = torch.rand(x.shape[:1], generator=generator, device=x.device)
+                clock = clock * (u >= cfg.clock_drop).to(clock.dtype)[:, None, None]
         pred, maps = self.decode(z, text, lengths, x.shape[1], keep, z_local=z_local, bias=bias, clock=clock)
         if cfg.rec_lowpass > 0:  # the limbs' per-frame fit sees their slow part only; w_stft judges the fast part
             sig = cfg.rec_lowpass
@@ -342,6 +347,12 @@ class ATOM(FeatureNormMixin, nn.Module):
             if bias is None:
                 bias = self.frame_bias(text, num_frames)
             phi0 = self.clock_phase(z, bias.mean(1)) if self.cfg.clock_phase else None
+            if self.cfg.clock_source == "draft":
+                silent = z.new_zeros((b, num_frames, C.CHANNELS))
+                draft = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias, clock=silent)[0]
+                m = C.measure(self.denormalize(draft.float())[..., RIC], lengths, self.cfg.fps)
+                valid = ~padding_mask(lengths, num_frames)
+                phi0 = C.draft_phase(m, self.clock.drift(bias, num_frames)[0], valid).to(z.dtype)
             clock = self.clock.sample(bias, num_frames, generator, phi0)
         g = self.cfg.guidance if guidance is None else guidance
         if g == 1.0:
@@ -365,25 +376,6 @@ def guided(cond: torch.Tensor, free: torch.Tensor, scale: float) -> torch.Tensor
     shrank, and scale > 1 gives it back (at a price: see models/atom/README.md, session 13).  scale 1
     returns ``cond``."""
     return free + scale * (cond - free)
-
-
-def atom_usage_gap(att: torch.Tensor, valid: torch.Tensor, scope: str = "batch") -> torch.Tensor:
-    """log K minus the entropy of the mean attention over atoms (att [B, T, K], valid [B, T]).
-
-    scope "batch": of the batch's mean attention (0 when the batch uses every atom equally);
-    "motion": of each motion's own mean, averaged over motions, so one motion also spreads over
-    several atoms in time.  With the per-frame sparsity term this asks for few atoms per frame but
-    different atoms across frames: without it the sparsity term alone collapses the codebook onto
-    one or two atoms.
-    """
-    m = valid.to(att.dtype)[..., None]
-    if scope == "motion":
-        p = (att * m).sum(1) / m.sum(1).clamp(min=1.0)                   # B K
-        entropy = -(p * torch.log(p.clamp(min=1e-9))).sum(-1).mean()
-    else:
-        p = (att * m).sum((0, 1)) / m.sum().clamp(min=1.0)
-        entropy = -(p * torch.log(p.clamp(min=1e-9))).sum()
-    return math.log(att.shape[-1]) - entropy
 
 
 def as_cond(text: torch.Tensor | dict) -> dict[str, torch.Tensor]:

@@ -27,6 +27,7 @@ BANDS = ((0.5, 1.5), (1.5, 4.5))   # Hz: below 0.5 a reach or a sit, above 4.5 j
 AMP_SCALE = 10.0       # metres -> decimetres
 AMP_MAX = 5.0
 CHANNELS = 3 * len(BANDS)
+SOURCES = ("drawn", "draft")   # where a sampled clock's starting phase comes from (config clock_source)
 
 
 def _reference(dim: int, device, dtype) -> torch.Tensor:
@@ -195,3 +196,15 @@ def best_offset(phase: torch.Tensor, amp: torch.Tensor, drift: torch.Tensor,
     agree = torch.sqrt(c * c + s * s) / total
     mean_amp = total / valid.to(amp.dtype).sum(1, keepdim=True).clamp(min=1.0)
     return torch.atan2(s, c), agree * (mean_amp * AMP_SCALE).clamp(max=1.0)
+
+
+def draft_phase(draft: dict[str, torch.Tensor], drift: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """The starting phase [B, 1, bands] of a sampled clock taken from a draft (``clock_source="draft"``).
+
+    A uniform starting phase knows nothing of the timing z has already fixed (when a reach, a jump or
+    the first clap happens), so the decoder hears two timings.  A first decode of the same z with the
+    clock zeroed (the mode ``clock_drop`` trains) carries z's timing and a damped rhythm; its measured
+    phase (``draft``: :func:`measure` of the draft) fixes phi0 such that phi0 + the text's ``drift``
+    follows it best (:func:`best_offset`), and the text's envelope restores the swing the draft damped."""
+    phi0, _ = best_offset(draft["phase"], draft["amp"], drift, valid)
+    return phi0[:, None, :]

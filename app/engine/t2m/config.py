@@ -48,7 +48,7 @@ class AtomConfig:
     kl_free_bits: float = 0.0       # nats per latent dim (batch mean) not penalised: keeps z in use (no collapse)
     w_sparse: float = 0.05          # per-frame max attention; 1e-2 could not lift attention off uniform with w_usage
     w_ortho: float = 1e-2
-    w_usage: float = 0.01           # spread of atoms (see atom_model.atom_usage_gap)
+    w_usage: float = 0.01           # spread of atoms (see layers.atom_usage_gap)
     usage_scope: str = "batch"      # "batch": over the batch's mean attention; "motion": within each motion
     # word-level text path (ATOM's public `use_word_emb`): per-frame positional queries cross-attend the
     # encoder's per-token states + 4 prompt slots (side, direction, speed, reps); replaces the single text bias
@@ -68,6 +68,10 @@ class AtomConfig:
     clock: bool = False             # phase clock on the decoder's frame queries (clock.py, session 18): the
                                     # motion's measured rhythm in training, a drawn one at sampling
     clock_phase: bool = False       # the clock's starting phase read off z (clock.PhaseHead) instead of drawn
+    clock_source: str = "drawn"     # sampling: "drawn" (uniform phase, or clock_phase) or "draft": the phase
+                                    # that fits a first, clock-free decode of the same z (clock.draft_phase)
+    clock_drop: float = 0.0         # training: share of items whose clock is zeroed (the clock-free decode
+                                    # that "draft" sampling starts from stays in distribution)
     w_clock: float = 0.1            # the clock head's rate / envelope regression from the text
     time_latent: int = 0            # local latents: one small z every this many frames beside the global z
                                     # (time_latent.TimeLatent; 0 = off): timing of repeated actions (session 11)

@@ -272,3 +272,22 @@ def segment_contrast(att: torch.Tensor, seg: torch.Tensor, tau: float = 0.1) -> 
         return att.new_zeros(())
     ce = F.cross_entropy(logits[use], seg[use], reduction="mean")
     return ce
+
+
+def atom_usage_gap(att: torch.Tensor, valid: torch.Tensor, scope: str = "batch") -> torch.Tensor:
+    """log K minus the entropy of the mean attention over atoms (att [B, T, K], valid [B, T]).
+
+    scope "batch": of the batch's mean attention (0 when the batch uses every atom equally);
+    "motion": of each motion's own mean, averaged over motions, so one motion also spreads over
+    several atoms in time.  With the per-frame sparsity term this asks for few atoms per frame but
+    different atoms across frames: without it the sparsity term alone collapses the codebook onto
+    one or two atoms.
+    """
+    m = valid.to(att.dtype)[..., None]
+    if scope == "motion":
+        p = (att * m).sum(1) / m.sum(1).clamp(min=1.0)                   # B K
+        entropy = -(p * torch.log(p.clamp(min=1e-9))).sum(-1).mean()
+    else:
+        p = (att * m).sum((0, 1)) / m.sum().clamp(min=1.0)
+        entropy = -(p * torch.log(p.clamp(min=1e-9))).sum()
+    return math.log(att.shape[-1]) - entropy

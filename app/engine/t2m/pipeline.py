@@ -29,7 +29,7 @@ from app.engine.repr.humanml3d import features_to_clip
 from app.engine.repr.normalizer import Normalizer
 
 from . import spans as S
-from .config import FPS, MAX_SECONDS, config_from_dict, load_config
+from .config import MAX_SECONDS, config_from_dict, load_config
 from .foot_lock import foot_lock as apply_foot_lock
 from .foot_lock import foot_skate_ratio
 from .sides import choose_side
