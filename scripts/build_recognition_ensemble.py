@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     meta.pop("members", None)
     meta["ensemble_of"] = [str(Path(m)) for m in args.members]
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         staged = Path(tmp) / "model"
         ens.save_pretrained(staged, **meta)
