@@ -30,6 +30,8 @@ ap.add_argument("steps", type=int)
 ap.add_argument("overrides", nargs="*", help="ATOM config KEY=VALUE")
 ap.add_argument("--model", default=str(ROOT / "models/atom"))
 ap.add_argument("--holdout", action="store_true", help="also judge the next 12 items of each action (not fitted)")
+ap.add_argument("--clock-sources", nargs="+", default=None,
+                help="with clock=1: judge one prior sample per clock source (drawn, draft)")
 args = ap.parse_args()
 steps = args.steps
 ds = T2MDataset.load(ROOT / '.cache/t2m/train_s10.npz')
@@ -70,10 +72,14 @@ m.eval()
 res = {}
 for i, pred, kw, tag in [(*it, "") for it in items] + ([(*it, "held-") for it in held] if args.holdout else []):
     b = batch([i]); cond = {k: v for k, v in b.items() if k not in ('x', 'lengths')}
+    decoded = []
     with torch.no_grad():
-        post = norm.denormalize(m.reconstruct(b['x'], b['lengths'], cond)[0].numpy())
-        prior = norm.denormalize(m.sample(cond, len(ds.features[i]), torch.Generator().manual_seed(0))[0][0].numpy())
-    for name, f in ((tag + "post", post), (tag + "prior", prior)):
+        decoded.append((tag + "post", norm.denormalize(m.reconstruct(b['x'], b['lengths'], cond)[0].numpy())))
+        for src in (args.clock_sources or [m.cfg.clock_source]):
+            m.cfg.clock_source = src
+            name = tag + "prior" + (f"-{src}" if args.clock_sources else "")
+            decoded.append((name, norm.denormalize(m.sample(cond, len(ds.features[i]), torch.Generator().manual_seed(0))[0][0].numpy())))
+    for name, f in decoded:
         v = evaluate(pred, Kin.from_clip(features_to_clip(f, 20.0, limbs="positions")), **kw)
         res.setdefault((pred, name), []).append(bool(v.ok))
 for k, v in sorted(res.items()): print(k, f"{sum(v)}/{len(v)}")
