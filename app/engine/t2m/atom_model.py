@@ -346,13 +346,15 @@ class ATOM(FeatureNormMixin, nn.Module):
         if self.cfg.clock:
             if bias is None:
                 bias = self.frame_bias(text, num_frames)
-            phi0 = self.clock_phase(z, bias.mean(1)) if self.cfg.clock_phase else None
+            phi0 = None
             if self.cfg.clock_source == "draft":
                 silent = z.new_zeros((b, num_frames, C.CHANNELS))
                 draft = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias, clock=silent)[0]
                 m = C.measure(self.denormalize(draft.float())[..., RIC], lengths, self.cfg.fps)
                 valid = ~padding_mask(lengths, num_frames)
                 phi0 = C.draft_phase(m, self.clock.drift(bias, num_frames)[0], valid).to(z.dtype)
+            elif self.cfg.clock_phase:
+                phi0 = self.clock_phase(z, bias.mean(1))
             clock = self.clock.sample(bias, num_frames, generator, phi0)
         g = self.cfg.guidance if guidance is None else guidance
         if g == 1.0:
