@@ -25,6 +25,7 @@ from app.core.motion_io import load_motion
 from app.core.skeleton import SMPL22_NAMES, SMPL22_PARENTS, Skeleton
 
 from .paraphrase import cmu_texts, label_texts
+from .timebase import fix_time_base
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def trim_glitches(clip: MotionClip, edge_s: float = 0.5, min_speed: float = 8.0)
 
 def _load_bvh(path: Path) -> MotionClip:
     clip = load_motion(path, face_forward=False, on_ground=False)
-    return trim_glitches(clip).resample(FPS)
+    return fix_time_base(trim_glitches(clip)).resample(FPS)
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:

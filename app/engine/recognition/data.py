@@ -9,6 +9,7 @@ val / test for the open-set protocol.  Real windows are a test set only (never t
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -64,8 +65,11 @@ def all_atom_names() -> list[str]:
     return list(ATOMS)
 
 
-def _cache_path(name: str, root_motion: bool) -> Path:
-    return CACHE_DIR / f"data_{name}_v{FEATURE_VERSION}{'' if root_motion else '_noroot'}.npz"
+def _cache_path(name: str, root_motion: bool, source: Path | None = None) -> Path:
+    """Feature cache file; ``source``: the file the features come from, whose content digest is
+    part of the name (a rebuilt source never reads stale features)."""
+    stamp = f"_{hashlib.sha1(source.read_bytes()).hexdigest()[:8]}" if source is not None else ""
+    return CACHE_DIR / f"data_{name}_v{FEATURE_VERSION}{'' if root_motion else '_noroot'}{stamp}.npz"
 
 
 def _save(path: Path, videos: list[Video]) -> None:
@@ -116,12 +120,12 @@ def real_videos(root_motion: bool = True, seed: int = 0, mirror: bool = False) -
     from app.engine.corpus.mirror import mirror_clip
     from app.engine.corpus.real_mocap import DEFAULT_PATH, load_real_corpus
 
-    path = _cache_path("real_mirror" if mirror else "real", root_motion)
-    if path.is_file():
-        return _load(path)
     if not DEFAULT_PATH.is_file():
         log.warning("no real mocap at %s", DEFAULT_PATH)
         return []
+    path = _cache_path("real_mirror" if mirror else "real", root_motion, DEFAULT_PATH)
+    if path.is_file():
+        return _load(path)
     videos = []
     for w in load_real_corpus(DEFAULT_PATH):
         group = w.meta.get("group", w.clip.name)
