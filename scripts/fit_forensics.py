@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 log = logging.getLogger("fit_forensics")
-FEATURE_VERSION = "v2"   # v2: face identity cues (session 17)
-CACHE = ROOT / ".cache" / "forensics" / "features"
+FEATURE_VERSION = "v3"   # v2: face identity cues (session 17); v3: blur_speed_coupling (session 21)
+DEFAULT_CACHE = ROOT / ".cache" / "forensics" / "features"
+CACHE = DEFAULT_CACHE
 
 
 def read_sources(dev: Path) -> list[dict]:
@@ -177,10 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true",
                     help="with --refresh-crowds: recount every cached clip (after a tracker change) and re-extract "
                          "those with two or more people now or when cached")
+    ap.add_argument("--cache", default=str(DEFAULT_CACHE),
+                    help="per-clip feature cache (data/forensics/dev_features holds a committed copy)")
     ap.add_argument("--without", action="append", default=[], metavar="CUE",
                     help="fit as if CUE had never been measured (an ablation row; repeatable)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    global CACHE
+    CACHE = Path(args.cache)
     dev = Path(args.dev)
     if not (dev / "SOURCES.tsv").is_file():
         log.error("%s: no SOURCES.tsv (the development set lives in ../shared/data/videos/dev)", dev)

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .blur_cues import BLUR_CUES, blur_cues, end_velocities
 from .face_cues import FACE_CUES, FaceMeasure, face_cues
 from .face_identity import IDENTITY_CUES, FaceIdentity, identity_cues
 from .hand_cues import HAND_CUES, HandMeasure, hand_box, hand_cues
@@ -24,8 +25,9 @@ from .video_io import VideoInfo, iter_frames
 
 log = logging.getLogger(__name__)
 
-APPEARANCE_CUES = {**FACE_CUES, **IDENTITY_CUES, **HAND_CUES, **SURFACE_CUES}
-FAMILIES = {"face": tuple(FACE_CUES) + tuple(IDENTITY_CUES), "hands": tuple(HAND_CUES), "surface": tuple(SURFACE_CUES)}
+APPEARANCE_CUES = {**FACE_CUES, **IDENTITY_CUES, **HAND_CUES, **SURFACE_CUES, **BLUR_CUES}
+FAMILIES = {"face": tuple(FACE_CUES) + tuple(IDENTITY_CUES), "hands": tuple(HAND_CUES),
+            "surface": tuple(SURFACE_CUES) + tuple(BLUR_CUES)}
 TARGET_FPS = 10.0
 MAX_APPEARANCE_FRAMES = 80
 APPEARANCE_MAX_SIDE = 960
@@ -96,8 +98,10 @@ def appearance_cues(info: VideoInfo, indices: np.ndarray, fps: float, analysis_s
     m = len(pos)
     if pose_image is None:
         lms, vis = np.full((m, 33, 2), np.nan), np.zeros((m, 33))
+        velocity = np.full((m, 4, 2), np.nan)
     else:
         lms, vis = pose_image[pos] * k, pose_vis[pos]
+        velocity = end_velocities(pose_image, pose_vis, pos, fps, k)
     yield 0.05
     masks, meshes, hands, ids = [], [], [[], []], []
     fid = FaceIdentity()
@@ -124,6 +128,11 @@ def appearance_cues(info: VideoInfo, indices: np.ndarray, fps: float, analysis_s
     no_body = "" if pose_image is not None else "body tracking switched off: no wrists to look at"
     cues.update(hand_cues(hands, wrist_vis, no_body))
     cues.update(surface_cues(imgs, masks, lms, vis))
+    try:
+        cues.update(blur_cues(imgs, lms, vis, velocity, torso))
+    except Exception as exc:  # noqa: BLE001 - one cue must not cost the report
+        log.warning("motion-blur cue failed: %s", exc)
+        cues.update({k: (None, None, f"the motion-blur check failed ({type(exc).__name__})") for k in BLUR_CUES})
     out = {name: (v, _spread(pf, pos, n), r) for name, (v, pf, r) in cues.items()}
     track.faces = [None if me is None else me[:, :2] / k for me in meshes]
     track.hands = [[h[1] / k for h in (hands[0][t], hands[1][t]) if h is not None] for t in range(m)]

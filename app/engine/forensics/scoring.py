@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import calibration as cal
+from .blur_cues import BLUR_CUES
 from .face_cues import FACE_CUES
 from .face_identity import IDENTITY_CUES
 from .hand_cues import HAND_CUES
@@ -32,7 +33,7 @@ from .sfm_cues import SFM_CUES
 from .surface_cues import SURFACE_CUES
 
 GROUPS = {"body": {**POSE_CUES, **LIKELIHOOD_CUES}, "face": {**FACE_CUES, **IDENTITY_CUES}, "hands": HAND_CUES,
-          "surface": SURFACE_CUES, "scene": SFM_CUES, "pixel": PIXEL_CUES, "noise": RESIDUAL_CUES}
+          "surface": {**SURFACE_CUES, **BLUR_CUES}, "scene": SFM_CUES, "pixel": PIXEL_CUES, "noise": RESIDUAL_CUES}
 WEIGHTS = {"bone_length_cv": 1.0, "joint_angle_violations": 0.7, "jerk": 0.8, "motion_hf_ratio": 0.6,
            "lr_asymmetry": 0.8, "foot_sliding": 0.8, "swap_rate": 0.6,
            "registered_share": 0.8, "reprojection_error": 1.0, "epipolar_residual": 1.0, "background_rigidity": 1.0,
