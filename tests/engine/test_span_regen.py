@@ -154,3 +154,15 @@ def test_seam_lift_is_not_carried_where_the_original_stood():
     capped = seams.ground_correction(np.zeros(8), piece_low, 0.0, start=(0.06, w), reference_low=ref)
     assert free[3] > 0.03 and capped[3] <= 0.005 + 1e-12
     assert np.isclose(capped[0], 0.06) and np.all(capped <= free + 1e-12)
+
+
+def test_generation_job_ends_on_a_summary_line() -> None:
+    """The Jobs row keeps the last progress message: it says what was made, not 'preparing sample 1/1'."""
+    from app.engine.jobs import drain
+    from app.engine.tasks.generate_task import GenerationRequest, generate_task
+
+    messages: list[str] = []
+    result = drain(generate_task(GenerationRequest(text="a person walks forward", seconds=2.0, model="atom")),
+                   lambda p: messages.append(p.message))
+    assert len(result.samples) == 1
+    assert messages[-1].startswith("1 sample in ") and messages[-1].endswith(" s")

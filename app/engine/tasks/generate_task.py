@@ -131,6 +131,7 @@ def generate_task(req: GenerationRequest) -> Generator[Any, None, GenerationResu
         result.samples.append(sample_from_clip(clip, att, out.skate_before[i], out.skate_after[i]))
     result.seconds_taken = time.perf_counter() - t0
     log.info("generated %d sample(s) of %r in %.2f s", n, req.text[:60], result.seconds_taken)
+    yield Progress(1.0, f"{n} sample{'s' if n != 1 else ''} in {result.seconds_taken:.2f} s")   # the Jobs row's last line
     return result
 
 
