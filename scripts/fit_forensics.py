@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 log = logging.getLogger("fit_forensics")
 FEATURE_VERSION = "v3"   # v2: face identity cues (session 17); v3: blur_speed_coupling (session 21)
 DEFAULT_CACHE = ROOT / ".cache" / "forensics" / "features"
-CACHE = DEFAULT_CACHE
 
 
 def read_sources(dev: Path) -> list[dict]:
@@ -58,7 +57,8 @@ def extract_one(path: Path, box: tuple | None) -> dict:
             "reasons": {k: c.reason for k, c in rep.cues.items() if not c.measured}}
 
 
-def extract_all(dev: Path, rows: list[dict], cached_only: bool = False) -> dict[str, dict]:
+def extract_all(dev: Path, rows: list[dict], cached_only: bool = False,
+                cache_dir: Path = DEFAULT_CACHE) -> dict[str, dict]:
     import cv2
     cv2.setNumThreads(1)
     try:
@@ -66,7 +66,7 @@ def extract_all(dev: Path, rows: list[dict], cached_only: bool = False) -> dict[
         torch.set_num_threads(1)
     except ImportError:
         pass
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
     feats = {}
     # cheapest first (analysed frames x panel pixels), so a starved machine still covers most clips
     def cost(r: dict) -> float:
@@ -74,7 +74,7 @@ def extract_all(dev: Path, rows: list[dict], cached_only: bool = False) -> dict[
                 else (int(r.get("width") or 640), int(r.get("height") or 480)))
         return min(int(r.get("frames") or 300), 300) * (w * h) ** 0.5
     for i, r in enumerate(sorted(rows, key=cost)):
-        cache = CACHE / (Path(r["file"]).name + ".json")
+        cache = cache_dir / (Path(r["file"]).name + ".json")
         if cache.is_file():
             d = json.loads(cache.read_text())
             if d.get("version") == FEATURE_VERSION:
@@ -108,7 +108,8 @@ def count_people(path: Path, box: tuple | None) -> int:
     return drain(ppl.track_people(sample.frames, sample.fps)).max_people
 
 
-def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict], force: bool = False) -> None:
+def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict], force: bool = False,
+                   cache_dir: Path = DEFAULT_CACHE) -> None:
     """Features cached before the inspector followed the main person of a crowd: count the
     people in each such clip and re-extract the clips with two or more. With `force` (after a
     change to the person tracker) every cached clip is recounted, and re-extracted when the body
@@ -118,7 +119,7 @@ def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict], force: b
         d = feats.get(r["file"])
         if not d or ("people" in d and not force):
             continue
-        cache = CACHE / (Path(r["file"]).name + ".json")
+        cache = cache_dir / (Path(r["file"]).name + ".json")
         was = d.get("people") or 0
         try:
             n = count_people(dev / r["file"], r["box"])
@@ -135,7 +136,8 @@ def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict], force: b
         feats[r["file"]] = d
 
 
-def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached_only: bool = False) -> None:
+def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached_only: bool = False,
+                     cache_dir: Path = DEFAULT_CACHE) -> None:
     """Add the noise-residual cues (cheap: native crops of the first frames, no model) to
     ``feats``; cached per clip as ``<name>.residual.json``, versioned on their own."""
     import cv2
@@ -145,7 +147,7 @@ def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached
 
     cv2.setNumThreads(1)
     for r in rows:
-        cache = CACHE / (Path(r["file"]).name + ".residual.json")
+        cache = cache_dir / (Path(r["file"]).name + ".residual.json")
         d = json.loads(cache.read_text()) if cache.is_file() else {}
         if d.get("version") != RESIDUAL_VERSION:
             if cached_only:
@@ -184,17 +186,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="fit as if CUE had never been measured (an ablation row; repeatable)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    global CACHE
-    CACHE = Path(args.cache)
+    cache_dir = Path(args.cache)
     dev = Path(args.dev)
     if not (dev / "SOURCES.tsv").is_file():
         log.error("%s: no SOURCES.tsv (the development set lives in ../shared/data/videos/dev)", dev)
         return 2
     rows = read_sources(dev)
-    feats = extract_all(dev, rows, args.cached_only)
+    feats = extract_all(dev, rows, args.cached_only, cache_dir)
     if args.refresh_crowds:
-        refresh_crowds(dev, rows, feats, args.force)
-    extract_residual(dev, rows, feats, args.cached_only)
+        refresh_crowds(dev, rows, feats, args.force, cache_dir)
+    extract_residual(dev, rows, feats, args.cached_only, cache_dir)
     if args.extract_only:
         return 0
     from app.engine.forensics import calib_fit
