@@ -9,7 +9,7 @@
 
 Every cue of every clip in ``SOURCES.tsv`` is extracted once (the generated panel only, for
 side-by-side composites; pycolmap SfM off, its cues are never scored) and cached under
-``.cache/forensics/features/``; the sensor-noise cues (cheap: native crops of the first 48
+``.cache/forensics/features/``; the sensor-noise cues (native crops around the person in the first 48
 analysed frames, no model) have their own cache (``<clip>.residual.json``). The model is judged
 under leave-one-source-out cross-validation (a source repository is never in the training and
 the test fold; the model kind and its setting are chosen by an inner leave-one-source-out loop
@@ -94,7 +94,7 @@ def extract_all(dev: Path, rows: list[dict], cached_only: bool = False,
     return feats
 
 
-RESIDUAL_VERSION = "r3"
+RESIDUAL_VERSION = "r4"   # r4: crops centred on the person (session 21)
 
 
 def count_people(path: Path, box: tuple | None) -> int:
@@ -138,11 +138,13 @@ def refresh_crowds(dev: Path, rows: list[dict], feats: dict[str, dict], force: b
 
 def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached_only: bool = False,
                      cache_dir: Path = DEFAULT_CACHE) -> None:
-    """Add the noise-residual cues (cheap: native crops of the first frames, no model) to
-    ``feats``; cached per clip as ``<name>.residual.json``, versioned on their own."""
+    """Add the noise-residual cues (native crops of the first frames around the person, found by a
+    BlazePose pass over those frames) to ``feats``; cached per clip as ``<name>.residual.json``,
+    versioned on their own."""
     import cv2
 
-    from app.engine.forensics.residual_cues import residual_cues
+    from app.engine.forensics.residual_cues import person_centre, residual_cues
+    from app.engine.jobs import drain
     from app.engine.forensics.video_io import analysis_stride, native_sequence, probe_video
 
     cv2.setNumThreads(1)
@@ -155,7 +157,10 @@ def extract_residual(dev: Path, rows: list[dict], feats: dict[str, dict], cached
             t0 = time.monotonic()
             try:
                 info = probe_video(dev / r["file"], r["box"])
-                seq = native_sequence(info)
+                seq, frames = native_sequence(info, with_frames=True)
+                centre = drain(person_centre(frames))          # as the inspector: crops on the person
+                if centre is not None:
+                    seq = native_sequence(info, centre=centre)
                 vals = {k: v for k, (v, _, _) in residual_cues(seq, info.fps / analysis_stride(info)).items()}
             except Exception as exc:  # noqa: BLE001 - reported, not fatal
                 log.warning("%s residual cues failed: %s", r["file"], exc)

@@ -32,7 +32,7 @@ from . import sfm_cues as sfc
 from .drift import drift_frames
 from .reference import load_reference, reference_for
 from .scoring import Cue, Verdict, combine, combine_calibrated, group_of, label_of, score_cue
-from .video_io import FrameSample, VideoInfo, probe_video, sample_frames
+from .video_io import SEQ_FRAMES, FrameSample, VideoInfo, native_sequence, probe_video, sample_frames
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,13 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     gen = pxc.flow_stats(sample.frames, None if track is None else track.masks, feet, radius)
     stats = yield from _drive(gen, 0.62, 0.1, "optical flow and noise")
     _add(report, pxc.pixel_cues(stats, fps, sample.crops), table, fps)
-    _add(report, rsc.residual_cues(sample.seq_crops, fps), table, fps)
+    seq = sample.seq_crops
+    if with_pose and n:   # the noise cues look at the person, where a generator paints (panel centre without one)
+        centre = yield from _drive(rsc.person_centre(sample.frames[:SEQ_FRAMES]), 0.715, 0.005,
+                                   "locating the person for the noise cues")
+        if centre is not None:
+            seq = native_sequence(info, **kwargs, centre=centre)
+    _add(report, rsc.residual_cues(seq, fps), table, fps)
     if track is not None:
         body = psc.pose_cues(track, fps, stats["bg_shift"])
         _add(report, {"foot_sliding": body["foot_sliding"]}, table, fps)

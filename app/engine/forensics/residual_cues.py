@@ -4,9 +4,10 @@ A camera's noise is drawn afresh in every frame, is nearly white in space and gr
 brightness (shot noise). A diffusion or GAN decoder paints its "noise" as texture: it can be
 smooth, tied to its 8-pixel latent grid, unrelated to brightness and re-painted with the
 content, so its energy map boils from frame to frame. Every cue here works on the noise
-residual ``r = x - median3x3(x)`` of consecutive native-resolution grey centre crops
-(``FrameSample.seq_crops``), restricted to flat pixels (low local contrast, not clipped) so
-scene edges do not dominate:
+residual ``r = x - median3x3(x)`` of consecutive native-resolution grey crops of the first
+analysed frames, centred on the person (:func:`person_centre`: what a generator paints is the
+person; the panel's centre when no person is found), restricted to flat pixels (low local
+contrast, not clipped) so scene edges do not dominate:
 
 * ``residual_level``: RMS of r, edges clipped (grey levels), median over frames.
 * ``residual_temporal_corr``: correlation of r between consecutive frames on flat pixels
@@ -26,6 +27,7 @@ they mean the same thing at any frame rate (generated clips are often 8-15 fps, 
 from __future__ import annotations
 
 import logging
+from typing import Iterator
 
 import numpy as np
 
@@ -190,3 +192,25 @@ def residual_cues(seq: list[np.ndarray], fps: float = ACCEL_FPS) -> dict[str, tu
 
 
 __all__ = ["RESIDUAL_CUES", "residual_cues"]
+
+
+def box_centre(image: np.ndarray, seen: np.ndarray) -> tuple[float, float] | None:
+    """Median over frames of the centre of the box of the seen landmarks (image [T,33,2], seen [T,33])."""
+    rows = seen.any(axis=1)
+    if not rows.any():
+        return None
+    pts = np.where(seen[rows][..., None], image[rows], np.nan)
+    cx = 0.5 * (np.nanmin(pts[..., 0], axis=1) + np.nanmax(pts[..., 0], axis=1))
+    cy = 0.5 * (np.nanmin(pts[..., 1], axis=1) + np.nanmax(pts[..., 1], axis=1))
+    return float(np.median(cx)), float(np.median(cy))
+
+
+def person_centre(frames: np.ndarray) -> Iterator[float | tuple[float, float] | None]:
+    """Generator: BlazePose over the noise cues' analysis frames (their own pass, so the centre does
+    not depend on the rest of the clip); returns the person's median box centre in analysis pixels,
+    or None when no person is seen."""
+    from .pose_cues import MIN_VISIBILITY, track_pose
+    if len(frames) == 0:
+        return None
+    track = yield from track_pose(frames)
+    return box_centre(track.image, track.visibility >= MIN_VISIBILITY)

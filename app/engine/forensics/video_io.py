@@ -137,10 +137,12 @@ def analysis_size(width: int, height: int, max_side: int = ANALYSIS_MAX_SIDE) ->
 
 def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: int = 1, limit: int | None = None,
                 crop_every: int = 0, crop_size: int = CROP_SIZE, crop_box: tuple[int, int, int, int] | None = None,
-                notes: list[str] | None = None, crop_first: int = 0) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
-    """Yield (index, timestamp s, RGB analysis frame or None, native grey centre crop or None)
+                notes: list[str] | None = None, crop_first: int = 0,
+                crop_centre: tuple[float, float] | None = None) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
+    """Yield (index, timestamp s, RGB analysis frame or None, native grey crop or None)
     one frame at a time; frames off the stride are only grabbed (not converted). The crop comes
-    with every `crop_every`-th kept frame and with each of the first `crop_first` kept frames.
+    with every `crop_every`-th kept frame and with each of the first `crop_first` kept frames; it
+    is centred on the panel, or on `crop_centre` (analysis pixels) kept inside the panel.
 
     A stream whose frame size changes midway (some containers allow it) has its later frames
     resized to the first frame's size, so every analysis frame has one shape; a line saying so
@@ -184,6 +186,10 @@ def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: 
                 if ((crop_every and k % crop_every == 0) or k < crop_first) and min(h, w) >= 32:
                     c = min(crop_size, h, w)
                     y0, x0 = (h - c) // 2, (w - c) // 2
+                    if crop_centre is not None:
+                        up = w / analysis_size(w, h, max_side)[0]     # native pixels per analysis pixel
+                        x0 = int(np.clip(crop_centre[0] * up - c / 2, 0, w - c))
+                        y0 = int(np.clip(crop_centre[1] * up - c / 2, 0, h - c))
                     crop = cv2.cvtColor(frame[y0:y0 + c, x0:x0 + c], cv2.COLOR_BGR2GRAY)
                 aw, ah, _ = analysis_size(w, h, max_side)
                 if (aw, ah) != (w, h):
@@ -208,17 +214,21 @@ def analysis_stride(info: VideoInfo, max_frames: int = MAX_ANALYSIS_FRAMES,
 
 
 def native_sequence(info: VideoInfo, max_frames: int = MAX_ANALYSIS_FRAMES,
-                    max_seconds: float = MAX_ANALYSIS_SECONDS) -> list[np.ndarray]:
+                    max_seconds: float = MAX_ANALYSIS_SECONDS, centre: tuple[float, float] | None = None,
+                    with_frames: bool = False) -> list[np.ndarray] | tuple[list[np.ndarray], np.ndarray]:
     """Only the native grey crops of the first SEQ_FRAMES analysis frames, exactly as
-    :func:`sample_frames` keeps them in ``seq_crops`` (same stride), decoding no further.
-    Their frame rate is ``info.fps / analysis_stride(info)`` (the container's)."""
+    :func:`sample_frames` keeps them in ``seq_crops`` (same stride), decoding no further; centred
+    on `centre` (analysis pixels) when given. Their frame rate is ``info.fps / analysis_stride(info)``
+    (the container's). With `with_frames`, also those RGB analysis frames [n, h, w, 3]."""
     limit, _, stride = _plan(info, max_frames, max_seconds)
-    out = []
-    for _, _, _, crop in iter_frames(info.path, stride=stride, limit=min(limit, stride * SEQ_FRAMES),
-                                     crop_box=info.crop_box, crop_first=SEQ_FRAMES):
+    out, frames = [], []
+    for _, _, rgb, crop in iter_frames(info.path, stride=stride, limit=min(limit, stride * SEQ_FRAMES),
+                                       crop_box=info.crop_box, crop_first=SEQ_FRAMES, crop_centre=centre):
         if crop is not None:
             out.append(crop)
-    return out
+        if rgb is not None:
+            frames.append(rgb)
+    return (out, np.stack(frames) if frames else np.zeros((0, 1, 1, 3), np.uint8)) if with_frames else out
 
 
 def sample_frames(info: VideoInfo, *, max_frames: int = MAX_ANALYSIS_FRAMES, max_seconds: float = MAX_ANALYSIS_SECONDS,
