@@ -186,7 +186,10 @@ def inspect_video(path: str | Path, *, reference: dict | str | Path | None = Non
     stats = yield from _drive(gen, 0.62, 0.1, "optical flow and noise")
     _add(report, pxc.pixel_cues(stats, fps, sample.crops), table, fps)
     seq = sample.seq_crops
-    if with_pose and n:   # the noise cues look at the person, where a generator paints (panel centre without one)
+    # the noise cues look at the person, where a generator paints (panel centre without one); their own
+    # BlazePose pass over these frames, exactly as the calibration measured them (the body stage's track
+    # follows a crowd's main person over the whole clip): about 1.5 s
+    if with_pose and n:
         centre = yield from _drive(rsc.person_centre(sample.frames[:SEQ_FRAMES]), 0.715, 0.005,
                                    "locating the person for the noise cues")
         if centre is not None:
