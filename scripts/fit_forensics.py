@@ -10,7 +10,7 @@
 Every cue of every clip in ``SOURCES.tsv`` is extracted once (the generated panel only, for
 side-by-side composites; pycolmap SfM off, its cues are never scored) and cached under
 ``.cache/forensics/features/``; the sensor-noise cues (native crops around the person in the first 48
-analysed frames, no model) have their own cache (``<clip>.residual.json``). The model is judged
+analysed frames, found by a BlazePose pass over them) have their own cache (``<clip>.residual.json``). The model is judged
 under leave-one-source-out cross-validation (a source repository is never in the training and
 the test fold; the model kind and its setting are chosen by an inner leave-one-source-out loop
 on the training fold only, :mod:`app.engine.forensics.calib_fit`), the

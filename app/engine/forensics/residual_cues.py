@@ -191,9 +191,6 @@ def residual_cues(seq: list[np.ndarray], fps: float = ACCEL_FPS) -> dict[str, tu
     return out
 
 
-__all__ = ["RESIDUAL_CUES", "residual_cues"]
-
-
 def box_centre(image: np.ndarray, seen: np.ndarray) -> tuple[float, float] | None:
     """Median over frames of the centre of the box of the seen landmarks (image [T,33,2], seen [T,33])."""
     rows = seen.any(axis=1)
@@ -214,3 +211,6 @@ def person_centre(frames: np.ndarray) -> Iterator[float | tuple[float, float] | 
         return None
     track = yield from track_pose(frames)
     return box_centre(track.image, track.visibility >= MIN_VISIBILITY)
+
+
+__all__ = ["RESIDUAL_CUES", "residual_cues", "box_centre", "person_centre"]

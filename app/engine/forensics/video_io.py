@@ -183,15 +183,15 @@ def iter_frames(path: str | Path, *, max_side: int = ANALYSIS_MAX_SIDE, stride: 
                     frame = frame[y0:y1, x0:x1]
                 h, w = frame.shape[:2]
                 k = i // stride
+                aw, ah, _ = analysis_size(w, h, max_side)
                 if ((crop_every and k % crop_every == 0) or k < crop_first) and min(h, w) >= 32:
                     c = min(crop_size, h, w)
                     y0, x0 = (h - c) // 2, (w - c) // 2
                     if crop_centre is not None:
-                        up = w / analysis_size(w, h, max_side)[0]     # native pixels per analysis pixel
+                        up = w / aw     # native pixels per analysis pixel
                         x0 = int(np.clip(crop_centre[0] * up - c / 2, 0, w - c))
                         y0 = int(np.clip(crop_centre[1] * up - c / 2, 0, h - c))
                     crop = cv2.cvtColor(frame[y0:y0 + c, x0:x0 + c], cv2.COLOR_BGR2GRAY)
-                aw, ah, _ = analysis_size(w, h, max_side)
                 if (aw, ah) != (w, h):
                     frame = cv2.resize(frame, (aw, ah), interpolation=cv2.INTER_AREA)
                 rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
