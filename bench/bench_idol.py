@@ -5,6 +5,12 @@ consistency, determinism and speed (metrics: ``app/engine/idol/metrics.py``).
     .venv/bin/python bench/bench_idol.py --model .cache/idol/runs/cpu_no_xattn_s0/model   # an ablation row
     .venv/bin/python bench/bench_idol.py --clips 8 --samplers ddim:20,dpm:10   # samplers on the same clips
     .venv/bin/python bench/bench_idol.py --speed --frames 16 --repeat 3        # the speed gate (see below)
+    python3 bench/bench_idol.py --model RUN/model --device cuda --no-pose --save-samples s.npz   # on a GPU
+    .venv/bin/python bench/bench_idol.py --from-samples s.npz --clips 64      # score them here (BlazePose too)
+
+``--save-samples`` keeps the generated frames of the first sampler row (uint8 npz, with the model's
+config and info); ``--from-samples`` scores such a file against the same test clips without the model
+(how frames generated on a lent GPU get the BlazePose measure, which needs mediapipe, on this machine).
 
 ``--speed``: ``main.py idol``'s work for one motion (default ``assets/motions/default.npz``, 16
 frames) without the process start-up: model load and body load timed once (reported separately),
@@ -173,6 +179,9 @@ def main() -> None:
     ap.add_argument("--no-pose", action="store_true", help="skip BlazePose")
     ap.add_argument("--gt-row", action="store_true", help="also score the ground-truth renders")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--device", default="cpu", help="sample on this device (cpu or cuda)")
+    ap.add_argument("--save-samples", default=None, help="write the first row's generated frames to this npz")
+    ap.add_argument("--from-samples", default=None, help="score frames saved by --save-samples (no model needed)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -189,14 +198,17 @@ def main() -> None:
     from app.engine.idol.metrics import PoseChecker
     from app.engine.idol.pipeline import Conditions, IdolPipeline
 
+    if args.from_samples:
+        return score_saved(args)
     t0 = time.monotonic()
-    pipe = IdolPipeline.from_pretrained(args.model)
+    pipe = IdolPipeline.from_pretrained(args.model).to(args.device)
     load_s = time.monotonic() - t0
     clips = load_clips(args.data, args.split, limit=args.clips)
     if not clips:
         raise SystemExit(f"no {args.split} clips in {args.data}")
     size, frames = pipe.config.size, pipe.config.frames
     checker = None if args.no_pose else PoseChecker()
+    saved: dict[str, list] = {"rgb": [], "depth_vis": []}
     specs = [(*pipe.sampling(*sp[:2]), sp[2] or pipe.config.precision)
              for sp in _specs(args.samplers, args.sampler, args.steps, args.precision)]
     rows = {sp: [] for sp in specs}
@@ -209,6 +221,9 @@ def main() -> None:
             kw = dict(sampler=sp[0], steps=sp[1], precision=sp[2], seed=args.seed, guidance=args.guidance)
             rgb, depth_vis = pipe(cond, **kw)
             gen_s[sp].append(time.monotonic() - t1)
+            if sp == specs[0]:
+                saved["rgb"].append(rgb)
+                saved["depth_vis"].append(depth_vis)
             if i == 0 and sp == specs[0] and not args.no_determinism:
                 again = pipe(cond, **kw)
                 determinism = bool(np.array_equal(rgb, again[0]) and np.array_equal(depth_vis, again[1]))
@@ -234,6 +249,38 @@ def main() -> None:
     for row in result["rows"]:
         print(f"{row['sampler']}:{row['steps']}:{row['precision']}", json.dumps({k: round(v, 4) for k, v in row["idol"].items()}),
               f"{row['generate_s_median']} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    if args.save_samples:
+        meta = {k: result[k] for k in ("model", "variant", "model_info", "size", "frames", "seed", "guidance",
+                                       "sampler", "steps", "precision")}
+        np.savez_compressed(args.save_samples, rgb=np.stack(saved["rgb"]), depth_vis=np.stack(saved["depth_vis"]),
+                            meta=np.asarray(json.dumps(meta)))
+
+
+def score_saved(args: argparse.Namespace) -> None:
+    """Score frames written by ``--save-samples`` against the first ``--clips`` test clips."""
+    from app.engine.idol.data import load_clips
+    from app.engine.idol.metrics import PoseChecker
+
+    with np.load(args.from_samples, allow_pickle=False) as d:
+        rgb_all, depth_all, meta = d["rgb"], d["depth_vis"], json.loads(str(d["meta"]))
+    n = min(len(rgb_all), args.clips)
+    clips = load_clips(args.data, args.split, limit=n)
+    if len(clips) < n:
+        raise SystemExit(f"{args.from_samples} holds {len(rgb_all)} clips, {args.data} only {len(clips)}")
+    size, frames = int(meta["size"]), int(meta["frames"])
+    checker = None if args.no_pose else PoseChecker()
+    rows = []
+    for i, clip in enumerate(clips):
+        win = _resize_window(clip.window(0, frames), size)
+        rows.append(score(rgb_all[i], depth_all[i], win, clip, checker))
+        log.info("clip %d/%d: %s", i + 1, n, json.dumps({k: round(v, 4) for k, v in rows[-1].items()}))
+    if checker is not None:
+        checker.__exit__()
+    mean = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+    result = {**meta, "from_samples": args.from_samples, "clips": n, "idol": mean, "per_clip": rows}
+    print(json.dumps({k: v for k, v in result.items() if k != "per_clip"}, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
 

@@ -50,6 +50,9 @@ def parse_args() -> argparse.Namespace:
                     help="fixed-noise denoising error every N steps (a multiple of --log-every; 0: never)")
     ap.add_argument("--eval-split", default="test", help="clips for --eval-every: test (held out) or train")
     ap.add_argument("--eval-clips", type=int, default=4)
+    ap.add_argument("--export-every", type=int, default=0,
+                    help="also export the EMA model every N steps to RUN/model_stepN (equal-budget comparisons)")
+    ap.add_argument("--prefetch", action="store_true", help="draw the next batch on a helper thread (GPU runs)")
     ap.add_argument("--init", default=None, help="start a new run from this exported model folder (e.g. models/idol)")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     return ap.parse_args()
@@ -71,11 +74,16 @@ def main() -> None:
         cfg = replace(cfg, frames=args.frames)
     tcfg = TrainConfig(max_minutes=args.max_minutes, max_steps=args.max_steps, threads=args.threads, seed=args.seed,
                        subset=args.subset, checkpoint_minutes=args.checkpoint_minutes, log_every=args.log_every,
-                       sample_every=args.sample_every, eval_every=args.eval_every, flip=not args.no_flip)
+                       sample_every=args.sample_every, eval_every=args.eval_every, flip=not args.no_flip,
+                       export_every=args.export_every, prefetch=args.prefetch)
     for name in ("lr", "warmup", "batch_clips", "ema"):
         if getattr(args, name) is not None:
             tcfg = replace(tcfg, **{name: getattr(args, name)})
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda":   # TF32 matmuls and convolutions: fp32 training at tensor-core speed
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
     clips = load_clips(args.data, "train", limit=args.subset)
     if not clips:
         raise SystemExit(f"no training clips in {args.data}: run scripts/build_idol_data.py first")

@@ -14,6 +14,8 @@ import numpy as np
 
 from app.core.skeleton import FOOT_JOINTS, SMPL22_NAMES
 
+WALL_Z = -2.5   # the scene backdrop's back wall (z, metres): the renderer draws it, IDOL's depth uses it
+
 Color = tuple[float, float, float]
 
 BODY_COLOR: Color = (0.80, 0.76, 0.72)       # light warm grey, a neutral "clay" skin

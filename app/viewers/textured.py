@@ -30,7 +30,7 @@ from app.viewers.camera import Camera  # noqa: E402
 from app.viewers.gl_backend import DynamicMesh  # noqa: E402
 from app.viewers.mesh_renderer import MeshRenderer, _srgb_to_linear  # noqa: E402
 from app.viewers.overlays import Geometry  # noqa: E402
-from app.viewers.scene import FrameScene, compute_vertex_normals  # noqa: E402
+from app.viewers.scene import WALL_Z, FrameScene, compute_vertex_normals  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ CLOTHING = {"denim": ((0.85, 0.85, 0.82), (0.20, 0.28, 0.45)), "sport": ((0.85, 
 SHOE_COLOR = (0.15, 0.13, 0.12)
 BACKGROUNDS = ("color", "image", "scene")
 LABEL_SKIN, LABEL_TOP, LABEL_BOTTOM, LABEL_SHOES = 0, 1, 2, 3
-WALL_Z = -2.5
 GROUND_HALF = 6.0
 LIGHT_PRESETS = {"studio": 1.0, "soft": 0.7, "bright": 1.35}
 

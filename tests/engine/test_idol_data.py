@@ -168,3 +168,16 @@ def test_a_new_run_starts_from_an_exported_model(tmp_path):
     assert second.run() == 4
     with pytest.raises(ValueError, match="another configuration"):
         Trainer(replace(cfg, w_attn=0.5), tcfg, clips, tmp_path / "c").init_from(exported)
+
+
+def test_prefetch_trains_on_the_same_batches_and_milestones_are_exported(tmp_path):
+    torch, TrainConfig, Trainer, clips, cfg = _tiny_training(2)
+    tcfg = TrainConfig(max_steps=4, log_every=1, lr=1e-3, warmup=1, checkpoint_minutes=100)
+    plain = Trainer(cfg, tcfg, clips, tmp_path / "plain")
+    plain.run()
+    ahead = Trainer(cfg, replace(tcfg, prefetch=True, export_every=2), clips, tmp_path / "ahead")
+    assert ahead.run() == 4
+    for p, q in zip(plain.pipe.unet.parameters(), ahead.pipe.unet.parameters()):
+        assert torch.equal(p, q)     # the helper thread draws the same windows in the same order
+    assert sorted(p.name for p in (tmp_path / "ahead").glob("model_step*")) == ["model_step000002", "model_step000004"]
+    assert json.loads((tmp_path / "ahead" / "model_step000002" / "idol.json").read_text())["info"]["steps"] == 2

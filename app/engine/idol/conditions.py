@@ -17,7 +17,7 @@ import numpy as np
 
 from app.core.skeleton import SMPL22_NAMES, SMPL22_PARENTS
 from app.viewers.depth import colorize_depth, decode_depth
-from app.viewers.textured import WALL_Z
+from app.viewers.scene import WALL_Z
 
 DEPTH_NEAR_OFFSET = 1.0   # metres in front of the pelvis covered by the colour map
 DEPTH_FAR_OFFSET = 1.5    # metres behind it (nearer floor and wall of the scene backdrop; farther: clipped)

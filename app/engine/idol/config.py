@@ -110,6 +110,8 @@ class TrainConfig:
     seed: int = 0
     subset: int = 0                   # train on the first N clips only (0 = all): overfit checks
     flip: bool = True                 # mirror half the windows (pose colours keep left and right true)
+    export_every: int = 0             # also export the EMA model every N steps to model_step{N}/ (equal-budget rows)
+    prefetch: bool = False            # build the next batch on a helper thread while this step runs (GPU runs)
     extra: dict = field(default_factory=dict)
 
 

@@ -122,6 +122,14 @@ class IdolPipeline:
             est = UNet2DModel.from_pretrained(str(folder / "depth_estimator"), local_files_only=True)
         return cls(unet, sched, cfg, est, record.get("info"))
 
+    def to(self, device: str | torch.device) -> "IdolPipeline":
+        """Move the networks to ``device`` (sampling follows them; the noise still comes from the CPU
+        generator, so a seed gives the same starting noise on every device)."""
+        self.unet.to(device)
+        if self.depth_model is not None:
+            self.depth_model.to(device)
+        return self
+
     # -- sampling ------------------------------------------------------------------------------------
     def sampling(self, sampler: str | None = None, steps: int | None = None) -> tuple[str, int]:
         """(sampler, steps) after defaults: the model's sampler and ``sample_steps``; "dpm" otherwise 10 steps."""
@@ -164,22 +172,23 @@ class IdolPipeline:
                 ) -> Generator[float, None, tuple[np.ndarray, np.ndarray]]:
         """Yield the fraction done after each denoising step; return (rgb, depth colour map) uint8 [T, S, S, 3]."""
         self.check(cond)
-        amp = self.autocast(precision, next(self.unet.parameters()).device.type)
+        dev = next(self.unet.parameters()).device
+        amp = self.autocast(precision, dev.type)
         kind, steps = self.sampling(sampler, steps)
         w = self.config.guidance if guidance is None else float(guidance)
         sched = self.sampler(kind)
         sched.set_timesteps(steps)
-        pose, bg = to_tensor(cond.pose)[None], to_tensor(cond.background)[None]
-        ref = to_tensor(cond.reference)[None]
+        pose, bg = to_tensor(cond.pose)[None].to(dev), to_tensor(cond.background)[None].to(dev)
+        ref = to_tensor(cond.reference)[None].to(dev)
         m, t = self.unet.config.modalities, len(cond.pose)
         gen = torch.Generator().manual_seed(int(seed))
-        x = torch.randn((1, m, t, 3, self.config.size, self.config.size), generator=gen) * sched.init_noise_sigma
+        x = torch.randn((1, m, t, 3, self.config.size, self.config.size), generator=gen).to(dev) * sched.init_noise_sigma
         guided = w != 1.0
         if guided:   # one batch: [conditional, unconditional]
             pose, bg = torch.cat([pose, torch.zeros_like(pose)]), torch.cat([bg, torch.zeros_like(bg)])
-            ref, keep = torch.cat([ref, ref]), torch.tensor([True, False])
+            ref, keep = torch.cat([ref, ref]), torch.tensor([True, False], device=dev)
         else:
-            keep = torch.tensor([True])
+            keep = torch.tensor([True], device=dev)
         cache = self.unet.inference_cache(ref, keep)
         for i, ts in enumerate(sched.timesteps):
             inp = sched.scale_model_input(torch.cat([x, x]) if guided else x, ts)

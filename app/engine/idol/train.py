@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +67,13 @@ class Trainer:
         self.gen = torch.Generator().manual_seed(tcfg.seed)
         self.step, self.elapsed = 0, 0.0
         self.first_step = 0   # the step this run's optimiser started at (warm-up counts from it)
+        self._pool = ThreadPoolExecutor(1) if tcfg.prefetch else None
+        self._next = None     # the prefetched next batch's windows (a future)
 
     # -- checkpoints -----------------------------------------------------------------------------
     def save(self) -> None:
+        if self._next is not None:   # the sampler state after the prefetched batch (a resumed run skips it)
+            self._next.result()
         state = {"step": self.step, "first_step": self.first_step, "elapsed": self.elapsed, "config": self.cfg.to_dict(),
                  "models": [m.state_dict() for m in self.modules], "ema": [m.state_dict() for m in self.ema],
                  "opt": self.opt.state_dict(), "sampler": self.sampler.state(), "gen": self.gen.get_state()}
@@ -95,7 +100,7 @@ class Trainer:
             m.load_state_dict(sd)
         self.opt.load_state_dict(state["opt"])
         self.sampler.set_state(state["sampler"])
-        self.gen.set_state(state["gen"])
+        self.gen.set_state(state["gen"].cpu())   # the CPU generator (map_location moved it)
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
         self.first_step = int(state.get("first_step", 0))
         log.info("resumed %s at step %d", path, self.step)
@@ -129,10 +134,18 @@ class Trainer:
         done = step - self.first_step
         return self.tcfg.lr * min(1.0, (done + 1) / max(1, self.tcfg.warmup))
 
+    def _windows(self) -> list[dict]:
+        """This step's training windows; with ``prefetch`` the next step's are drawn meanwhile (same order)."""
+        if self._pool is None:
+            return self.sampler.sample(self.tcfg.batch_clips)
+        current = self._next.result() if self._next is not None else self.sampler.sample(self.tcfg.batch_clips)
+        self._next = self._pool.submit(self.sampler.sample, self.tcfg.batch_clips)
+        return current
+
     def train_step(self) -> dict[str, float]:
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
-        batch = collate(self.sampler.sample(self.tcfg.batch_clips), self.device)
+        batch = collate(self._windows(), self.device)
         loss, logs = compute_losses(self.pipe, batch, self.gen)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -205,10 +218,14 @@ class Trainer:
                     logf.flush()
                     if on_log:
                         on_log(logs)
+                if self.tcfg.export_every and self.step % self.tcfg.export_every == 0:
+                    self.export(self.run_dir / f"model_step{self.step:06d}")
                 if time.monotonic() - last_ck > self.tcfg.checkpoint_minutes * 60:
                     self.save()
                     last_ck = time.monotonic()
         finally:
             logf.close()
+            if self._next is not None:   # let the helper finish before the sampler state is saved
+                self._next.result()
         self.save()
         return self.step
