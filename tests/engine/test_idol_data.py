@@ -181,3 +181,18 @@ def test_prefetch_trains_on_the_same_batches_and_milestones_are_exported(tmp_pat
         assert torch.equal(p, q)     # the helper thread draws the same windows in the same order
     assert sorted(p.name for p in (tmp_path / "ahead").glob("model_step*")) == ["model_step000002", "model_step000004"]
     assert json.loads((tmp_path / "ahead" / "model_step000002" / "idol.json").read_text())["info"]["steps"] == 2
+
+
+def test_bf16_autocast_training_runs_and_stays_close_to_fp32(tmp_path):
+    torch, TrainConfig, Trainer, clips, cfg = _tiny_training(3)
+    tcfg = TrainConfig(max_steps=2, log_every=1, lr=1e-3, warmup=1, checkpoint_minutes=100)
+    ref = Trainer(cfg, tcfg, clips, tmp_path / "fp32")
+    ref.run()
+    half = Trainer(cfg, replace(tcfg, amp="bf16"), clips, tmp_path / "bf16")
+    half.run()
+    logs = [json.loads(x) for x in (tmp_path / "bf16" / "log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["loss"]) for r in logs)
+    first = json.loads((tmp_path / "fp32" / "log.jsonl").read_text().splitlines()[0])
+    assert logs[0]["loss"] == pytest.approx(first["loss"], rel=0.05) and logs[0]["loss"] != first["loss"]
+    with pytest.raises(ValueError, match="amp"):
+        Trainer(cfg, replace(tcfg, amp="fp8"), clips, tmp_path / "x").train_step()

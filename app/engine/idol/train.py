@@ -9,6 +9,7 @@ side by side. A run folder holds ``last.pt`` (everything needed to resume, writt
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -134,6 +135,13 @@ class Trainer:
         done = step - self.first_step
         return self.tcfg.lr * min(1.0, (done + 1) / max(1, self.tcfg.warmup))
 
+    def _autocast(self):
+        if self.tcfg.amp == "bf16":
+            return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16)
+        if self.tcfg.amp != "fp32":
+            raise ValueError(f"unknown amp {self.tcfg.amp!r}; use fp32 or bf16")
+        return contextlib.nullcontext()
+
     def _windows(self) -> list[dict]:
         """This step's training windows; with ``prefetch`` the next step's are drawn meanwhile (same order)."""
         if self._pool is None:
@@ -146,7 +154,8 @@ class Trainer:
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
         batch = collate(self._windows(), self.device)
-        loss, logs = compute_losses(self.pipe, batch, self.gen)
+        with self._autocast():
+            loss, logs = compute_losses(self.pipe, batch, self.gen)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         logs["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.params, self.tcfg.grad_clip))
