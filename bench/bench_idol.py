@@ -163,6 +163,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT / ".cache" / "idol" / "data"))
     ap.add_argument("--split", default="test")
     ap.add_argument("--clips", type=int, default=40)
+    ap.add_argument("--first", type=int, default=0,
+                    help="skip this many clips of the split (e.g. choose settings on clips the table does not use)")
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--guidance", type=float, default=None, help="CFG scale (default: the model's)")
@@ -203,7 +205,7 @@ def main() -> None:
     t0 = time.monotonic()
     pipe = IdolPipeline.from_pretrained(args.model).to(args.device)
     load_s = time.monotonic() - t0
-    clips = load_clips(args.data, args.split, limit=args.clips)
+    clips = load_clips(args.data, args.split, limit=args.first + args.clips)[args.first:]
     if not clips:
         raise SystemExit(f"no {args.split} clips in {args.data}")
     size, frames = pipe.config.size, pipe.config.frames
@@ -254,19 +256,20 @@ def main() -> None:
     if args.save_samples:
         meta = {k: result[k] for k in ("model", "variant", "model_info", "size", "frames", "seed", "guidance",
                                        "sampler", "steps", "precision")}
+        meta["first"] = args.first
         np.savez_compressed(args.save_samples, rgb=np.stack(saved["rgb"]), depth_vis=np.stack(saved["depth_vis"]),
                             meta=np.asarray(json.dumps(meta)))
 
 
 def score_saved(args: argparse.Namespace) -> None:
-    """Score frames written by ``--save-samples`` against the first ``--clips`` test clips."""
+    """Score frames written by ``--save-samples`` against the clips they were made from (its ``first``)."""
     from app.engine.idol.data import load_clips
     from app.engine.idol.metrics import PoseChecker
 
     with np.load(args.from_samples, allow_pickle=False) as d:
         rgb_all, depth_all, meta = d["rgb"], d["depth_vis"], json.loads(str(d["meta"]))
-    n = min(len(rgb_all), args.clips)
-    clips = load_clips(args.data, args.split, limit=n)
+    n, first = min(len(rgb_all), args.clips), int(meta.get("first", 0))
+    clips = load_clips(args.data, args.split, limit=first + n)[first:]
     if len(clips) < n:
         raise SystemExit(f"{args.from_samples} holds {len(rgb_all)} clips, {args.data} only {len(clips)}")
     size, frames = int(meta["size"]), int(meta["frames"])
