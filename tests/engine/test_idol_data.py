@@ -195,4 +195,4 @@ def test_bf16_autocast_training_runs_and_stays_close_to_fp32(tmp_path):
     first = json.loads((tmp_path / "fp32" / "log.jsonl").read_text().splitlines()[0])
     assert logs[0]["loss"] == pytest.approx(first["loss"], rel=0.05) and logs[0]["loss"] != first["loss"]
     with pytest.raises(ValueError, match="amp"):
-        Trainer(cfg, replace(tcfg, amp="fp8"), clips, tmp_path / "x").train_step()
+        Trainer(cfg, replace(tcfg, amp="fp8"), clips, tmp_path / "x")

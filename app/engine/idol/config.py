@@ -112,7 +112,7 @@ class TrainConfig:
     flip: bool = True                 # mirror half the windows (pose colours keep left and right true)
     export_every: int = 0             # also export the EMA model every N steps to model_step{N}/ (equal-budget rows)
     prefetch: bool = False            # build the next batch on a helper thread while this step runs (GPU runs)
-    amp: str = "fp32"                 # fp32 | bf16: autocast the forward pass (GPU runs: the 64 px U-Net is memory-bound)
+    amp: str = "fp32"                 # fp32 | bf16: autocast the forward pass (GPU runs: 64 px is memory-bound)
     extra: dict = field(default_factory=dict)
 
 

@@ -182,7 +182,8 @@ class IdolPipeline:
         ref = to_tensor(cond.reference)[None].to(dev)
         m, t = self.unet.config.modalities, len(cond.pose)
         gen = torch.Generator().manual_seed(int(seed))
-        x = torch.randn((1, m, t, 3, self.config.size, self.config.size), generator=gen).to(dev) * sched.init_noise_sigma
+        x = torch.randn((1, m, t, 3, self.config.size, self.config.size), generator=gen).to(dev)
+        x = x * sched.init_noise_sigma
         guided = w != 1.0
         if guided:   # one batch: [conditional, unconditional]
             pose, bg = torch.cat([pose, torch.zeros_like(pose)]), torch.cat([bg, torch.zeros_like(bg)])

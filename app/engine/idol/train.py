@@ -68,6 +68,8 @@ class Trainer:
         self.gen = torch.Generator().manual_seed(tcfg.seed)
         self.step, self.elapsed = 0, 0.0
         self.first_step = 0   # the step this run's optimiser started at (warm-up counts from it)
+        if tcfg.amp not in ("fp32", "bf16"):
+            raise ValueError(f"unknown amp {tcfg.amp!r}; use fp32 or bf16")
         self._pool = ThreadPoolExecutor(1) if tcfg.prefetch else None
         self._next = None     # the prefetched next batch's windows (a future)
 
@@ -138,8 +140,6 @@ class Trainer:
     def _autocast(self):
         if self.tcfg.amp == "bf16":
             return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16)
-        if self.tcfg.amp != "fp32":
-            raise ValueError(f"unknown amp {self.tcfg.amp!r}; use fp32 or bf16")
         return contextlib.nullcontext()
 
     def _windows(self) -> list[dict]:
