@@ -54,6 +54,11 @@ def _resize_window(win: dict, size: int) -> dict:
     return {**out, "keypoints": kp, "near_far": win["near_far"]}
 
 
+def mean(rows: list[dict]) -> dict:
+    """Per-measure means over clips (NaN-safe: a measure a clip cannot have is skipped)."""
+    return {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+
+
 def score(rgb, depth_vis, win, clip, pose_checker) -> dict:
     from app.engine.idol.conditions import decode, environment_depth
     from app.engine.idol.metrics import alignment_iou, depth_errors, psnr, warping_error
@@ -236,7 +241,6 @@ def main() -> None:
             gt_rows.append(score(win["rgb"], win["depth_vis"], win, clip, checker))
     if checker is not None:
         checker.__exit__()
-    mean = lambda rs: {k: float(np.nanmean([r[k] for r in rs])) for k in rs[0]}  # noqa: E731
     result = {"model": args.model, "variant": pipe.config.variant, "model_info": pipe.info, "clips": len(clips),
               "size": size, "frames": frames, "seed": args.seed,
               "guidance": pipe.config.guidance if args.guidance is None else args.guidance,
@@ -281,8 +285,7 @@ def score_saved(args: argparse.Namespace) -> None:
         log.info("clip %d/%d: %s", i + 1, n, json.dumps({k: round(v, 4) for k, v in rows[-1].items()}))
     if checker is not None:
         checker.__exit__()
-    mean = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
-    result = {**meta, "from_samples": args.from_samples, "clips": n, "idol": mean, "per_clip": rows}
+    result = {**meta, "from_samples": args.from_samples, "clips": n, "idol": mean(rows), "per_clip": rows}
     print(json.dumps({k: v for k, v in result.items() if k != "per_clip"}, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
