@@ -9,7 +9,7 @@ import torch
 from app.engine.soar.config import SoarConfig, SoarTrainConfig
 from app.engine.soar.data import kmeans, median_frames, purity
 from app.engine.soar.evaluate import macro_f1
-from app.engine.soar.losses import recon_weight, scene_loss
+from app.engine.soar.losses import avu_loss, recon_weight, scene_loss, unc_norm_loss
 from app.engine.soar.model import SOAR, dirichlet, grad_reverse, median_filter_clip
 from app.engine.soar.scenes import SCENES, draw_scene, scene_background
 from app.engine.soar.train import train_step
@@ -84,6 +84,42 @@ def test_recon_weight_and_scene_loss():
     assert abs(float(loss.detach()) - np.log(3)) < 1e-5
     loss.backward()
     assert scene_map.grad is not None
+
+
+def test_avu_loss_makes_right_clips_certain_and_wrong_ones_uncertain():
+    labels = torch.tensor([0, 0])
+    right = torch.exp(torch.tensor([[2.0, 0.0, 0.0]]))           # label 0 predicted
+    wrong = torch.exp(torch.tensor([[0.0, 2.0, 0.0]]))           # label 0, class 1 predicted
+    # more evidence (lower uncertainty) pays on the right clip, less on the wrong one
+    assert avu_loss(right * 10, labels[:1], 0.5) < avu_loss(right, labels[:1], 0.5)
+    assert avu_loss(wrong * 0.1, labels[:1], 0.5) < avu_loss(wrong, labels[:1], 0.5)
+    assert float(avu_loss(torch.cat([right, wrong]), labels, 0.5)) > 0
+    # the weight moves from the wrong clips (start of training) to the right ones (end)
+    assert avu_loss(right, labels[:1], 0.0) < 0.05 * avu_loss(right, labels[:1], 1.0)
+    assert avu_loss(wrong, labels[:1], 1.0) < 1e-6 < avu_loss(wrong, labels[:1], 0.0)
+
+
+def test_unc_norm_loss_lowers_uncertainty_where_reconstruction_fails():
+    target = torch.zeros(1, 3, 4, 8, 8)
+    recon = target.clone()
+    recon[..., :4, :4] = 1.0                                     # the decoder fails in one quadrant
+    u_map = torch.full((1, 1, 2, 2, 2), 0.5, requires_grad=True)
+    loss = unc_norm_loss(recon, target, u_map, k=0.25)
+    assert abs(float(loss.detach())) < 1e-6                      # flat uncertainty: no gap yet
+    loss.backward()
+    g = u_map.grad[0, 0]
+    assert (g[:, 0, 0] > 0).all() and int((g < 0).sum()) == 2   # lower u at the failing quadrant, raise it elsewhere
+    u_good = torch.full((1, 1, 2, 2, 2), 0.8)
+    u_good[..., 0, 0] = 0.1
+    assert unc_norm_loss(recon, target, u_good, k=0.25) < -0.5
+
+
+def test_calibration_terms_train_and_log():
+    torch.manual_seed(0)
+    model = SOAR(tiny_cfg(w_avu=1.0, w_uncnorm=1.0))
+    logs = train_step(model, torch.optim.SGD(model.parameters(), lr=0.01), clips(), torch.tensor([0, 1, 2, 0]),
+                      torch.tensor([0, 1, 2, 1]), 1.0, 0.0, SoarTrainConfig(), progress=0.3)
+    assert {"avu", "uncnorm"} <= set(logs) and all(np.isfinite(v) for v in logs.values())
 
 
 def test_save_load_round_trip(tmp_path):

@@ -30,6 +30,10 @@ class SoarConfig:
     evidence_clamp: float = 10.0
     edl_loss: str = "log"          # "log": log S - log alpha_y (SOAR, DEAR); "digamma": psi(S) - psi(alpha_y)
     w_edl_kl: float = 0.0          # KL of the wrong-class evidence to Dir(1), annealed in (SOAR: none)
+    # accuracy-vs-uncertainty calibration (DEAR's EUC, SOAR's ``with_avuloss``): right clips certain,
+    # wrong clips uncertain, the weight moving from the wrong to the right ones over training
+    w_avu: float = 0.0
+    avu_anneal_start: float = 0.01
     # adversarial scene reconstruction: decoder behind gradient reversal rebuilds the
     # temporally median-filtered clip at recon_size, L1 weighted by the action uncertainty map
     recon: bool = True
@@ -37,6 +41,10 @@ class SoarConfig:
     recon_grl: float = 0.2         # gradient reversal factor into the backbone
     recon_size: int = 16
     median_window: int = 7         # frames of the temporal median filter
+    # uncertainty-map normalisation (SOAR's UncNormLoss): the top-k share of positions by
+    # reconstruction error (the moving person) made certain, the bottom-k (static scene) uncertain
+    w_uncnorm: float = 0.0
+    uncnorm_k: float = 0.125
     # adaptive adversarial scene classification on scene pseudo-labels (k-means of median frames)
     scene_cls: bool = True
     num_scenes: int = 5            # k of the k-means pseudo-labels

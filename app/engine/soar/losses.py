@@ -1,5 +1,7 @@
-"""SOAR's losses: evidential classification, uncertainty-weighted scene reconstruction, and
-foreground-weighted scene classification on pseudo-labels.
+"""SOAR's losses: evidential classification, uncertainty-weighted scene reconstruction,
+foreground-weighted scene classification on pseudo-labels, and the two uncertainty regularisers of
+the SOAR code: accuracy-vs-uncertainty calibration (DEAR's EUC) and the uncertainty-map
+normalisation against the reconstruction error.
 
 The evidential terms reuse the skeleton route's (:func:`app.engine.recognition.losses.edl_terms`:
 expected cross-entropy under Dir(e + 1) and KL of the wrong-class evidence to Dir(1)); the default
@@ -74,3 +76,33 @@ def scene_loss(scene_map: torch.Tensor, u_map: torch.Tensor, pseudo: torch.Tenso
     w = w / w.flatten(1).sum(1).view(-1, 1, 1, 1, 1)
     logits = (scene_map * w).sum((2, 3, 4))
     return F.cross_entropy(logits, pseudo)
+
+
+def avu_loss(evidence: torch.Tensor, labels: torch.Tensor, progress: float, start: float = 0.01) -> torch.Tensor:
+    """Accuracy-vs-uncertainty calibration (DEAR's EUC; ``with_avuloss`` in the SOAR code):
+    ``-lam p log(1 - u)`` on clips the head gets right and ``-(1 - lam)(1 - p) log u`` on the wrong
+    ones, ``p`` the top expected probability and ``u = K / S``; ``lam`` grows exponentially from
+    ``start`` to 1 over training (``progress`` in [0, 1])."""
+    lam = start ** (1.0 - min(max(progress, 0.0), 1.0))
+    alpha = evidence + 1.0
+    s = alpha.sum(-1)
+    p, pred = (alpha / s[:, None]).max(-1)
+    u = evidence.shape[-1] / s
+    right = (pred == labels).to(evidence.dtype)
+    eps = 1e-10
+    loss = lam * right * (-p * torch.log(1.0 - u + eps)) + (1.0 - lam) * (1.0 - right) * (-(1.0 - p) * torch.log(u + eps))
+    return loss.mean()
+
+
+def unc_norm_loss(recon: torch.Tensor, target: torch.Tensor, u_map: torch.Tensor, k: float = 0.125) -> torch.Tensor:
+    """SOAR's uncertainty-map normalisation: per clip, the mean uncertainty of the ``k`` share of
+    positions with the largest reconstruction error minus that of the ``k`` share with the
+    smallest (error and uncertainty should be inversely related: the moving person is hard to
+    rebuild as scene and should be certain).  Only the uncertainty map receives the gradient."""
+    err = (recon - target).abs().mean(1, keepdim=True).detach()             # [B, 1, T, R, R]
+    err = F.interpolate(err, u_map.shape[2:], mode="area").flatten(1)        # [B, t*s*s]
+    u = u_map.flatten(1)
+    n = max(1, int(k * u.shape[1]))
+    top = err.topk(n, dim=1).indices
+    bottom = err.topk(n, dim=1, largest=False).indices
+    return (u.gather(1, top).mean(1) - u.gather(1, bottom).mean(1)).mean()

@@ -22,7 +22,7 @@ import torch
 from .config import SoarConfig, SoarTrainConfig, config_from_dict, train_config_from_dict
 from .data import ClipSet, fit_frames, load_split, purity, scene_pseudo_labels, train_val_split
 from .evaluate import calibrate, evaluate, predict
-from .losses import edl_loss, recon_loss, recon_target, scene_loss
+from .losses import avu_loss, edl_loss, recon_loss, recon_target, scene_loss, unc_norm_loss
 from .model import SOAR
 
 log = logging.getLogger(__name__)
@@ -49,17 +49,26 @@ def _log(path: Path, rec: dict) -> None:
 
 
 def train_step(model: SOAR, opt, clips: torch.Tensor, labels: torch.Tensor, pseudo: torch.Tensor | None,
-               ramp: float, kl_weight: float, tcfg: SoarTrainConfig) -> dict:
-    """One optimisation step; returns the loss terms."""
+               ramp: float, kl_weight: float, tcfg: SoarTrainConfig, progress: float = 1.0) -> dict:
+    """One optimisation step (``progress`` in [0, 1] anneals the calibration term); returns the
+    loss terms."""
     cfg = model.cfg
     heads = cfg.recon or cfg.scene_cls
     out = model(clips, recon_alpha=cfg.recon_grl * ramp, scene_alpha=cfg.scene_grl * ramp, heads=heads)
     loss, logs = edl_loss(out["evidence"], labels, kl_weight, cfg.edl_loss)
+    if cfg.w_avu > 0:
+        l_avu = avu_loss(out["evidence"], labels, progress, cfg.avu_anneal_start)
+        loss = loss + cfg.w_avu * l_avu
+        logs["avu"] = float(l_avu.detach())
     if cfg.recon:
         target = recon_target(out["input"], cfg.recon_size, cfg.median_window)
         l_rec = recon_loss(out["recon"], target, out["u_map"])
         loss = loss + cfg.w_recon * l_rec
         logs["recon"] = float(l_rec.detach())
+        if cfg.w_uncnorm > 0:
+            l_un = unc_norm_loss(out["recon"], target, out["u_map"], cfg.uncnorm_k)
+            loss = loss + cfg.w_uncnorm * l_un
+            logs["uncnorm"] = float(l_un.detach())
     if cfg.scene_cls and pseudo is not None:
         l_sc = scene_loss(out["scene_map"], out["u_map"], pseudo)
         loss = loss + cfg.w_scene * l_sc
@@ -130,7 +139,7 @@ def train(cfg: SoarConfig, tcfg: SoarTrainConfig, data_dir: str | Path, run_dir:
             g["lr"] = _lr(step, progress(), tcfg)
         ramp = min(1.0, progress() / RAMP)
         logs = train_step(model, opt, clips.to(dev), y[idx].to(dev), pseudo[idx].to(dev), ramp,
-                          cfg.w_edl_kl * ramp, tcfg)
+                          cfg.w_edl_kl * ramp, tcfg, progress())
         step += 1
         now = time.monotonic()
         elapsed += now - t_last
