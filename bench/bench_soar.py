@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 VARIANTS = {"full": (True, True), "norecon": (False, True), "nocls": (True, False), "none": (False, False)}
 NAMES = {"full": "full SOAR (recon + scene cls)", "norecon": "without reconstruction",
-         "nocls": "without scene classification", "none": "without both (evidential only)"}
+         "nocls": "without scene classification", "none": "without both (evidential only)",
+         "fullplain": "full SOAR without the uncertainty terms"}   # a device arm (scripts/soar_device_run.sh)
 COLUMNS = [("acc_all", "closed acc"), ("acc_aligned", "acc aligned"), ("acc_conflicting", "acc conflicting"),
            ("auroc_all", "AUROC"), ("auroc_conflicting", "AUROC confl."), ("macro_f1", "open macro-F1")]
 
@@ -54,7 +55,7 @@ def collect(runs_dir: Path) -> dict[str, list[dict]]:
     for path in sorted(runs_dir.glob("*_s[0-9]*/metrics.json")):
         variant = path.parent.name.rsplit("_s", 1)[0]
         m = json.loads(path.read_text())
-        if variant in VARIANTS and "test" in m:
+        if variant in NAMES and "test" in m:
             out.setdefault(variant, []).append({**m["test"], "seed": m["seed"], "minutes": m["minutes"],
                                                 "steps": m["steps"]})
     return out
@@ -68,7 +69,7 @@ def _cell(vals: list[float]) -> str:
 def table(results: dict[str, list[dict]]) -> str:
     head = "| variant | seeds | steps (min) | " + " | ".join(c for _, c in COLUMNS) + " |"
     lines = [head, "|" + "---|" * (3 + len(COLUMNS))]
-    for v in VARIANTS:
+    for v in NAMES:
         rows = results.get(v)
         if not rows:
             continue

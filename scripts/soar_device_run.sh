@@ -10,7 +10,7 @@ set -u
 MIN=${1:-6}
 STEPS=${2:-12000}
 OUT=${OUT:-/tmp/out}
-PY=${PY:-python3}
+PY=${PY:-python3}; DEVICE=${DEVICE:-cuda}   # DEVICE=cpu ARMS=... SEEDS=0 for a dry run here
 SEEDS=${SEEDS:-"0 1 2"}
 COMMON=${COMMON:-"frames=16 fps=10.0 median_window=15"}
 ARMS=${ARMS:-"full:w_avu=1.0,w_uncnorm=1.0 none:w_avu=1.0,--no-recon,--no-scene-cls norecon:w_avu=1.0,--no-recon nocls:w_avu=1.0,w_uncnorm=1.0,--no-scene-cls fullplain:"}
@@ -29,7 +29,7 @@ for arm in $ARMS; do
   for s in $SEEDS; do
     # shellcheck disable=SC2086
     OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 $PY scripts/train_soar.py --run "${name}_s$s" --runs /tmp/runs_gpu \
-      --data /tmp/soar_data --seed "$s" --threads 1 --steps "$STEPS" --max-minutes "$MIN" --device cuda \
+      --data /tmp/soar_data --seed "$s" --threads 1 --steps "$STEPS" --max-minutes "$MIN" --device "$DEVICE" \
       $switches --set $sets > "/tmp/soar_logs/${name}_s$s.log" 2>&1 &
   done
 done
