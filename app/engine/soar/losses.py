@@ -13,6 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from app.engine.recognition.losses import edl_terms
+from app.engine.recognition.model import dirichlet
 
 from .model import median_filter_clip
 
@@ -84,10 +85,8 @@ def avu_loss(evidence: torch.Tensor, labels: torch.Tensor, progress: float, star
     ones, ``p`` the top expected probability and ``u = K / S``; ``lam`` grows exponentially from
     ``start`` to 1 over training (``progress`` in [0, 1])."""
     lam = start ** (1.0 - min(max(progress, 0.0), 1.0))
-    alpha = evidence + 1.0
-    s = alpha.sum(-1)
-    p, pred = (alpha / s[:, None]).max(-1)
-    u = evidence.shape[-1] / s
+    probs, u = dirichlet(evidence)
+    p, pred = probs.max(-1)
     right = (pred == labels).to(evidence.dtype)
     eps = 1e-10
     loss = lam * right * (-p * torch.log(1.0 - u + eps)) + (1.0 - lam) * (1.0 - right) * (-(1.0 - p) * torch.log(u + eps))
