@@ -205,6 +205,19 @@ def test_punch_extends_the_requested_arm_straight_ahead(side):
     assert (j[:, owr, 2] - j[:, osh, 2]).max() < 0.35  # the other fist stays in guard
 
 
+@pytest.mark.parametrize("speed", ["slow", "normal", "fast"])
+def test_punches_at_every_speed_pass_the_punch_predicate(speed):
+    """Each rep straightens the arm (a brief lock at full extension): fast punches peaked at a
+    0.40 m reach before session 24 and failed the prompt benchmark's own punch check."""
+    from app.engine.evaluator.kinematics import Kin
+    from app.engine.evaluator.predicates import evaluate
+    for side in ("left", "right"):
+        clip = generate("punch", {"side": side, "reps": 3, "speed": speed}, np.random.default_rng(5))
+        v = evaluate("punch", Kin.from_clip(clip), side=side, count=3)
+        assert v.ok and v.named_moves, v.values
+        assert v.values[f"reach_{side[0]}"] >= 0.48
+
+
 @pytest.mark.parametrize("reps", [1, 3])
 def test_toe_touch_hands_reach_below_the_knees_with_straight_legs(reps):
     """The bent trunk brings both wrists below the knees (they stopped at 0.85 m, arms forward, before);

@@ -99,6 +99,16 @@ def test_phrase_only_restricts_templates() -> None:
     assert texts == {"takes a bow"}
 
 
+def test_turns_around_only_for_half_turns() -> None:
+    """'turns around' means about 180 degrees (the prompt suite's turn-around check needs > 135):
+    a quarter turn is never described as turning around; a half turn can be."""
+    rng = np.random.default_rng(0)
+    quarter = {phrase("turn", {"side": "left", "angle": a}, rng) for a in (50.0, 90.0, 130.0) for _ in range(40)}
+    half = {phrase("turn", {"side": "left", "angle": 175.0}, rng) for _ in range(40)}
+    assert not any("around" in t for t in quarter)
+    assert "turns around to the left" in half and all("right" not in t for t in half)
+
+
 def test_param_and_pair_rules() -> None:
     S.validate_constants()
     assert S.param_heldout("walk", {"speed": 1.7}) and not S.param_heldout("walk", {"speed": 1.2})

@@ -100,10 +100,12 @@ def punch(p, rng):
     for i in range(p["reps"]):
         s = p["side"] if p["side"] != "both" else SIDES[i % 2]
         t0 = t1 + i * per
-        hit = keys(b.t, [t0, t0 + 0.14 * per / 0.55, t0 + 0.45 * per], [0.0, 1.0, 0.0])
+        # out in ~0.12 s, a 0.06 s lock at full extension, back by 70 % of the rep (a fast
+        # punch still straightens the arm: without the lock the spline peaked short of it)
+        hit = keys(b.t, [t0, t0 + 0.12, t0 + 0.18, t0 + max(0.7 * per, 0.3)], [0.0, 1.0, 1.0, 0.0])
         # aimed (chest frame, x = outward) so that after the trunk twist the fist travels
         # straight ahead at shoulder height; the target lies past arm's length (arm straight)
-        _reach(b, s, [0.2, 0.03, 0.55], [0.3, -1.0, 0.0], hit * g)
+        _reach(b, s, [0.15, 0.03, 0.6], [0.3, -1.0, 0.0], hit * g)
         b.collar[s][:, 1] += 0.3 * hit * g  # shoulder protraction adds reach
         twist += -SGN[s] * 0.35 * hit
     b.spine[:, 1] += twist

@@ -27,7 +27,7 @@ T: dict[str, list[str]] = {
               "sneaks ahead bent over"],
     "side_step": ["side-steps to the {side}", "shuffles sideways to the {side}", "steps to the {side} {times}",
                   "moves sideways to the {side}", "takes {n} side steps to the {side}"],
-    "turn": ["turns to the {side}", "turns {side} on the spot", "turns around {deg} to the {side}",
+    "turn": ["turns to the {side}", "turns {side} on the spot", "turns {around} to the {side}",
              "rotates {deg} to the {side}", "pivots to the {side}", "turns {deg} to the {side} in place"],
     "walk_circle": ["walks in a circle to the {side}", "walks around in a {side} circle", "circles to the {side} on foot",
                     "walks a loop turning {side}", "walks in a curve to the {side}"],
@@ -158,9 +158,12 @@ def _fields(name: str, p: dict, rng: np.random.Generator) -> dict:
     d = p.get("direction", "up")
     deg = float(p.get("angle", 90))
     deg_w = "halfway around" if deg >= 160 else "a quarter turn" if 70 <= deg <= 110 else f"about {int(round(deg / 5) * 5)} degrees"
+    # "turns around" means about 180 degrees, as people use it ("turns around to face the other way")
+    # (no rng draw here: atoms are described inside `compose`, so a draw would shift the motions after it)
+    around = "around" if deg >= 160 else "90 degrees" if 70 <= deg <= 110 else deg_w
     return dict(side=side_w, hand="both hands" if both else f"{side} hand", arm="both arms" if both else f"{side} arm",
                 them="them" if both else "it", leg=f"{side} leg", times=_times(n, rng), n=NUM.get(n, str(n)), adv=adv,
-                adv_pre=(adv.strip() + " ") if adv else "", deg=deg_w,
+                adv_pre=(adv.strip() + " ") if adv else "", deg=deg_w, around=around,
                 updir={"up": "overhead", "forward": "forward to shoulder height", "sideways": "out to the sides" if both else "out to the side"}.get(d, "up"),
                 pdir={"forward": "forward", "left": "to the left", "right": "to the right", "up": "upward"}.get(d, "ahead"),
                 turns="around once" if n == 1 else f"around {NUM.get(n, n)} times")
