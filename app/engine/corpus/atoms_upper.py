@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pose_kit import SGN, SIDES, STAND_Y, Body, arm_pose, bump, cycles, keys, ramp, smooth
+from .pose_kit import SGN, SIDES, Body, bump, cycles, keys, ramp
 from .spec import SIDE, SIDE3, SPEED, Param, atom, speed_factor
 
 
