@@ -3,7 +3,7 @@
 `phrase(name, params, rng)` gives a third-person verb phrase ("waves with the left hand
 three times"); `describe` prefixes a subject. Fields in templates: {side} left/right,
 {hand} "left hand"/"both hands", {arm}, {leg}, {times} ("twice"), {n} ("three"), {adv}
-speed adverb, {dir} turn/step direction, {deg} angle words.
+speed adverb, {dir} turn/step direction, {deg} angle words, {around} ("around" only for half turns).
 """
 from __future__ import annotations
 
