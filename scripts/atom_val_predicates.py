@@ -3,7 +3,8 @@
 Each single-action procedural val item is generated from its own first text at its own length
 (the studio's path: ``pipeline.generate``, foot locking on) and judged by the kinematic predicate
 of its atom with its parameters (the atom audit's mapping, ``bench/predicate_checks.AUDIT``);
-the ground-truth motion is judged too (the ceiling). Nothing of the prompt-following suite is
+the ground-truth motion is judged too (the ceiling; since session 25 only items whose ground truth
+passes are kept, ``--all-items`` for all). Nothing of the prompt-following suite is
 used: its prompts and wording stay out of every training and selection decision.
 
     .venv/bin/python scripts/atom_val_predicates.py models/atom .cache/t2m/snap/s8 --temperatures 0.5 1.0
@@ -34,12 +35,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 log = logging.getLogger("atom_val_predicates")
 
 
-def val_items(limit: int | None) -> list[tuple]:
-    """(item, predicate, kwargs, family, side) of single-action val items that have a predicate."""
+def val_items(limit: int | None, gt_passes: bool = True) -> list[tuple]:
+    """(item, predicate, kwargs, family, side) of single-action val items that have a predicate;
+    ``gt_passes``: only items whose own corpus motion passes it (session 25: e.g. a point to the
+    left is judged as a forward raise, so no copy of it could pass and it only added noise)."""
     from predicate_checks import AUDIT
 
     from app.engine.corpus.dataset import load_corpus
     from app.engine.corpus.registry import ATOMS
+    from app.engine.evaluator.kinematics import Kin
+    from app.engine.evaluator.predicates import evaluate
     out = []
     for it in load_corpus(split="val", include_real=False):
         atoms = it.meta.get("atoms", [])
@@ -47,6 +52,8 @@ def val_items(limit: int | None) -> list[tuple]:
             continue
         name, params = atoms[0]
         pred, kwf = AUDIT[name]
+        if gt_passes and not evaluate(pred, Kin.from_clip(it.clip), **kwf(params)).ok:
+            continue
         out.append((it, pred, kwf(params), ATOMS[name].family, params.get("side", "")))
     return out[:limit] if limit else out
 
@@ -104,6 +111,8 @@ def main() -> int:
     ap.add_argument("--no-foot-lock", action="store_true", help="judge the clips without foot locking")
     ap.add_argument("--corpus-sides", action="store_true",
                     help="a text that names no side must still move the corpus's side (before session 16)")
+    ap.add_argument("--all-items", action="store_true",
+                    help="also the items whose own corpus motion fails its predicate (before session 25)")
     ap.add_argument("--limit", type=int, default=None, help="first N items only")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
@@ -113,7 +122,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     from app.engine.t2m.pipeline import TextToMotionPipeline
 
-    items = val_items(args.limit)
+    items = val_items(args.limit, not args.all_items)
     log.info("%d single-action val items", len(items))
     results = []
     for m in args.models:

@@ -229,3 +229,30 @@ def test_toe_touch_hands_reach_below_the_knees_with_straight_legs(reps):
     assert j[:, 20:22, 1].min() < 0.35
     assert j[0, 0, 1] - j[:, 0, 1].min() < 0.12
     assert np.ptp(j[:, [7, 8]][..., [0, 2]], axis=0).max() < 0.03
+
+
+@pytest.mark.parametrize("atom,params,pred,kw", [
+    ("bow", {"depth": 0.55, "speed": "fast"}, "bow", {}),                      # the shallowest bow drawn
+    ("march", {"steps": 14, "knee_height": 0.29}, "march", {}),                # the lowest knees drawn
+    ("arm_circles", {"side": "left", "reps": 8, "speed": "fast"}, "arm_circles", {"side": "left", "count": 8}),
+    ("arm_circles", {"side": "both", "reps": 3, "speed": "slow"}, "arm_circles", {"side": "both", "count": 3}),
+])
+def test_atoms_at_the_ends_of_their_ranges_pass_their_predicates(atom, params, pred, kw):
+    """Session 25 audit over the corpus's own draws (not only defaults): bows under 0.55 rad (neck < 0.2 m
+    ahead), marches under 0.28 m of clearance (knee never 0.12 m up) and 0.3 rad arm circles (winds
+    counted 25-45 % short) failed their prompt predicates, so the model learned those as the action."""
+    from app.engine.evaluator.kinematics import Kin
+    from app.engine.evaluator.predicates import evaluate
+    v = evaluate(pred, Kin.from_clip(generate(atom, params, np.random.default_rng(3))), **kw)
+    assert v.ok, v.values
+
+
+def test_a_share_of_turns_are_whole_half_turns():
+    """``Param.at_high``: 30 % of drawn turns are exactly 180 degrees (the corpus had 10 % at >= 160),
+    and the draw still takes one number from the stream."""
+    rng, twin = np.random.default_rng(0), np.random.default_rng(0)
+    angles = [ATOMS["turn"].params["angle"].sample(rng) for _ in range(2000)]
+    twin.uniform(size=2000)
+    assert rng.uniform() == twin.uniform()
+    assert 0.25 < np.mean(np.array(angles) == 180.0) < 0.35
+    assert 45.0 <= min(angles) and max(angles) == 180.0

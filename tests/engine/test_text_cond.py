@@ -20,6 +20,10 @@ TINY_WORDS = dict(TINY_ATOM, word_emb=True, word_layers=1)
     ("raises both arms above the head", [3, 5, 0, 0]),
     ("turns around to the left", [1, 4, 0, 0]),
     ("turns about 90 degrees to the right", [2, 0, 0, 0]),
+    # "one foot" / "one knee" name a limb, not a count (session 25: "hops on one foot three times" read 1)
+    ("a man hops on one foot three times", [0, 0, 0, 3]),
+    ("the woman drops to one knee, then rises", [0, 0, 0, 0]),
+    ("stands on one leg and hops, 4 times", [0, 0, 0, 4]),
 ])
 def test_parse_slots(text, slots):
     assert parse_slots(text).tolist() == slots

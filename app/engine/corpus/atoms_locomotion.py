@@ -106,7 +106,7 @@ def side_step(p, rng):
 
 
 @atom("turn", "locomotion", params=dict(side=Param("left", choices=("left", "right")),
-                                         angle=Param(90.0, 45.0, 180.0), style=STYLE))
+                                         angle=Param(90.0, 45.0, 180.0, at_high=0.3), style=STYLE))
 def turn(p, rng):
     ang = np.radians(p["angle"]) * SGN[p["side"]]
     n = int(np.ceil(abs(ang) / np.radians(50))) + 1
@@ -156,7 +156,7 @@ def stop(p, rng):
     return b.to_clip("stop")
 
 
-@atom("march", "locomotion", params=dict(steps=Param(8, 4, 14), knee_height=Param(0.3, 0.18, 0.42), style=STYLE))
+@atom("march", "locomotion", params=dict(steps=Param(8, 4, 14), knee_height=Param(0.34, 0.29, 0.45), style=STYLE))
 def march(p, rng):
     """Marching on the spot with high knees and straight arm swing."""
     cad = 1.7 * (0.9 + 0.1 * energy(p))

@@ -164,7 +164,7 @@ def point(p, rng):
     return b.finish("point")
 
 
-@atom("bow", "upper", params=dict(depth=Param(0.6, 0.25, 1.0), hold=Param(0.6, 0.2, 1.5), speed=SPEED))
+@atom("bow", "upper", params=dict(depth=Param(0.7, 0.55, 1.0), hold=Param(0.6, 0.2, 1.5), speed=SPEED))
 def bow(p, rng):
     sf = speed_factor(p)
     t1 = 0.3 + 0.8 * sf
@@ -256,8 +256,8 @@ def arm_circles(p, rng):
     b = _base(p, rng, t2 + 0.8)
     w = _win(b.t, 0.2, t1, t2, t2 + 0.6)
     ph = 2 * np.pi * cycles(b.t, t1, t2, p["reps"])
-    for s in _sides(p["side"]):
-        b.set_arm(s, 0.3 * np.sin(ph), 1.45 + 0.3 * np.cos(ph), 0.1, 0.0, weight=w)
+    for s in _sides(p["side"]):  # circles of 0.6 rad (the wrist ~0.3 m off the arm's axis): visible winds
+        b.set_arm(s, 0.6 * np.sin(ph), 1.45 + 0.6 * np.cos(ph), 0.1, 0.0, weight=w)
     return b.finish("arm_circles")
 
 

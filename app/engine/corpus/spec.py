@@ -13,12 +13,16 @@ AtomFn = Callable[[dict, np.random.Generator], MotionClip]
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter: a float/int range or a set of choices, with a default."""
+    """One parameter: a float/int range or a set of choices, with a default.
+
+    ``at_high``: the share of float draws that land exactly on ``high`` (e.g. whole half turns among
+    turns); the draw is still one uniform number, so the random stream after it is unchanged."""
 
     default: Any
     low: float | None = None
     high: float | None = None
     choices: tuple = ()
+    at_high: float = 0.0
 
     def sample(self, rng: np.random.Generator) -> Any:
         if self.choices:
@@ -27,6 +31,9 @@ class Param:
             return bool(rng.integers(2))
         if isinstance(self.default, int):
             return int(rng.integers(int(self.low), int(self.high) + 1))
+        if self.at_high:
+            top = self.high + (self.high - self.low) * self.at_high / (1.0 - self.at_high)
+            return float(min(rng.uniform(self.low, top), self.high))
         return float(rng.uniform(self.low, self.high))
 
     def check(self, value: Any) -> Any:

@@ -31,7 +31,9 @@ _COUNT = re.compile(r"\b(\d+|" + "|".join(sorted((re.escape(k) for k in _NUM), k
                     + r")\s+(?:(?:more|quick|slow|big|small|high|low|short|long|light|deep|full|forward|vertical)\s+)?"
                       r"([a-z\-]+)")
 _NOT_COUNTED = {"degrees", "degree", "meters", "metres", "seconds", "second", "hands", "arms", "legs", "feet",
-                "of", "and", "or", "to", "in", "the"}
+                "of", "and", "or", "to", "in", "the",
+                # "on one leg", "one hand", "one knee": which limb, not how often
+                "leg", "foot", "hand", "arm", "knee", "fist", "side", "elbow", "shoulder", "finger", "toe"}
 _DIRECTION = [(r"\bbackwards?\b|\bin reverse\b|\bbacks? up\b|\breverse\b|\bbackpedal", 2),
               (r"\bsideways\b|\bsidesteps?\b|\bside[- ]steps?\b|\blaterally\b|\bto the side\b", 3),
               (r"\baround\b|\bcircles?\b|\bturns? round\b|\bfull turn\b|\b180\b|\b360\b|\bspins?\b", 4),
