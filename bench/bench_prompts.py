@@ -5,6 +5,7 @@
     python bench/bench_prompts.py --models atom --seeds 1 --subset 20 --out prompts.json
     python bench/bench_prompts.py --check-real          # predicate thresholds on real mocap
     python bench/bench_prompts.py --audit-atoms         # procedural atoms vs their own predicates
+    python bench/bench_prompts.py --audit-corpus        # every single-action train item, at its drawn parameters
 
 Each prompt of ``bench/prompt_suite.py`` x seed is generated once; its parts' predicates
 (``app.engine.evaluator.predicates``) are applied to the output spans (a prompt whose spans do
@@ -174,6 +175,14 @@ def _audit_report() -> str:
     return "\n".join(lines)
 
 
+def _corpus_audit_report() -> str:
+    from predicate_checks import audit_corpus
+    lines = ["| atom | train items passing | first failures (drawn parameters) |", "|---|---|---|"]
+    for name, (passed, n, fails) in audit_corpus().items():
+        lines.append(f"| {name} | {passed}/{n} | {'; '.join(map(str, fails))} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["atom", "mdm"])
@@ -184,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="write rows and summaries as JSON")
     ap.add_argument("--check-real", action="store_true", help="predicate thresholds on real mocap")
     ap.add_argument("--audit-atoms", action="store_true", help="procedural atoms vs their own predicates")
+    ap.add_argument("--audit-corpus", action="store_true",
+                    help="every single-action train item (drawn parameters) vs its predicate")
     ap.add_argument("--recognizer", default=str(ROOT / "models" / "recognition"),
                     help="action recogniser for the 'recogniser agrees' row ('none' skips it)")
     ap.add_argument("--no-choose-sides", action="store_true",
@@ -195,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(1)
     except ImportError:
         pass
-    if args.check_real or args.audit_atoms:
+    if args.check_real or args.audit_atoms or args.audit_corpus:
+        if args.audit_corpus:
+            print(_corpus_audit_report())
         if args.check_real:
             print(_real_report())
         if args.audit_atoms:
