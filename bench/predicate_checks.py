@@ -155,18 +155,25 @@ def audit_atoms(seed: int = 0) -> list[dict]:
     return rows
 
 
-def audit_corpus(split: str = "train") -> dict[str, tuple[int, int, list[dict]]]:
-    """Every single-action procedural item of a corpus split (the parameters the corpus drew, not the
-    defaults) against its atom's predicate: atom -> (passed, items, params of the first failures)."""
+def single_action_items(split: str):
+    """(item, atom, params, predicate, kwargs, ground truth passes) for each single-action procedural item
+    of a corpus split whose atom has a predicate (the atom audit's mapping)."""
     from app.engine.corpus.dataset import load_corpus
-    out: dict[str, tuple[int, int, list[dict]]] = {}
     for it in load_corpus(split=split, include_real=False):
         atoms = it.meta.get("atoms", [])
         if len(atoms) != 1 or atoms[0][0] not in AUDIT:
             continue
         name, params = atoms[0]
         pred, kwf = AUDIT[name]
-        ok = bool(evaluate(pred, Kin.from_clip(it.clip), **kwf(params)).ok)
+        kw = kwf(params)
+        yield it, name, params, pred, kw, bool(evaluate(pred, Kin.from_clip(it.clip), **kw).ok)
+
+
+def audit_corpus(split: str = "train") -> dict[str, tuple[int, int, list[dict]]]:
+    """Every single-action procedural item of a corpus split (the parameters the corpus drew, not the
+    defaults) against its atom's predicate: atom -> (passed, items, params of the first failures)."""
+    out: dict[str, tuple[int, int, list[dict]]] = {}
+    for _, name, params, _, _, ok in single_action_items(split):
         passed, n, fails = out.get(name, (0, 0, []))
         if not ok and len(fails) < 2:
             fails = fails + [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in params.items()}]

@@ -39,22 +39,11 @@ def val_items(limit: int | None, gt_passes: bool = True) -> list[tuple]:
     """(item, predicate, kwargs, family, side) of single-action val items that have a predicate;
     ``gt_passes``: only items whose own corpus motion passes it (session 25: e.g. a point to the
     left is judged as a forward raise, so no copy of it could pass and it only added noise)."""
-    from predicate_checks import AUDIT
+    from predicate_checks import single_action_items
 
-    from app.engine.corpus.dataset import load_corpus
     from app.engine.corpus.registry import ATOMS
-    from app.engine.evaluator.kinematics import Kin
-    from app.engine.evaluator.predicates import evaluate
-    out = []
-    for it in load_corpus(split="val", include_real=False):
-        atoms = it.meta.get("atoms", [])
-        if len(atoms) != 1 or atoms[0][0] not in AUDIT:
-            continue
-        name, params = atoms[0]
-        pred, kwf = AUDIT[name]
-        if gt_passes and not evaluate(pred, Kin.from_clip(it.clip), **kwf(params)).ok:
-            continue
-        out.append((it, pred, kwf(params), ATOMS[name].family, params.get("side", "")))
+    out = [(it, pred, kw, ATOMS[name].family, params.get("side", ""))
+           for it, name, params, pred, kw, gt_ok in single_action_items("val") if gt_ok or not gt_passes]
     return out[:limit] if limit else out
 
 
