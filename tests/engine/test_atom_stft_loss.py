@@ -127,3 +127,30 @@ def test_pair_channels_ask_for_a_turn_either_way_but_not_for_none():
     turn[0, 20:60, 0] = np.pi / 40  # rad per frame: 180 degrees in 2 s
     left, right, still = pair_channels(turn), pair_channels(-turn), pair_channels(turn * 0)
     assert float(stft_l1(left, right, valid)) < 1e-3 * float(stft_l1(still, right, valid))
+
+
+def test_jerk_loss_sees_frame_noise_not_a_smooth_swing_or_padding():
+    """jerk_mse (session 26): zero for the data itself, small for a slow offset of the whole
+    swing, large for 1 cm frame-to-frame noise, and blind to padded frames."""
+    from app.engine.t2m.layers import jerk_mse
+    t = 120
+    valid = torch.ones(1, t, dtype=torch.bool)
+    ref = 0.3 * _burst(t, 0.0, hz=1.0)
+    noisy = ref + 0.01 * torch.randn(ref.shape, generator=torch.Generator().manual_seed(0))
+    slow = ref + 0.05 * torch.sin(torch.arange(t, dtype=torch.float32) / 20.0 * 2 * np.pi * 0.25)[None, :, None]
+    assert float(jerk_mse(ref, ref, valid)) == 0.0
+    assert float(jerk_mse(noisy, ref, valid)) > 50 * float(jerk_mse(slow, ref, valid))
+    part = valid.clone()
+    part[:, 80:] = False
+    spoiled = ref.clone()
+    spoiled[:, 80:] += 5.0 * torch.randn(1, 40, 2)
+    assert float(jerk_mse(spoiled, ref, part)) == 0.0
+
+
+def test_atom_loss_with_jerk_term_backpropagates():
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(dict(TINY_ATOM, w_jerk=10.0)))
+    loss, logs = model.loss(_batch(), 0.5, torch.Generator().manual_seed(0))
+    loss.backward()
+    assert logs["jerk"] > 0 and np.isfinite(logs["loss"])
+    assert model.head.weight.grad.abs().sum() > 0

@@ -28,14 +28,14 @@ import torch
 from torch import nn
 
 from app.engine.repr import humanml3d_torch
-from app.engine.repr.humanml3d import RIC
+from app.engine.repr.humanml3d import RIC, ROOT_Y
 
 from . import clock as C
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .time_latent import TimeLatent
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, atom_usage_gap, encoder_layer,
-                     masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
+                     jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
 
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
 SCHEDULES = ("constant", "linear", "square", "exponential")
@@ -279,6 +279,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         stft = pred.new_zeros(())
         if cfg.w_stft > 0:
             stft = stft_l1(pred[..., LOCAL], x[..., LOCAL], valid)
+        jerk = pred.new_zeros(())
+        if cfg.w_jerk > 0:
+            jerk = jerk_mse(pred[..., ROOT_Y.start:RIC.stop], x[..., ROOT_Y.start:RIC.stop], valid)  # pelvis height and RIC
         pair = pred.new_zeros(())
         if cfg.w_pair > 0:  # hands meeting and parting, reach, feet apart, |heading change|: phase- and sign-free
             pair = stft_l1(pair_channels(self.denormalize(pred.float())), pair_channels(self.denormalize(x.float())), valid)
@@ -304,8 +307,8 @@ class ATOM(FeatureNormMixin, nn.Module):
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
-                 + cfg.w_stft * stft + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss + cfg.w_clock * clock_loss)
-        parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "pair": pair, "joint": joint, "kl": kl, "kl_local": kl_local,
+                 + cfg.w_stft * stft + cfg.w_jerk * jerk + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss + cfg.w_clock * clock_loss)
+        parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "jerk": jerk, "pair": pair, "joint": joint, "kl": kl, "kl_local": kl_local,
                  "clock": clock_loss, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs

@@ -120,6 +120,10 @@ def masked_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Te
     return masked_mean((a - b) ** 2, mask)
 
 
+def jerk_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """MSE of the third differences over time of a and b [B, T, D], over windows of four valid frames."""
+    m = mask[:, 3:] & mask[:, :-3]
+    return masked_mse(torch.diff(a, n=3, dim=1), torch.diff(b, n=3, dim=1), m)
 
 
 def spectral_l2(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
