@@ -147,3 +147,33 @@ def test_jerk_loss_sees_frame_noise_not_a_smooth_swing_or_padding():
     spoiled = ref.clone()
     spoiled[:, 80:] += 5.0 * torch.randn(1, 40, 2)
     assert float(jerk_mse(spoiled, ref, part)) == 0.0
+
+
+def test_jerk_excess_charges_noise_but_not_a_fast_swing_at_another_time():
+    """jerk_excess (session 27): the data's own fast swings a second later cost nothing (jerk_mse charges
+    them, which damps punches), 1 cm frame noise on top of the data costs, and padding is ignored."""
+    from app.engine.t2m.layers import jerk_excess, jerk_mse
+    t = 160
+    valid = torch.ones(1, t, dtype=torch.bool)
+    ref = 0.3 * _burst(t, 0.0)
+    late = torch.roll(ref, 20, dims=1)
+    noisy = ref + 0.01 * torch.randn(ref.shape, generator=torch.Generator().manual_seed(0))
+    assert float(jerk_excess(late, ref, valid)) < 1e-6 < float(jerk_mse(late, ref, valid))
+    assert float(jerk_excess(noisy, ref, valid)) > 1e-4
+    assert float(jerk_excess(ref * 0.5, ref, valid)) == 0.0          # damping is rec's and spec's business
+    part = valid.clone()
+    part[:, 120:] = False
+    spoiled = ref.clone()
+    spoiled[:, 120:] += 5.0 * torch.randn(1, 40, 2)
+    assert float(jerk_excess(spoiled, ref, part)) == 0.0
+
+
+def test_atom_loss_with_jerk_excess_backpropagates():
+    torch.manual_seed(0)
+    model = ATOM(config_from_dict(dict(TINY_ATOM, w_jerk=10.0, jerk_mode="excess")))
+    batch = _batch()
+    batch["x"] = batch["x"].mean(1, keepdim=True).expand_as(batch["x"]).contiguous()  # still data: any jerk is excess
+    loss, logs = model.loss(batch, 0.5, torch.Generator().manual_seed(0))
+    loss.backward()
+    assert logs["jerk"] > 0 and np.isfinite(logs["loss"])
+    assert model.head.weight.grad.abs().sum() > 0

@@ -35,7 +35,7 @@ from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .time_latent import TimeLatent
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, atom_usage_gap, encoder_layer,
-                     jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
+                     jerk_excess, jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
 
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
 SCHEDULES = ("constant", "linear", "square", "exponential")
@@ -281,7 +281,8 @@ class ATOM(FeatureNormMixin, nn.Module):
             stft = stft_l1(pred[..., LOCAL], x[..., LOCAL], valid)
         jerk = pred.new_zeros(())
         if cfg.w_jerk > 0:
-            jerk = jerk_mse(pred[..., ROOT_Y.start:RIC.stop], x[..., ROOT_Y.start:RIC.stop], valid)  # pelvis height and RIC
+            jerk_fn = jerk_excess if cfg.jerk_mode == "excess" else jerk_mse
+            jerk = jerk_fn(pred[..., ROOT_Y.start:RIC.stop], x[..., ROOT_Y.start:RIC.stop], valid)  # pelvis height and RIC
         pair = pred.new_zeros(())
         if cfg.w_pair > 0:  # hands meeting and parting, reach, feet apart, |heading change|: phase- and sign-free
             pair = stft_l1(pair_channels(self.denormalize(pred.float())), pair_channels(self.denormalize(x.float())), valid)

@@ -43,6 +43,8 @@ class AtomConfig:
     w_stft: float = 0.0             # multi-resolution STFT magnitude loss on the same limb dims (layers.stft_l1)
     w_jerk: float = 0.0             # MSE of the third time differences (jerk) of the pelvis height and RIC dims, prediction vs data:
                                     # the decoder learns the data's smoothness (reconstructions had 1.4x its jitter; session 26)
+    jerk_mode: str = "mse"          # "mse": jerk_mse; "excess": only jerk energy beyond the data's pays (layers.jerk_excess):
+                                    # frame noise is charged, a fast punch off the data's timing is not (session 27)
     w_pair: float = 0.0             # the same STFT loss on end-effector pair distances in metres and the yaw rate
                                     # (layers.pair_channels: a clap, not two hands swaying together; a turn either way; session 14)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored

@@ -126,6 +126,18 @@ def jerk_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tens
     return masked_mse(torch.diff(a, n=3, dim=1), torch.diff(b, n=3, dim=1), m)
 
 
+def jerk_excess(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Jerk energy of a [B, T, D] beyond that of b, per item and dim: relu(E_a - E_b) averaged.
+
+    E is the mean squared third time difference over windows of four valid frames.  Frame noise
+    (whose third difference is up to 8x its amplitude) pays; a fast punch at another time or phase
+    than the data's does not, where `jerk_mse` charges it and so damps fast limb work (session 27)."""
+    m = (mask[:, 3:] & mask[:, :-3]).to(a.dtype)[..., None]
+    n = m.sum(1).clamp(min=1.0)                                              # B 1
+    e = [(torch.diff(x, n=3, dim=1).pow(2) * m).sum(1) / n for x in (a, b)]  # B D
+    return torch.relu(e[0] - e[1]).mean()
+
+
 def spectral_l2(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Phase-free distance of two feature sequences [B, T, D] over valid frames (mask [B, T]).
 
