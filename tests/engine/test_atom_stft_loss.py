@@ -109,11 +109,13 @@ def test_pair_distances_tell_a_clap_from_a_sway_that_per_joint_spectra_cannot():
     assert float(stft_l1(d_clap[..., i:i + 1], d_sway[..., i:i + 1], valid)) > 100 * max(per_joint, 1e-6)
 
 
-@pytest.mark.parametrize("term", ["pair", "jerk"])
-def test_atom_loss_with_extra_term_backpropagates(term):
+@pytest.mark.parametrize("term, extra", [("pair", {}), ("jerk", {}), ("jerk", {"jerk_mode": "excess"})])
+def test_atom_loss_with_extra_term_backpropagates(term, extra):
     torch.manual_seed(0)
-    model = ATOM(config_from_dict(dict(TINY_ATOM, **{f"w_{term}": 10.0})))
-    loss, logs = model.loss(_batch(), 0.5, torch.Generator().manual_seed(0))
+    model = ATOM(config_from_dict(dict(TINY_ATOM, **{f"w_{term}": 10.0}, **extra)))
+    batch = _batch()
+    batch["x"] = batch["x"].mean(1, keepdim=True).expand_as(batch["x"]).contiguous()  # still data: any jerk is excess
+    loss, logs = model.loss(batch, 0.5, torch.Generator().manual_seed(0))
     loss.backward()
     assert logs[term] > 0 and np.isfinite(logs["loss"])
     assert model.head.weight.grad.abs().sum() > 0
@@ -167,13 +169,3 @@ def test_jerk_excess_charges_noise_but_not_a_fast_swing_at_another_time():
     spoiled[:, 120:] += 5.0 * torch.randn(1, 40, 2)
     assert float(jerk_excess(spoiled, ref, part)) == 0.0
 
-
-def test_atom_loss_with_jerk_excess_backpropagates():
-    torch.manual_seed(0)
-    model = ATOM(config_from_dict(dict(TINY_ATOM, w_jerk=10.0, jerk_mode="excess")))
-    batch = _batch()
-    batch["x"] = batch["x"].mean(1, keepdim=True).expand_as(batch["x"]).contiguous()  # still data: any jerk is excess
-    loss, logs = model.loss(batch, 0.5, torch.Generator().manual_seed(0))
-    loss.backward()
-    assert logs["jerk"] > 0 and np.isfinite(logs["loss"])
-    assert model.head.weight.grad.abs().sum() > 0
