@@ -39,6 +39,7 @@ from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding,
 
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
 SCHEDULES = ("constant", "linear", "square", "exponential")
+JERK_MODES = {"mse": jerk_mse, "excess": jerk_excess}
 
 
 def spec_weight(progress: float, start: float, ramp: float = 0.1) -> float:
@@ -94,6 +95,8 @@ class ATOM(FeatureNormMixin, nn.Module):
             nn.init.zeros_(self.prior[-1].bias)
         if cfg.periodic:  # oscillators on the frame queries: rhythm from text, phase from z
             self.periodic = PeriodicBank(d, cfg.periodic, cfg.fps)
+        if cfg.jerk_mode not in JERK_MODES:
+            raise ValueError(f"unknown jerk_mode {cfg.jerk_mode!r}; use one of {tuple(JERK_MODES)}")
         if cfg.clock:  # the rhythm's phase as an input: measured in training, drawn at sampling (clock.py)
             if cfg.clock_source not in C.SOURCES:
                 raise ValueError(f"unknown clock_source {cfg.clock_source!r}; use one of {C.SOURCES}")
@@ -281,8 +284,7 @@ class ATOM(FeatureNormMixin, nn.Module):
             stft = stft_l1(pred[..., LOCAL], x[..., LOCAL], valid)
         jerk = pred.new_zeros(())
         if cfg.w_jerk > 0:
-            jerk_fn = jerk_excess if cfg.jerk_mode == "excess" else jerk_mse
-            jerk = jerk_fn(pred[..., ROOT_Y.start:RIC.stop], x[..., ROOT_Y.start:RIC.stop], valid)  # pelvis height and RIC
+            jerk = JERK_MODES[cfg.jerk_mode](pred[..., ROOT_Y.start:RIC.stop], x[..., ROOT_Y.start:RIC.stop], valid)  # pelvis height and RIC
         pair = pred.new_zeros(())
         if cfg.w_pair > 0:  # hands meeting and parting, reach, feet apart, |heading change|: phase- and sign-free
             pair = stft_l1(pair_channels(self.denormalize(pred.float())), pair_channels(self.denormalize(x.float())), valid)
