@@ -13,7 +13,8 @@ used: its prompts and wording stay out of every training and selection decision.
 
 ``--forms``: each val text also as a command ("wave with the left hand") or a participle caption ("a man
 waving with the left hand"; ``progressive``: "a man is waving ...") with its own subject
-(``app/engine/corpus/text_variants.py``); ``third`` is the text as the corpus has it.
+(``app/engine/corpus/text_variants.py``); ``third`` is the text as the corpus has it; ``synonyms``: the text
+with some words swapped for WordNet synonyms the corpus never uses (``app/engine/corpus/synonyms.py``).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import json
 import logging
 import sys
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +56,7 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: st
     ``open_sides``: a one-sided item whose text names no side ("hops on one foot five times") passes on
     either side (the studio draws one for such a prompt, ``t2m/sides.py``); else only on the corpus's."""
     from app.engine.t2m.text_cond import parse_slots
+    from app.engine.corpus.synonyms import substitute
     from app.engine.corpus.text_variants import variant
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate
@@ -62,7 +65,10 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: st
     per_atom: dict[str, list[bool]] = defaultdict(list)
     for it, pred, kw, family, side in items:
         gt.append(bool(evaluate(pred, Kin.from_clip(it.clip), **kw).ok))
-        text = it.texts[0] if form == "third" else (variant(it.texts[0], form) or it.texts[0])
+        if form == "synonyms":   # WordNet words the corpus never uses (session 28), one fixed draw per item
+            text = substitute(it.texts[0], np.random.default_rng(zlib.crc32(it.id.encode()))) or it.texts[0]
+        else:
+            text = it.texts[0] if form == "third" else (variant(it.texts[0], form) or it.texts[0])
         either_side = open_sides and parse_slots(text)[0] == 0   # "hops on one foot": any foot will do
         for seed in range(seeds):
             if pipe is None:
@@ -93,7 +99,7 @@ def main() -> int:
     ap.add_argument("--guidance", nargs="+", type=float, default=[None],
                     help="classifier-free guidance scales to try (default: each model's own)")
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--forms", nargs="+", default=["third"], choices=["third", "command", "participle", "progressive"],
+    ap.add_argument("--forms", nargs="+", default=["third"], choices=["third", "command", "participle", "progressive", "synonyms"],
                     help="grammatical forms of the val texts to judge (default: as the corpus has them)")
     ap.add_argument("--limbs", choices=["model", "rotations", "positions", "upper"], default="model",
                     help="how features become a clip (default: each pipeline's own choice)")

@@ -8,7 +8,11 @@ waving with the left hand twice", "she is waving ...", or the sentence with anot
 prompt-following suite (``bench/prompt_suite.py``) is read for decontamination only: a variant holding
 one of the suite's 3-word pieces that the inflected templates share with it is dropped, and the build
 fails if a whole suite prompt appears in a training text. Only the train cache changes; val and test
-keep the corpus's own texts.
+keep the corpus's own texts. ``--synonyms`` (session 28) adds one more variant per text with words swapped
+for WordNet synonyms the corpus never uses (``app/engine/corpus/synonyms.py``):
+
+    .venv/bin/python scripts/build_t2m_text_forms.py --src .cache/t2m/train_s25.npz \
+        --out .cache/t2m/train_s28_syn.npz --seed 0 --synonyms --threads 2
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / ".cache" / "t2m" / "train_s16_forms.npz")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--synonyms", action="store_true", help="also one WordNet-synonym variant per text (session 28)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import torch
@@ -40,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     suite = [p.text for p in SUITE]
     banned = overlapping_fragments(suite)
     logging.info("suite pieces banned from the variants: %s", sorted(banned))
-    counts = add_text_forms(args.src, args.out, args.seed, banned, forbidden=suite)
+    counts = add_text_forms(args.src, args.out, args.seed, banned, forbidden=suite, synonyms=args.synonyms)
     print(json.dumps(counts))
     return 0
 

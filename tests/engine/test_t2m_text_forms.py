@@ -65,3 +65,15 @@ def test_a_forbidden_prompt_stops_the_build_or_the_variant(cache, tmp_path):
     add_text_forms(cache, tmp_path / "y.npz", seed=1, forbidden=["jump forward twice"])
     texts = T2MDataset.load(tmp_path / "y.npz").texts
     assert not any("jump forward twice" in t for tx in texts for t in tx)
+
+
+def test_synonym_variants_join_the_forms_with_their_own_encodings(cache, tmp_path):
+    out = tmp_path / "syn.npz"
+    counts = add_text_forms(cache, out, seed=1, synonyms=True)
+    assert counts["synonyms"] and counts["new_texts"] > 3
+    new = T2MDataset.load(out)
+    extra = new.texts[0][4:] + new.texts[1][2:]     # after the originals and their forms
+    assert extra and all(t not in tx for t in extra for tx in TEXTS)
+    emb, _, slots = encode_texts(new.texts[0][4:])
+    np.testing.assert_allclose(new.text_emb[0][4:], emb, atol=1e-5)
+    assert all(s[0] == 1 for s in new.slots[0])      # every variant still names the left hand

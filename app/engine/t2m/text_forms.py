@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.corpus.describe import SUBJECTS
+from app.engine.corpus.synonyms import substitute
 from app.engine.corpus.text_variants import EXTRA_SUBJECTS, FORMS, split_subject, variant
 
 from .data import encode_texts, write_cache
@@ -46,9 +47,28 @@ def draw_forms(texts: list[list[str]], rng: np.random.Generator, banned: frozens
     return out
 
 
+def draw_synonyms(texts: list[list[str]], rng: np.random.Generator, banned: frozenset[str] | set[str] = frozenset(),
+                  p: float = 0.5) -> list[list[str]]:
+    """One more variant per text: the text, or one of its forms, with words swapped for WordNet synonyms
+    the corpus never uses (:func:`app.engine.corpus.synonyms.substitute`); none when no word has one."""
+    forms = draw_forms(texts, rng, banned)
+    out = []
+    for tx, fx in zip(texts, forms):
+        new: list[str] = []
+        for t in tx:
+            base = str(rng.choice([t] + fx))
+            v = substitute(base, rng, p)
+            if v and v not in tx and v not in fx and v not in new and not any(b in v.lower() for b in banned):
+                new.append(v)
+        out.append(new)
+    return out
+
+
 def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: frozenset[str] | set[str] = frozenset(),
-                   forbidden: list[str] | None = None) -> dict:
+                   forbidden: list[str] | None = None, synonyms: bool = False) -> dict:
     """Copy cache ``src`` to ``dst`` with every item's text variants appended; returns counts.
+
+    ``synonyms``: each text also gets a WordNet-synonym variant (:func:`draw_synonyms`, session 28).
 
     ``forbidden``: whole prompts that must not appear in any training text (the suite's): ValueError if an
     original text holds one; a variant that would is not drawn."""
@@ -61,7 +81,10 @@ def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: froz
     hits = [f for f in forbidden if any(f in t for t in low)]
     if hits:
         raise ValueError(f"{len(hits)} forbidden prompt(s) in the training texts, e.g. {hits[0]!r}")
-    new = draw_forms(texts, np.random.default_rng(seed), set(banned) | set(forbidden))   # a variant may not hold one
+    rng = np.random.default_rng(seed)
+    new = draw_forms(texts, rng, set(banned) | set(forbidden))   # a variant may not hold one
+    if synonyms:
+        new = [a + b for a, b in zip(new, draw_synonyms(texts, rng, set(banned) | set(forbidden)))]
     flat_new = [t for tx in new for t in tx]
     log.info("encoding %d new texts for %d items", len(flat_new), len(texts))
     emb_new, tok_new, slots_new = encode_texts(flat_new)
@@ -78,13 +101,14 @@ def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: froz
     feats = [arr["features"][off[i]:off[i + 1]] for i in range(len(ids))]
     segs = [arr["segments"][off[i]:off[i + 1]] for i in range(len(ids))]
     write_cache(dst, ids, feats, all_texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
-                split=str(arr["split"]), source=f"{arr['source']} + text forms (seed {seed})", mirror=bool(arr["mirror"]))
+                split=str(arr["split"]), source=f"{arr['source']} + text forms{' + synonyms' if synonyms else ''} (seed {seed})", mirror=bool(arr["mirror"]))
     return {"items": len(ids), "texts": sum(len(t) for t in texts), "new_texts": len(flat_new),
-            "forms": {f: sum(1 for tx in new for t in tx if _form_of(t) == f) for f in ("command", "caption")}}
+            "forms": {f: sum(1 for tx in new for t in tx if _form_of(t) == f) for f in ("command", "caption")},
+            "synonyms": synonyms}
 
 
 def _form_of(text: str) -> str:
     return "caption" if split_subject(text)[0] else "command"
 
 
-__all__ = ["FORM_WEIGHTS", "draw_forms", "add_text_forms"]
+__all__ = ["FORM_WEIGHTS", "draw_forms", "draw_synonyms", "add_text_forms"]
