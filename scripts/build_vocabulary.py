@@ -7,6 +7,10 @@ whose texts use it.  Atoms: every corpus atom's family, short description and te
 else the most similar atom description by MiniLM.
 
     .venv/bin/python scripts/build_vocabulary.py [--out models/atom/vocabulary.json]
+    .venv/bin/python scripts/build_vocabulary.py --cache .cache/t2m/train_s28_syn.npz   # a cache with text variants
+
+``--cache``: read the texts from the training cache the model was trained on (its command / caption forms
+and WordNet-synonym variants included, session 28) instead of the corpus.
 """
 from __future__ import annotations
 
@@ -44,6 +48,14 @@ def training_texts() -> list[list[str]]:
     return items
 
 
+def cache_texts(path: Path) -> list[list[str]]:
+    """The texts of each item of a training cache (``app.engine.t2m.data.write_cache``)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        return [list(t) for t in json.loads(str(data["texts"]))]
+
+
 def atom_table() -> dict[str, dict]:
     from app.engine.corpus.describe import SHORT, T
     from app.engine.corpus.registry import ATOMS
@@ -65,9 +77,12 @@ def atom_table() -> dict[str, dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=VOCAB_FILE)
+    ap.add_argument("--cache", type=Path, help="a training cache (.npz) whose texts the model read")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    items = training_texts()
+    items = cache_texts(args.cache) if args.cache else training_texts()
+    source = (f"training cache {args.cache.name} (corpus train texts + variants)" if args.cache
+              else "data/corpus/corpus.npz train split + real mocap train windows")
     counts: Counter[str] = Counter()
     for texts in items:
         counts.update(set(w for t in texts for w in content_words(t)))
@@ -84,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         named = by_stem.get(stem(w))
         word_atoms[w] = sorted(set(named))[:4] if named else [a for a, _ in vocab.closest_atoms(w, k=2)]
     vocab.word_atoms = word_atoms
-    path = vocab.save(args.out, training_items=len(items), source="data/corpus/corpus.npz train split + real mocap train windows")
+    path = vocab.save(args.out, training_items=len(items), source=source)
     log.info("%d training items, %d words (%d learned, >= %d items), %d atoms -> %s", len(items), len(counts),
              len(word_atoms), vocab.min_items, len(atoms), path)
     return 0

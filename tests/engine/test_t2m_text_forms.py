@@ -77,3 +77,16 @@ def test_synonym_variants_join_the_forms_with_their_own_encodings(cache, tmp_pat
     emb, _, slots = encode_texts(new.texts[0][4:])
     np.testing.assert_allclose(new.text_emb[0][4:], emb, atol=1e-5)
     assert all(s[0] == 1 for s in new.slots[0])      # every variant still names the left hand
+
+
+def test_vocabulary_can_be_read_from_the_training_cache(cache, tmp_path):
+    """scripts/build_vocabulary.py --cache: the words the model read, variants included."""
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location("build_vocabulary", Path(__file__).parents[2] / "scripts" / "build_vocabulary.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "syn.npz"
+    add_text_forms(cache, out, seed=1, synonyms=True)
+    texts = mod.cache_texts(out)
+    assert texts[0][:2] == TEXTS[0] and len(texts[0]) > 2 and len(texts) == 2
