@@ -51,7 +51,7 @@ def draw_synonyms(texts: list[list[str]], rng: np.random.Generator, banned: froz
                   p: float = 0.5) -> list[list[str]]:
     """One more variant per text: the text, or one of its forms, with words swapped for WordNet synonyms
     the corpus never uses (:func:`app.engine.corpus.synonyms.substitute`); none when no word has one."""
-    forms = draw_forms(texts, rng, banned)
+    forms = draw_forms(texts, rng, banned)   # its own draw (cheap string work): keeps train_s28_syn.npz reproducible
     out = []
     for tx, fx in zip(texts, forms):
         new: list[str] = []
