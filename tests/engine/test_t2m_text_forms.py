@@ -90,3 +90,24 @@ def test_vocabulary_can_be_read_from_the_training_cache(cache, tmp_path):
     add_text_forms(cache, out, seed=1, synonyms=True)
     texts = mod.cache_texts(out)
     assert texts[0][:2] == TEXTS[0] and len(texts[0]) > 2 and len(texts) == 2
+
+
+def test_original_share_sets_how_often_a_batch_reads_the_corpus_wording(cache, tmp_path):
+    """Session 29: ``original_share`` draws the corpus's own texts that often, the variants otherwise."""
+    out = tmp_path / "syn.npz"
+    add_text_forms(cache, out, seed=1, synonyms=True)
+    data = T2MDataset.load(out)
+    assert data.original_texts.tolist() == [2, 1]
+    assert T2MDataset.load(cache).original_texts.tolist() == [2, 1]   # a cache without variants: all own
+
+    def own_share(share: float) -> float:
+        data.original_share = share
+        rng = np.random.default_rng(0)
+        picks = [data._text_index(rng, 0) for _ in range(4000)]
+        return float(np.mean(np.array(picks) < 2))
+
+    n = len(data.texts[0])
+    assert n > 3
+    assert abs(own_share(0.0) - 2 / n) < 0.03           # uniform over all texts (the old behaviour)
+    assert abs(own_share(0.8) - 0.8) < 0.03
+    assert own_share(1.0) == 1.0

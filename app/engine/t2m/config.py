@@ -129,6 +129,8 @@ class TrainConfig:
     seed: int = 0
     bf16: bool = False
     max_minutes: float = 0.0        # 0 = no wall-clock limit; else stop (and export) after this
+    original_share: float = 0.0     # >0: share of batch texts drawn from the corpus's own wording when the cache
+                                    # also holds variants (forms, synonyms); 0 = uniform over all (session 29)
     extra: dict = field(default_factory=dict)
 
 

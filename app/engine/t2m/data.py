@@ -139,8 +139,11 @@ def encode_texts(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], np.nda
 
 def write_cache(path: str | Path, ids: list[str], feats: list[np.ndarray], texts: list[list[str]],
                 emb: np.ndarray, toks: list[np.ndarray], slots: np.ndarray, segs: list[np.ndarray], *,
-                split: str, source: str, mirror: bool) -> Path:
-    """Write a cache file (the texts of item i are rows text_offsets[i]:text_offsets[i+1] of emb/toks/slots)."""
+                split: str, source: str, mirror: bool, original_texts: list[int] | None = None) -> Path:
+    """Write a cache file (the texts of item i are rows text_offsets[i]:text_offsets[i+1] of emb/toks/slots).
+
+    ``original_texts``: per item, how many of its first texts are the corpus's own (the rest are variants);
+    None: all of them."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
@@ -149,7 +152,8 @@ def write_cache(path: str | Path, ids: list[str], feats: list[np.ndarray], texts
                  tokens=np.concatenate(toks) if toks else np.zeros((0, emb.shape[-1]), np.float16),
                  token_offsets=np.cumsum([0] + [len(t) for t in toks]), slots=slots,
                  texts=np.array(json.dumps(texts)), ids=np.array(json.dumps(ids)), split=np.array(split),
-                 source=np.array(source), mirror=np.array(bool(mirror)), segments=np.concatenate(segs))
+                 source=np.array(source), mirror=np.array(bool(mirror)), segments=np.concatenate(segs),
+                 original_texts=np.array(original_texts if original_texts is not None else [len(t) for t in texts]))
     log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))
     return path
 
@@ -159,7 +163,8 @@ class T2MDataset:
 
     def __init__(self, features: list[np.ndarray], text_emb: list[np.ndarray], texts: list[list[str]],
                  ids: list[str], max_frames: int = 200, tokens: list[list[np.ndarray]] | None = None,
-                 slots: list[np.ndarray] | None = None, segments: list[np.ndarray] | None = None) -> None:
+                 slots: list[np.ndarray] | None = None, segments: list[np.ndarray] | None = None,
+                 original_texts: list[int] | None = None) -> None:
         if not features:
             raise ValueError("empty dataset")
         self.features = [f[:max_frames] for f in features]
@@ -168,6 +173,9 @@ class T2MDataset:
         self.slots = slots if slots is not None else [np.stack([parse_slots(t) for t in tx]) for tx in texts]
         self.segments = None if segments is None else [g[:max_frames] for g in segments]  # per frame, or None
         self.texts = texts
+        # per item, how many of its first texts are the corpus's own (the rest: forms, synonyms)
+        self.original_texts = np.array(original_texts if original_texts is not None else [len(t) for t in texts])
+        self.original_share = 0.0       # >0: a batch draws an own text with this probability (0: uniform)
         self.ids = ids
         self.max_frames = max_frames
         self.lengths = np.array([len(f) for f in self.features])
@@ -190,7 +198,8 @@ class T2MDataset:
             if "segments" in d.files:
                 allg = d["segments"]
                 segs = [allg[off[i]:off[i + 1]] for i in range(len(off) - 1)]
-        return cls(feats, emb, texts, ids, max_frames, tokens, slots, segs)
+            own = d["original_texts"].tolist() if "original_texts" in d.files else None
+        return cls(feats, emb, texts, ids, max_frames, tokens, slots, segs, own)
 
     def __len__(self) -> int:
         return len(self.features)
@@ -203,6 +212,15 @@ class T2MDataset:
                           None if self.tokens is None else [self.tokens[i][:k] for i in indices],
                           [self.slots[i][:k] for i in indices],
                           None if self.segments is None else [self.segments[i] for i in indices])
+
+    def _text_index(self, rng: np.random.Generator, i: int) -> int:
+        """Which text of item i a batch reads: uniform, or an own text with probability ``original_share``."""
+        n, own = len(self.text_emb[i]), int(self.original_texts[i])
+        if self.original_share <= 0 or own >= n or own == 0:
+            return int(rng.integers(n))
+        if rng.random() < self.original_share:
+            return int(rng.integers(own))
+        return own + int(rng.integers(n - own))
 
     def fit_normalizer(self) -> Normalizer:
         return Normalizer.fit(self.features, grouping="humanml3d")
@@ -228,7 +246,7 @@ class T2MDataset:
         for k, i in enumerate(idx):
             f = self.features[i]
             x[k, :len(f)] = model_input(normalizer, f) if normalizer is not None else f
-            j = int(rng.integers(len(self.text_emb[i])))
+            j = self._text_index(rng, i)
             text[k] = self.text_emb[i][j]
             slots[k] = self.slots[i][j]
             if self.tokens is not None:

@@ -101,7 +101,8 @@ def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: froz
     feats = [arr["features"][off[i]:off[i + 1]] for i in range(len(ids))]
     segs = [arr["segments"][off[i]:off[i + 1]] for i in range(len(ids))]
     write_cache(dst, ids, feats, all_texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
-                split=str(arr["split"]), source=f"{arr['source']} + text forms{' + synonyms' if synonyms else ''} (seed {seed})", mirror=bool(arr["mirror"]))
+                split=str(arr["split"]), source=f"{arr['source']} + text forms{' + synonyms' if synonyms else ''} (seed {seed})", mirror=bool(arr["mirror"]),
+                original_texts=[len(tx) for tx in texts])
     return {"items": len(ids), "texts": sum(len(t) for t in texts), "new_texts": len(flat_new),
             "forms": {f: sum(1 for tx in new for t in tx if _form_of(t) == f) for f in ("command", "caption")},
             "synonyms": synonyms}

@@ -93,6 +93,7 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
     if dev.type == "cpu":
         torch.set_num_threads(tcfg.threads)
     torch.manual_seed(tcfg.seed)
+    dataset.original_share = tcfg.original_share
     model = build_model(cfg).to(dev)
     norm_path = out_dir / "normalizer.npz"
     state_path = out_dir / "train_state.pt"
@@ -209,6 +210,8 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float)
     ap.add_argument("--threads", type=int)
     ap.add_argument("--max-minutes", type=float, help="wall-clock budget (curriculum follows it)")
+    ap.add_argument("--original-share", type=float,
+                    help="share of batch texts from the corpus's own wording (cache with variants; default uniform)")
     ap.add_argument("--n-procedural", type=int, default=4000, help="procedural indices when regenerating")
     ap.add_argument("--cache", default=str(CACHE_DIR / "train.npz"))
     ap.add_argument("--val-cache", default=str(CACHE_DIR / "val.npz"))
@@ -224,7 +227,7 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     cfg = apply_overrides(cfg, args.set)
     tcfg = TRAIN_GPU if gpu else TRAIN_CPU
     over = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr, "threads": args.threads,
-            "max_minutes": args.max_minutes}
+            "max_minutes": args.max_minutes, "original_share": args.original_share}
     tcfg = replace(tcfg, **{k: v for k, v in over.items() if v is not None})
     if not Path(args.cache).is_file():
         build_cache(args.cache, "train", args.n_procedural, mirror=args.mirror)
