@@ -32,6 +32,13 @@ def test_subjects_numbers_sides_speeds_are_never_flagged():
     assert stem("hopping") == stem("hops")
 
 
+def test_framing_verbs_are_not_flagged_as_unlearned_actions():
+    """"starts to dance" names dancing; "starts" itself is no action the model should have learned."""
+    assert content_words("a woman does jumping jacks and then starts to dance") == ["jumping", "jacks", "dance"]
+    assert content_words("he begins walking, tries to jump and continues running") == ["walking", "jump", "running"]
+    assert content_words("she starts a backflip") == ["backflip"]
+
+
 def test_notes_name_unknown_words_and_the_closest_atom():
     v = _vocab()
     assert v.notes(["a person jumps forward", "a girl waves twice"]) == []

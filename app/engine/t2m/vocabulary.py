@@ -47,7 +47,11 @@ upwards downward downwards overhead above below front behind away toward towards
 counterclockwise anticlockwise reverse place spot""".split())
 SPEED_WORDS = set("""slow slowly fast quick quickly rapid rapidly brisk briskly gentle gently calm calmly careful
 carefully leisurely hurried hurriedly sudden suddenly speed pace steady steadily normal normally""".split())
-NEVER_FLAGGED = FUNCTION_WORDS | SUBJECT_WORDS | NUMBER_WORDS | SIDE_WORDS | DIRECTION_WORDS | SPEED_WORDS
+ASPECT_WORDS = set("""start starts started starting begin begins began beginning continue continues continued
+continuing proceed proceeds proceeded proceeding try tries tried trying attempt attempts attempted attempting
+decide decides decided deciding""".split())  # verbs that frame an action without naming one
+NEVER_FLAGGED = (FUNCTION_WORDS | SUBJECT_WORDS | NUMBER_WORDS | SIDE_WORDS | DIRECTION_WORDS | SPEED_WORDS
+                 | ASPECT_WORDS)
 
 _WORD = re.compile(r"[a-z]+")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly", "er")
@@ -72,7 +76,7 @@ def stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Words of `text` that name an action or an object (never function words, subjects, numbers,
-    sides, directions or speeds), in order, without repeats."""
+    sides, directions, speeds or framing verbs such as "starts to"), in order, without repeats."""
     out: list[str] = []
     for w in tokens(text):
         if len(w) > 1 and w not in NEVER_FLAGGED and w not in out:
