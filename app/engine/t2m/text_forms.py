@@ -3,11 +3,12 @@
 Every text of a cached item gets one grammatical variant (``app.engine.corpus.text_variants``): a
 command ("wave with the left hand twice"), a participle caption ("a girl waving with ..."), a
 progressive one ("she is waving ...") or the same sentence with another subject, drawn with
-:data:`FORM_WEIGHTS`. The motions, the original texts and their encodings are copied unchanged, and the cache records how
-many texts of each item are its own (``original_texts``), so training can keep drawing the corpus's own
-wording as often as it asks (``T2MDataset.original_share``; uniform over all texts by default). Variants that hold a piece of the
-prompt-following suite's wording (``banned``) are left out, and :func:`add_text_forms` refuses to
-write a cache in which a suite prompt appears.
+:data:`FORM_WEIGHTS`. The motions, the original texts and their encodings are copied unchanged, and
+the cache records how many texts of each item are its own (``original_texts``), so training can
+keep drawing the corpus's own wording as often as it asks (``T2MDataset.original_share``; uniform
+over all texts by default). Variants that hold a piece of the prompt-following suite's wording
+(``banned``) are left out, and :func:`add_text_forms` refuses to write a cache in which a suite
+prompt appears.
 """
 from __future__ import annotations
 
