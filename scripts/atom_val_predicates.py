@@ -56,6 +56,7 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: st
     ``open_sides``: a one-sided item whose text names no side ("hops on one foot five times") passes on
     either side (the studio draws one for such a prompt, ``t2m/sides.py``); else only on the corpus's."""
     from app.engine.t2m.text_cond import parse_slots
+    from app.engine.corpus.context_words import HELD_OUT, add_context
     from app.engine.corpus.synonyms import substitute
     from app.engine.corpus.text_variants import variant
     from app.engine.evaluator.kinematics import Kin
@@ -67,6 +68,8 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: st
         gt.append(bool(evaluate(pred, Kin.from_clip(it.clip), **kw).ok))
         if form == "synonyms":   # WordNet words the corpus never uses (session 28), one fixed draw per item
             text = substitute(it.texts[0], np.random.default_rng(zlib.crc32(it.id.encode()))) or it.texts[0]
+        elif form == "context":  # held-out context words (session 31), one fixed draw per item
+            text = add_context(it.texts[0], np.random.default_rng(zlib.crc32(it.id.encode())), HELD_OUT) or it.texts[0]
         else:
             text = it.texts[0] if form == "third" else (variant(it.texts[0], form) or it.texts[0])
         either_side = open_sides and parse_slots(text)[0] == 0   # "hops on one foot": any foot will do
@@ -99,7 +102,7 @@ def main() -> int:
     ap.add_argument("--guidance", nargs="+", type=float, default=[None],
                     help="classifier-free guidance scales to try (default: each model's own)")
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--forms", nargs="+", default=["third"], choices=["third", "command", "participle", "progressive", "synonyms"],
+    ap.add_argument("--forms", nargs="+", default=["third"], choices=["third", "command", "participle", "progressive", "synonyms", "context"],
                     help="grammatical forms of the val texts to judge (default: as the corpus has them)")
     ap.add_argument("--limbs", choices=["model", "rotations", "positions", "upper"], default="model",
                     help="how features become a clip (default: each pipeline's own choice)")

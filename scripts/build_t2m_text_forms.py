@@ -13,17 +13,27 @@ for WordNet synonyms the corpus never uses (``app/engine/corpus/synonyms.py``):
 
     .venv/bin/python scripts/build_t2m_text_forms.py --src .cache/t2m/train_s25.npz \
         --out .cache/t2m/train_s28_syn.npz --seed 0 --synonyms --threads 2
+
+``--context`` (session 31) instead appends, to a cache that already has its variants, one context variant
+per original text ("a young man ... in the park", ``app/engine/corpus/context_words.py``), from the
+training pool without any word of the suite:
+
+    .venv/bin/python scripts/build_t2m_text_forms.py --src .cache/t2m/train_s28_syn.npz \
+        --out .cache/t2m/train_s31_ctx.npz --seed 0 --context --threads 2
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+# words a context piece may share with the suite: articles and prepositions, nothing that names a thing or act
+CONTEXT_GLUE = frozenset("a an the in on at with of to by near without during this".split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--synonyms", action="store_true", help="also one WordNet-synonym variant per text (session 28)")
+    ap.add_argument("--context", action="store_true",
+                    help="only append one context variant per original text (session 31)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import torch
@@ -40,11 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     from prompt_suite import SUITE
 
     from app.engine.corpus.text_variants import overlapping_fragments
-    from app.engine.t2m.text_forms import add_text_forms
+    from app.engine.t2m.text_forms import add_context_variants, add_text_forms
 
     suite = [p.text for p in SUITE]
     banned = overlapping_fragments(suite)
     logging.info("suite pieces banned from the variants: %s", sorted(banned))
+    if args.context:
+        words = {w for t in suite for w in re.findall(r"[a-z]+(?:-[a-z]+)*", t.lower())} - CONTEXT_GLUE
+        counts = add_context_variants(args.src, args.out, args.seed, words, banned, forbidden=suite)
+        print(json.dumps(counts))
+        return 0
     counts = add_text_forms(args.src, args.out, args.seed, banned, forbidden=suite, synonyms=args.synonyms)
     print(json.dumps(counts))
     return 0

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engine.corpus.context_words import TRAIN, Pool, add_context
 from app.engine.corpus.describe import SUBJECTS
 from app.engine.corpus.synonyms import substitute
 from app.engine.corpus.text_variants import EXTRA_SUBJECTS, FORMS, split_subject, variant
@@ -76,7 +77,6 @@ def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: froz
     original text holds one; a variant that would is not drawn."""
     with np.load(src, allow_pickle=False) as d:
         arr = {k: d[k] for k in d.files}
-    off, toff, tko = arr["offsets"], arr["text_offsets"], arr["token_offsets"]
     texts, ids = json.loads(str(arr["texts"])), json.loads(str(arr["ids"]))
     forbidden = [f.lower() for f in forbidden or []]
     low = [t.lower() for tx in texts for t in tx]
@@ -87,6 +87,49 @@ def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: froz
     new = draw_forms(texts, rng, set(banned) | set(forbidden))   # a variant may not hold one
     if synonyms:
         new = [a + b for a, b in zip(new, draw_synonyms(texts, rng, set(banned) | set(forbidden)))]
+    _write_appended(arr, texts, new, dst, f"text forms{' + synonyms' if synonyms else ''} (seed {seed})",
+                    [len(tx) for tx in texts])
+    return {"items": len(ids), "texts": sum(len(t) for t in texts), "new_texts": sum(len(n) for n in new),
+            "forms": {f: sum(1 for tx in new for t in tx if _form_of(t) == f) for f in ("command", "caption")},
+            "synonyms": synonyms}
+
+
+def draw_context(texts: list[list[str]], originals: list[int], rng: np.random.Generator, pool: Pool,
+                 banned: frozenset[str] | set[str] = frozenset()) -> list[list[str]]:
+    """Per item, one context variant (:func:`app.engine.corpus.context_words.add_context`) per original
+    text, each built on a text of the item drawn at random (its own wording, a form or a synonym variant)."""
+    out = []
+    for tx, n_orig in zip(texts, originals):
+        new: list[str] = []
+        for _ in range(n_orig):
+            v = add_context(str(tx[int(rng.integers(len(tx)))]), rng, pool)
+            if v and v not in tx and v not in new and not any(b in v.lower() for b in banned):
+                new.append(v)
+        out.append(new)
+    return out
+
+
+def add_context_variants(src: str | Path, dst: str | Path, seed: int = 0, banned_words: set[str] | frozenset[str] = frozenset(),
+                         banned: frozenset[str] | set[str] = frozenset(), forbidden: list[str] | None = None) -> dict:
+    """Copy cache ``src`` to ``dst`` with context variants (:func:`draw_context`, the :data:`TRAIN` pool
+    without ``banned_words``) appended to every item's texts; its count of original texts is kept."""
+    with np.load(src, allow_pickle=False) as d:
+        arr = {k: d[k] for k in d.files}
+    texts = json.loads(str(arr["texts"]))
+    originals = [int(n) for n in arr["original_texts"]] if "original_texts" in arr else [len(t) for t in texts]
+    pool = TRAIN.without(set(banned_words))
+    bad = set(banned) | {f.lower() for f in forbidden or []}
+    new = draw_context(texts, originals, np.random.default_rng(seed), pool, bad)
+    _write_appended(arr, texts, new, dst, f"context (seed {seed})", originals)
+    return {"items": len(texts), "texts": sum(len(t) for t in texts), "new_texts": sum(len(n) for n in new),
+            "pool": {k: len(getattr(pool, k)) for k in ("adjectives", "after_subject", "endings", "frames")}}
+
+
+def _write_appended(arr: dict, texts: list[list[str]], new: list[list[str]], dst: str | Path, note: str,
+                    originals: list[int]) -> None:
+    """Write ``arr`` (a loaded cache) to ``dst`` with ``new[i]`` appended to item i's texts (encoded here)."""
+    toff, tko, off = arr["text_offsets"], arr["token_offsets"], arr["offsets"]
+    ids = json.loads(str(arr["ids"]))
     flat_new = [t for tx in new for t in tx]
     log.info("encoding %d new texts for %d items", len(flat_new), len(texts))
     emb_new, tok_new, slots_new = encode_texts(flat_new)
@@ -103,15 +146,12 @@ def add_text_forms(src: str | Path, dst: str | Path, seed: int = 0, banned: froz
     feats = [arr["features"][off[i]:off[i + 1]] for i in range(len(ids))]
     segs = [arr["segments"][off[i]:off[i + 1]] for i in range(len(ids))]
     write_cache(dst, ids, feats, all_texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
-                split=str(arr["split"]), source=f"{arr['source']} + text forms{' + synonyms' if synonyms else ''} (seed {seed})", mirror=bool(arr["mirror"]),
-                original_texts=[len(tx) for tx in texts])
-    return {"items": len(ids), "texts": sum(len(t) for t in texts), "new_texts": len(flat_new),
-            "forms": {f: sum(1 for tx in new for t in tx if _form_of(t) == f) for f in ("command", "caption")},
-            "synonyms": synonyms}
+                split=str(arr["split"]), source=f"{arr['source']} + {note}", mirror=bool(arr["mirror"]),
+                original_texts=originals)
 
 
 def _form_of(text: str) -> str:
     return "caption" if split_subject(text)[0] else "command"
 
 
-__all__ = ["FORM_WEIGHTS", "draw_forms", "draw_synonyms", "add_text_forms"]
+__all__ = ["FORM_WEIGHTS", "draw_forms", "draw_synonyms", "draw_context", "add_text_forms", "add_context_variants"]
