@@ -4,7 +4,8 @@ People wrap the action they want in context the corpus never writes ("an old man
 walks forward in the park", "in this clip, a woman waves with a smile"). :func:`add_context` puts
 one or two such pieces into a corpus text: an adjective on the subject, a phrase after it, a place or
 a manner at the end, or a frame before it. Nothing here names a body part, a side, a direction, a
-count or a speed, so a variant asks for exactly the motion its source asks for.
+count or a speed (nothing the prompt slots read), so a variant asks for exactly the motion
+its source asks for.
 
 The pieces come in two disjoint pools: :data:`TRAIN` for training texts and :data:`HELD_OUT` for the
 val readout (``scripts/atom_val_predicates.py --forms context``), so the readout measures robustness to
@@ -17,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.corpus.describe import SUBJECTS
-from app.engine.corpus.text_variants import EXTRA_SUBJECTS
+from app.engine.corpus.text_variants import split_subject
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,6 @@ KINDS = ("adjective", "after_subject", "ending", "frame")
 _ARTICLES = ("a", "an", "the")
 
 
-def _subject_split(text: str) -> tuple[str, str]:
-    """(subject, rest) when ``text`` starts with a known subject; ('', text) otherwise."""
-    low = text.lower()
-    for s in sorted(SUBJECTS + EXTRA_SUBJECTS, key=len, reverse=True):
-        if low.startswith(s + " "):
-            return text[:len(s)], text[len(s) + 1:]
-    return "", text
-
-
 def _with_adjective(subject: str, adj: str) -> str | None:
     """'a man' + 'young' -> 'a young man' ('an' before a vowel); None for a subject without an article."""
     art, _, noun = subject.partition(" ")
@@ -82,7 +73,7 @@ def _with_adjective(subject: str, adj: str) -> str | None:
 def place(text: str, kind: str, piece: str) -> str | None:
     """``text`` with ``piece`` put where ``kind`` says; None when it does not fit this text."""
     text = text.strip().rstrip(".")
-    subject, rest = _subject_split(text)
+    subject, rest = split_subject(text)
     if kind == "adjective":
         if not subject:
             return None
