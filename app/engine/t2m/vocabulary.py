@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 VOCAB_FILE = Path(__file__).resolve().parents[3] / "models" / "atom" / "vocabulary.json"
 MIN_ITEMS = 3  # a word used by fewer training items is not learned
+# MiniLM cosine below which no atom is suggested for unknown words: context words ("yellow raincoat garden",
+# "office", "footage tracksuit") score 0.33-0.48 against their closest atom, action words ("backflip",
+# "moonwalk", "yoga", "jab") 0.52-0.86 (session 31)
+CLOSE_ACTION = 0.5
 FORMAT = "action-studio-vocabulary/1"
 
 FUNCTION_WORDS = set("""a an the this that these those some any each every all both either neither no not and or but
@@ -173,8 +177,10 @@ class Vocabulary:
             except Exception as exc:  # noqa: BLE001 - the note is still useful without a suggestion
                 log.warning("closest atom unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
                 best = []
-            if best:
+            if best and best[0][1] >= CLOSE_ACTION:
                 note += f"; closest learned action: {self.atom_label(best[0][0])}"
+            elif best:   # a place, a garment, a mood: suggesting an action for it would mislead
+                note += "; no learned action is close"
             out.append(note)
         return out
 
