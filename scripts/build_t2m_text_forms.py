@@ -26,14 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-# words a context piece may share with the suite: articles and prepositions, nothing that names a thing or act
-CONTEXT_GLUE = frozenset("a an the in on at with of to by near without during this".split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     banned = overlapping_fragments(suite)
     logging.info("suite pieces banned from the variants: %s", sorted(banned))
     if args.context:
-        words = {w for t in suite for w in re.findall(r"[a-z]+(?:-[a-z]+)*", t.lower())} - CONTEXT_GLUE
+        from app.engine.corpus.context_words import words_of
+        words = set().union(*(words_of(t) for t in suite))
         counts = add_context_variants(args.src, args.out, args.seed, words, banned, forbidden=suite)
         print(json.dumps(counts))
         return 0

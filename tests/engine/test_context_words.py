@@ -1,17 +1,14 @@
 """Context words around an action (app/engine/corpus/context_words.py) and the cache that adds them."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
-from app.engine.corpus.context_words import HELD_OUT, TRAIN, Pool, add_context, place
+from app.engine.corpus.context_words import HELD_OUT, TRAIN, Pool, add_context, place, words_of
 from app.engine.t2m.data import T2MDataset, encode_texts, write_cache
 from app.engine.t2m.text_cond import parse_slots
 from app.engine.t2m.text_forms import add_context_variants, draw_context
 
-GLUE = set("a an the in on at with of to by near without during this".split())
 MOTION_WORDS = set("""left right both forward forwards backward backwards back sideways around up down ahead straight
 slow slowly fast quickly once twice one two three four five six seven eight nine ten hand hands arm arms leg legs foot
 feet knee knees head hip hips toe toes floor ground walk walks run runs jump jumps step steps turn turns sit sits stand stands""".split())
@@ -22,7 +19,7 @@ TEXTS = ["a man waves with the left hand twice", "someone hops on the right foot
 
 def _words(pool: Pool) -> set[str]:
     pieces = pool.adjectives + pool.after_subject + pool.endings + pool.frames
-    return {w for p in pieces for w in re.findall(r"[a-z]+(?:-[a-z]+)*", p.lower())} - GLUE
+    return set().union(*(words_of(p) for p in pieces))
 
 
 def test_training_and_held_out_pools_share_no_word_and_name_no_motion():

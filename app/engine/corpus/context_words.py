@@ -14,6 +14,7 @@ training cache bans every word of the prompt-following suite, ``scripts/build_t2
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,13 @@ HELD_OUT = Pool(
 )
 
 KINDS = ("adjective", "after_subject", "ending", "frame")
+# words a piece may share with any other text: articles and prepositions, nothing that names a thing or an act
+GLUE = frozenset("a an the in on at with of to by near without during this".split())
+
+
+def words_of(text: str) -> set[str]:
+    """Lower-case words of ``text`` (hyphenated words kept whole) except :data:`GLUE`."""
+    return set(re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower())) - GLUE
 _ARTICLES = ("a", "an", "the")
 
 
@@ -105,4 +113,4 @@ def add_context(text: str, rng: np.random.Generator, pool: Pool = TRAIN, max_pie
     return out if placed else None
 
 
-__all__ = ["Pool", "TRAIN", "HELD_OUT", "KINDS", "place", "add_context"]
+__all__ = ["Pool", "TRAIN", "HELD_OUT", "KINDS", "GLUE", "words_of", "place", "add_context"]
