@@ -39,7 +39,9 @@ def _inspect_options(a: argparse.Namespace) -> dict[str, Any]:
 def _generate_args(p: argparse.ArgumentParser) -> None:
     from app.engine.batch.workers import GENERATE_FORMATS
 
-    p.add_argument("--seconds", type=float, default=None, help="duration of each motion (default 4 s per action)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="duration of each motion (default: from its text, by the length estimator; 4 s per action "
+                        "without it)")
     p.add_argument("--seed", type=int, default=0, help="seed (the k-th repeat of a prompt uses seed + k - 1)")
     p.add_argument("--model", default="atom", help="atom, mdm, or a model directory")
     p.add_argument("--format", default="npz", choices=GENERATE_FORMATS, help="output file type")

@@ -27,7 +27,9 @@ MODELS = ("atom", "mdm")
 def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Namespace], int]]:
     p = sub.add_parser("generate", help="generate a motion from text (ATOM, or the MDM baseline)")
     p.add_argument("prompt", help="what the person does; ';' or 'then' separate consecutive actions")
-    p.add_argument("--seconds", type=float, default=None, help="total duration (default 4 s per action, max 120)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="total duration, max 120 (default: each action as long as its text suggests, by the "
+                        "length estimator in models/length; 4 s per action without it)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output file (.npz, .bvh, .mp4, .glb, .gltf or .fbx)")
     p.add_argument("--samples", type=int, default=1, help="number of samples (files FILE_1..FILE_K)")

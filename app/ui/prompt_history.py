@@ -46,7 +46,8 @@ class HistoryEntry:
 def request_label(r: GenerationRequest, samples: int | None = None) -> str:
     """One line for the history list."""
     n = r.num_samples if samples is None else samples
-    return f"{r.text.strip()[:50]}  · {MODELS.get(r.model, r.model)} · seed {r.seed} · {r.seconds:g}s · x{n}"
+    length = "auto" if r.seconds is None else f"{r.seconds:g}s"
+    return f"{r.text.strip()[:50]}  · {MODELS.get(r.model, r.model)} · seed {r.seed} · {length} · x{n}"
 
 
 class SavedPrompts:

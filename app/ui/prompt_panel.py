@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDockWidget, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
                                QPushButton, QSpinBox, QStyle, QToolButton, QVBoxLayout, QWidget)
 
@@ -29,6 +29,7 @@ from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSam
                                             GenerationResult, SpanEdit, generate_task, regenerate_span_task,
                                             validate_request)
 
+from .duration_field import DurationField
 from .prompt_history import EXAMPLES, MAX_HISTORY, SEED_MAX, HistoryEntry, SavedPrompts, request_label
 from .sample_compare import SampleCompare
 from .sample_thumb import SampleThumb
@@ -64,11 +65,7 @@ class PromptPanel(QDockWidget):
         self.model = QComboBox()
         for key, label in MODELS.items():
             self.model.addItem(label, key)
-        self.seconds = QDoubleSpinBox()
-        self.seconds.setRange(1.0, 120.0)
-        self.seconds.setDecimals(1)
-        self.seconds.setSuffix(" s")
-        self.seconds.setValue(6.0)
+        self.seconds = DurationField(6.0, auto=True)
         self.seed = QSpinBox()
         self.seed.setRange(0, SEED_MAX)
         dice = QToolButton()
@@ -181,7 +178,7 @@ class PromptPanel(QDockWidget):
             self.examples.setCurrentIndex(0)
 
     def request(self) -> GenerationRequest:
-        return GenerationRequest(self.text.toPlainText(), float(self.seconds.value()), int(self.seed.value()),
+        return GenerationRequest(self.text.toPlainText(), self.seconds.value(), int(self.seed.value()),
                                  int(self.samples.value()), str(self.model.currentData()),
                                  self.foot_lock.isChecked())
 
@@ -229,6 +226,8 @@ class PromptPanel(QDockWidget):
     def _generated(self, result: GenerationResult) -> None:
         self._busy(False)
         r = result.request
+        if r.seconds is None and result.samples:
+            self.seconds.show_used(result.samples[0].clip.duration)
         self.add_history(HistoryEntry(request_label(r, len(result.samples)), result))
         self.saved.add(r)
         self.state.message(f"generated {len(result.samples)} sample(s) in {result.seconds_taken:.2f} s", 8000)

@@ -212,3 +212,30 @@ def test_damaged_saved_history_is_ignored(qtbot, settings):
                       ' {"text": "x", "model": "nope"}]')
     reqs = SavedPrompts(settings).load()
     assert [(r.text, r.seed) for r in reqs] == [("ok", 1)]
+
+
+def test_auto_duration_follows_the_length_estimator(qtbot, win, tiny_pipe):
+    """Auto (the default) sends no duration: each part lasts what the estimator says, the field shows the length
+    used and stays on Auto; typing a duration turns Auto off; the history and saved prompts keep 'auto'."""
+    class Estimator:  # stands in for app.engine.t2m.length.LengthEstimator
+        def seconds(self, texts):
+            return np.full(len(texts), 2.5)
+
+    panel = win.prompt_panel
+    tiny_pipe.length = Estimator()
+    try:
+        assert panel.seconds.auto.isChecked() and panel.seconds.value() is None
+        panel.text.setPlainText("a person waves; then jumps")
+        n = len(panel.history)
+        assert panel.generate() is not None
+        qtbot.waitUntil(lambda: len(panel.history) == n + 1, timeout=20000)
+        assert panel.current_sample.clip.duration == pytest.approx(5.0, abs=0.06)
+        assert panel.seconds.auto.isChecked() and panel.seconds.spin.value() == pytest.approx(5.0)
+        assert "· auto ·" in panel.history_list.item(0).text()
+        assert panel.saved.load()[0].seconds is None
+        panel.seconds.spin.setValue(3.0)  # the user types a duration
+        assert not panel.seconds.auto.isChecked() and panel.seconds.value() == 3.0
+        panel.seconds.setValue(None)
+        assert panel.seconds.value() is None
+    finally:
+        tiny_pipe.length = None

@@ -78,11 +78,16 @@ def check_seconds(seconds: float, max_seconds: float = MAX_SECONDS) -> float:
     return s
 
 
-def plan_spans(text: str | None, seconds: float | None, spans: Sequence[tuple[str, float]] | None
-               ) -> list[tuple[str, float]]:
-    """[(text, seconds)] from a prompt (split on ';'/'then', duration shared equally) or explicit spans."""
+def plan_spans(text: str | None, seconds: float | None, spans: Sequence[tuple[str, float]] | None,
+               estimate: Callable[[list[str]], np.ndarray] | None = None) -> list[tuple[str, float]]:
+    """[(text, seconds)] from a prompt (split on ';'/'then', duration shared equally) or explicit spans.
+    No duration: each part lasts what ``estimate`` (the length estimator) says, else DEFAULT_SPAN_SECONDS."""
     if spans:
         out = [(clean_prompt(t), check_seconds(s)) for t, s in spans]
+    elif seconds is None and estimate is not None:
+        parts = S.split_prompt(clean_prompt(text)) or [clean_prompt(text)]
+        est = np.asarray(estimate(parts), dtype=float)
+        out = [(p, check_seconds(round(max(float(e), MIN_SPAN_SECONDS), 1))) for p, e in zip(parts, est)]
     else:
         parts = S.split_prompt(clean_prompt(text)) or [clean_prompt(text)]
         total = check_seconds(seconds if seconds is not None else DEFAULT_SPAN_SECONDS * len(parts))
@@ -121,6 +126,7 @@ class TextToMotionPipeline:
         self.text_encoder = text_encoder or (encode_text_cond if self.word_level else _default_encoder)
         self.name = name or self.cfg.model_type
         self.vocabulary = None  # a .vocabulary.Vocabulary: generate() then notes unknown words
+        self.length = None  # a .length.LengthEstimator: generate(seconds=None) then sizes each part from its text
         self.choose_sides = True  # a one-sided action without a side gets one per sample (.sides)
 
     @classmethod
@@ -145,6 +151,8 @@ class TextToMotionPipeline:
         pipe = cls(model, Normalizer.load(path / "normalizer.npz"), device, text_encoder, cfg.model_type)
         from .vocabulary import load_vocabulary
         pipe.vocabulary = load_vocabulary(path)
+        from .length import load_length_estimator
+        pipe.length = load_length_estimator(path / "length" if (path / "length").is_dir() else MODELS_DIR / "length")
         return pipe
 
     @classmethod
@@ -225,7 +233,7 @@ class TextToMotionPipeline:
         step for the baseline), so an engine task reports progress and can stop between steps."""
         if not 1 <= int(num_samples) <= MAX_SAMPLES:
             raise InvalidInputError(f"samples must be between 1 and {MAX_SAMPLES}, got {num_samples}")
-        plan = plan_spans(text, seconds, spans)
+        plan = plan_spans(text, seconds, spans, self.length.seconds if self.length is not None else None)
         n = int(num_samples)
         all_pieces: list[list[MotionClip]] = [[] for _ in range(n)]
         all_texts: list[list[str]] = [[] for _ in range(n)]

@@ -33,7 +33,7 @@ class GenerationRequest:
     """What the prompt panel asks for."""
 
     text: str
-    seconds: float = 4.0
+    seconds: float | None = 4.0  # None: the length estimator sizes each action from its text
     seed: int = 0
     num_samples: int = 1
     model: str = "atom"

@@ -1,0 +1,88 @@
+"""The length estimator: learns durations from (text, seconds) pairs, sizes each part of a prompt when no duration
+is given, and with the shipped files makes counted actions the length their count needs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from app.engine.t2m.length import LengthConfig, LengthEstimator, load_length_estimator, slot_onehots
+from app.engine.t2m.pipeline import MODELS_DIR, plan_spans
+from tests.t2m_fakes import fake_encoder, tiny_pipeline
+
+
+def _fit_on_counts(steps: int = 300) -> LengthEstimator:
+    """A tiny estimator trained on texts whose duration is 1.5 s per repetition (the reps slot)."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    texts = [f"a person jumps {w}" for w in ("once", "twice", "three times", "four times")]
+    reps = np.array([1, 2, 3, 4])
+    model = LengthEstimator(LengthConfig(text_dim=384, hidden=32, dropout=0.0))
+    pooled, slots = fake_encoder(texts), np.stack([[0, 0, 0, r] for r in reps])
+    x, s = torch.from_numpy(pooled), torch.from_numpy(slot_onehots(slots))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(steps):
+        idx = torch.from_numpy(rng.integers(0, 4, 16))
+        y = torch.from_numpy((1.5 * reps[idx.numpy()] * np.exp(rng.normal(0, 0.05, 16))).astype(np.float32))
+        loss = model.nll(x[idx], s[idx], y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.encoder = fake_encoder
+    return model
+
+
+def test_fits_duration_per_repetition_and_round_trips(tmp_path):
+    model = _fit_on_counts()
+    texts = ["a person jumps once", "a person jumps twice", "a person jumps three times", "a person jumps four times"]
+    est = model.seconds(texts)
+    assert np.all(np.diff(est) > 0.5), est
+    assert np.allclose(est, [1.5, 3.0, 4.5, 6.0], rtol=0.2), est
+    out = model.save(tmp_path / "length", figures={"note": "test"})
+    again = load_length_estimator(out)
+    again.encoder = fake_encoder
+    assert np.allclose(again.seconds(texts), est)
+    assert load_length_estimator(tmp_path / "missing") is None
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "model.safetensors").write_bytes(b"not a file")
+    (tmp_path / "bad" / "config.json").write_text("{}")
+    assert load_length_estimator(tmp_path / "bad") is None  # unreadable: no estimator, no crash
+
+
+def test_plan_spans_uses_the_estimate_only_without_a_duration():
+    est = lambda parts: np.array([1.0 + len(p) / 10 for p in parts])  # noqa: E731
+    plan = plan_spans("jump once; then walk forward for a while", None, None, est)
+    assert [t for t, _ in plan] == ["jump once", "walk forward for a while"]
+    assert [s for _, s in plan] == [pytest.approx(1.9), pytest.approx(3.4)]
+    fixed = plan_spans("jump once; then walk forward for a while", 6.0, None, est)
+    assert [s for _, s in fixed] == [3.0, 3.0]
+    assert [s for _, s in plan_spans("jump", None, None)] == [4.0]  # no estimator: the old default
+
+
+def test_pipeline_without_duration_follows_its_estimator():
+    pipe = tiny_pipeline()
+    pipe.length = _fit_on_counts()
+    once = pipe.generate("a person jumps once", seed=0)[0]
+    four = pipe.generate("a person jumps four times", seed=0)[0]
+    assert once.duration == pytest.approx(float(pipe.length.seconds(["a person jumps once"])[0]), abs=0.1)
+    assert four.duration > once.duration + 3.0
+    assert pipe.generate("a person jumps once", seconds=5.0, seed=0)[0].duration == pytest.approx(5.0, abs=0.06)
+
+
+@pytest.mark.skipif(not (MODELS_DIR / "length" / "model.safetensors").is_file(), reason="no shipped estimator")
+def test_shipped_estimator_and_atom_count_a_single_jump():
+    """User-shaped: with no duration given, 'jumps one time' is short enough that the shipped ATOM jumps once
+    (judged by the jump predicate's flight count); the same prompt at the old 6 s studio default jumps more."""
+    from app.engine.evaluator.kinematics import Kin
+    from app.engine.evaluator.predicates import evaluate
+    from app.engine.t2m.pipeline import TextToMotionPipeline
+
+    pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / "atom", device="cpu")
+    assert pipe.length is not None
+    short, long_ = pipe.length.seconds(["a girl jumps one time", "a girl jumps five times"])
+    assert 1.0 <= short <= 3.5 and long_ > short + 2.0, (short, long_)
+    auto = [evaluate("jump", Kin.from_clip(pipe.generate("a girl jumps one time", seed=s)[0])).values["jumps"]
+            for s in range(3)]
+    fixed = [evaluate("jump", Kin.from_clip(pipe.generate("a girl jumps one time", seconds=6.0, seed=s)[0]))
+             .values["jumps"] for s in range(3)]
+    assert sum(n == 1 for n in auto) >= 2 and np.mean(fixed) > np.mean(auto), (auto, fixed)
