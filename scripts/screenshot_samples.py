@@ -28,6 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompt", default="a person walks forward and waves")
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--auto", action="store_true", help="Duration 'Auto' (the length estimator) instead of --seconds")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--frame", type=int, default=38, help="frame to pause on")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "samples_side_by_side.png"))
@@ -54,7 +55,7 @@ def main() -> int:
             return QTimer.singleShot(500, step)
         if not status["generated"]:
             status["generated"] = True
-            error = start_generation(panel, args.prompt, args.seconds, args.seed)
+            error = start_generation(panel, args.prompt, None if args.auto else args.seconds, args.seed)
             if error:
                 return fail(error)
             return QTimer.singleShot(500, step)

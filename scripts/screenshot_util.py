@@ -34,8 +34,8 @@ def save_screen(path: str | Path) -> Path:
     return out
 
 
-def start_generation(panel, prompt: str, seconds: float, seed: int, samples: int = 4) -> str | None:
-    """Fill the prompt panel and press Generate; None when started, else the panel's error."""
+def start_generation(panel, prompt: str, seconds: float | None, seed: int, samples: int = 4) -> str | None:
+    """Fill the prompt panel (seconds None: Duration 'Auto') and press Generate; None when started, else the error."""
     panel.text.setPlainText(prompt)
     panel.seconds.setValue(seconds)
     panel.seed.setValue(seed)

@@ -25,17 +25,24 @@ class DurationField(QWidget):
         self.spin.setDecimals(1)
         self.spin.setSuffix(" s")
         self.spin.setValue(seconds)
-        self.spin.setToolTip("Total duration; several actions share it equally")
         self.auto = QCheckBox("Auto")
         self.auto.setToolTip(AUTO_TIP)
         self.auto.setChecked(auto)
         self._quiet = False
         self.spin.valueChanged.connect(self._typed)
-        self.auto.toggled.connect(lambda _: self.changed.emit())
+        self.auto.toggled.connect(self._auto_toggled)
+        self._auto_toggled(auto)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.spin, 1)
         row.addWidget(self.auto)
+
+    def _auto_toggled(self, on: bool) -> None:
+        """Auto: the spin box greys its number (the length last used), still editable to leave Auto."""
+        self.spin.setStyleSheet("color: #8a8a8a" if on else "")
+        self.spin.setToolTip("Length the last generation used (Auto); type a duration to set it yourself" if on
+                             else "Total duration; several actions share it equally")
+        self.changed.emit()
 
     def _typed(self, _value: float) -> None:
         if not self._quiet:
