@@ -76,12 +76,13 @@ def recognizer_agrees(rec, prompt: Prompt, clip, spans: list[tuple[int, int, str
                             float(rec.cfg.unknown_threshold))
 
 
-def run_model(pipe, suite: list[Prompt], seeds: int, rec=None) -> list[dict]:
-    """Generate and judge every prompt x seed (and ask the recogniser, when given one)."""
+def run_model(pipe, suite: list[Prompt], seeds: int, rec=None, auto_seconds: bool = False) -> list[dict]:
+    """Generate and judge every prompt x seed (and ask the recogniser, when given one). ``auto_seconds``: no
+    duration is passed (the length estimator sizes each part, as the studio's Duration "Auto" does)."""
     rows = []
     for i, p in enumerate(suite):
         for seed in range(seeds):
-            out = pipe.generate(p.text, seconds=p.seconds, seed=seed, num_samples=1)
+            out = pipe.generate(p.text, seconds=None if auto_seconds else p.seconds, seed=seed, num_samples=1)
             r = judge(p, out[0], list(out.spans))
             if rec is not None:
                 a = recognizer_agrees(rec, p, out[0], list(out.spans))
@@ -148,11 +149,11 @@ def load_recognizer(name: str | None):
 
 
 def bench(pipes: dict, seeds: int = 3, subset: int | None = None,
-          suite: list[Prompt] | None = None, rec=None) -> tuple[dict, dict]:
+          suite: list[Prompt] | None = None, rec=None, auto_seconds: bool = False) -> tuple[dict, dict]:
     """({model: rows}, {model: summary}) for already loaded pipelines (``suite`` defaults to SUITE)."""
     suite = suite if suite is not None else SUITE
     suite = suite[:subset] if subset else suite
-    rows = {m: run_model(p, suite, seeds, rec) for m, p in pipes.items()}
+    rows = {m: run_model(p, suite, seeds, rec, auto_seconds) for m, p in pipes.items()}
     return rows, {m: summarize(r) for m, r in rows.items()}
 
 
@@ -199,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="action recogniser for the 'recogniser agrees' row ('none' skips it)")
     ap.add_argument("--no-choose-sides", action="store_true",
                     help="leave a one-sided action without a named side as typed (app/engine/t2m/sides.py)")
+    ap.add_argument("--auto-seconds", action="store_true",
+                    help="pass no duration: the length estimator sizes each part (the studio's default); reported "
+                         "beside the suite, whose own durations define its gate")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -218,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in pipes.values():
         p.limbs = args.limbs or p.limbs
         p.choose_sides = not args.no_choose_sides
-    rows, sums = bench(pipes, args.seeds, args.subset, rec=load_recognizer(args.recognizer))
+    rows, sums = bench(pipes, args.seeds, args.subset, rec=load_recognizer(args.recognizer),
+                       auto_seconds=args.auto_seconds)
     if args.out:
         args.out.write_text(json.dumps(dict(rows=rows, summaries=sums), indent=1, default=str))
     print(table(sums))
