@@ -65,6 +65,8 @@ GLUE = frozenset("a an the in on at with of to by near without during this".spli
 def words_of(text: str) -> set[str]:
     """Lower-case words of ``text`` (hyphenated words kept whole) except :data:`GLUE`."""
     return set(re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower())) - GLUE
+
+
 _ARTICLES = ("a", "an", "the")
 
 
