@@ -28,13 +28,13 @@ log = logging.getLogger("train_length")
 FPS = 20.0
 
 
-def pairs(cache: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(pooled [N, 384], slots [N, 4], seconds [N], item index [N]) over every text form of every item."""
+def pairs(cache: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pooled [N, 384], slots [N, 4], seconds [N]) over every text form of every item."""
     d = np.load(cache, allow_pickle=False)
     secs = np.diff(d["offsets"]) / FPS
     per_item = np.diff(d["text_offsets"])
     item = np.repeat(np.arange(len(per_item)), per_item)
-    return d["text_emb"].astype(np.float32), d["slots"], secs[item].astype(np.float32), item
+    return d["text_emb"].astype(np.float32), d["slots"], secs[item].astype(np.float32)
 
 
 def figures(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
-    x, s, y, _items = pairs(args.cache)
-    xv, sv, yv, _ = pairs(args.val_cache)
+    x, s, y = pairs(args.cache)
+    xv, sv, yv = pairs(args.val_cache)
     x_t, s_t = torch.from_numpy(x), torch.from_numpy(slot_onehots(s))
     y_t = torch.from_numpy(np.clip(y, MIN_ESTIMATE_S, MAX_ESTIMATE_S))
     log.info("%d training texts, %d val texts", len(x), len(xv))

@@ -65,9 +65,10 @@ def merge_exports(a_dir: str | Path, b_dir: str | Path, alpha: float, out_dir: s
     if not 0.0 <= alpha <= 1.0:
         raise MergeError(f"alpha must lie in [0, 1], got {alpha}")
     a_dir, b_dir, out_dir = Path(a_dir), Path(b_dir), Path(out_dir)
-    if _arch(a_dir) != _arch(b_dir):
-        diff = sorted(k for k in set(_arch(a_dir)) | set(_arch(b_dir)) if _arch(a_dir).get(k) != _arch(b_dir).get(k))
-        raise MergeError(f"configs differ in {diff}")
+    arch_a, arch_b = _arch(a_dir), _arch(b_dir)
+    if arch_a != arch_b:
+        keys = sorted(k for k in arch_a.keys() | arch_b.keys() if arch_a.get(k) != arch_b.get(k))
+        raise MergeError(f"configs differ in {keys}")
     if not _same_normalizer(a_dir, b_dir):
         raise MergeError("normalisers differ: the two models do not read the same feature scale")
     merged = merge_weights(load_file(str(a_dir / "model.safetensors")), load_file(str(b_dir / "model.safetensors")),
