@@ -155,11 +155,18 @@ def audit_atoms(seed: int = 0) -> list[dict]:
     return rows
 
 
-def single_action_items(split: str):
+def single_action_items(split: str, start: bool = False):
     """(item, atom, params, predicate, kwargs, ground truth passes) for each single-action procedural item
-    of a corpus split whose atom has a predicate (the atom audit's mapping)."""
-    from app.engine.corpus.dataset import load_corpus
-    for it in load_corpus(split=split, include_real=False):
+    of a corpus split whose atom has a predicate (the atom audit's mapping). ``start``: the samples that
+    start seated on the floor instead (``app/engine/corpus/start_states.py``; not in the corpus file)."""
+    from app.engine.corpus.dataset import CorpusItem, load_corpus
+    if start:
+        from app.engine.corpus.start_states import iter_start_samples
+        items = [CorpusItem(id_, clip, texts, split, "procedural", meta)
+                 for id_, clip, texts, meta in iter_start_samples(split)]
+    else:
+        items = load_corpus(split=split, include_real=False)
+    for it in items:
         atoms = it.meta.get("atoms", [])
         if len(atoms) != 1 or atoms[0][0] not in AUDIT:
             continue

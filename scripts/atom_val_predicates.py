@@ -10,6 +10,7 @@ used: its prompts and wording stay out of every training and selection decision.
     .venv/bin/python scripts/atom_val_predicates.py models/atom .cache/t2m/snap/s8 --temperatures 0.5 1.0
     .venv/bin/python scripts/atom_val_predicates.py .cache/t2m/snap/cfg --guidance 1 1.5 2   # classifier-free guidance
     .venv/bin/python scripts/atom_val_predicates.py models/atom --forms third command participle   # grammatical forms
+    .venv/bin/python scripts/atom_val_predicates.py models/atom --start-items --seeds 3   # getting up from the floor
 
 ``--forms``: each val text also as a command ("wave with the left hand") or a participle caption ("a man
 waving with the left hand"; ``progressive``: "a man is waving ...") with its own subject
@@ -37,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 log = logging.getLogger("atom_val_predicates")
 
 
-def val_items(limit: int | None, gt_passes: bool = True) -> list[tuple]:
+def val_items(limit: int | None, gt_passes: bool = True, start: bool = False) -> list[tuple]:
     """(item, predicate, kwargs, family, side) of single-action val items that have a predicate;
     ``gt_passes``: only items whose own corpus motion passes it (session 25: e.g. a point to the
     left is judged as a forward raise, so no copy of it could pass and it only added noise)."""
@@ -45,7 +46,7 @@ def val_items(limit: int | None, gt_passes: bool = True) -> list[tuple]:
 
     from app.engine.corpus.registry import ATOMS
     out = [(it, pred, kw, ATOMS[name].family, params.get("side", ""))
-           for it, name, params, pred, kw, gt_ok in single_action_items("val") if gt_ok or not gt_passes]
+           for it, name, params, pred, kw, gt_ok in single_action_items("val", start) if gt_ok or not gt_passes]
     return out[:limit] if limit else out
 
 
@@ -112,6 +113,8 @@ def main() -> int:
     ap.add_argument("--all-items", action="store_true",
                     help="also the items whose own corpus motion fails its predicate (before session 25)")
     ap.add_argument("--limit", type=int, default=None, help="first N items only")
+    ap.add_argument("--start-items", action="store_true",
+                    help="the val samples that start seated on the floor (session 33) instead of the corpus's")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
@@ -120,7 +123,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     from app.engine.t2m.pipeline import TextToMotionPipeline
 
-    items = val_items(args.limit, not args.all_items)
+    items = val_items(args.limit, not args.all_items, args.start_items)
     log.info("%d single-action val items", len(items))
     results = []
     for m in args.models:

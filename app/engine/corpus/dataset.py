@@ -75,11 +75,11 @@ def _choose(rng: np.random.Generator, names: list[str]) -> str:
 
 
 def _sample_names(rng: np.random.Generator, n: int, allow_heldout_pairs: bool,
-                  forced: dict[int, str] | None = None) -> list[str]:
-    """n atom names forming a legal pose chain (stand/floor), honouring forced positions."""
+                  forced: dict[int, str] | None = None, start: str = "stand") -> list[str]:
+    """n atom names forming a legal pose chain (stand/floor) from the ``start`` state, honouring forced positions."""
     forced = forced or {}
     for _ in range(100):
-        state, out = "stand", []
+        state, out = start, []
         for k in range(n):
             if k in forced:
                 name = forced[k]

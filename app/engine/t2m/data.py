@@ -7,6 +7,8 @@ Source, in order of preference:
    corpus with that seed) and its split is :func:`~app.engine.corpus.splits.procedural_split`;
    real windows take :func:`~app.engine.corpus.splits.group_split` of their group.
 Either way an item lands in exactly the split the corpus assigns, so test items never train.
+3. With ``include_start`` (the default), the samples that start seated on the floor
+   (:mod:`app.engine.corpus.start_states`, regenerated; their own split draw) follow the procedural ones.
 
 The cache (``.npz``, no pickles) holds the 263-dim features of every item (concatenated with
 offsets), the frozen MiniLM embedding of each of its texts, the texts and ids.
@@ -46,7 +48,8 @@ class T2MItem:
 
 
 def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real: bool = True,
-               prefer_corpus: bool = True, mirror: bool = False, with_segments: bool = False):
+               prefer_corpus: bool = True, mirror: bool = False, with_segments: bool = False,
+               include_start: bool = True):
     """Yield (id, features [T-1, 263], texts) of one split (see module doc for the source).
 
     ``mirror``: also yield each item's left/right mirror twin (id + ``~m``, texts with left and
@@ -55,7 +58,7 @@ def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real
     """
     from app.engine.corpus.mirror import mirror_clip, mirror_text
     from app.engine.repr.humanml3d import clip_to_features
-    for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus):
+    for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus, include_start):
         extra = (segment_index(clip, len(feats)),) if with_segments else ()
         yield (id_, feats, texts) + extra
         if mirror:
@@ -70,8 +73,20 @@ def segment_index(clip, frames: int) -> np.ndarray:
     return np.where(idx < 0, 0, idx).astype(np.int8)
 
 
-def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool):
+def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool,
+                include_start: bool = True):
     """(id, features, texts, clip) of one split."""
+    from app.engine.corpus.start_states import iter_start_samples
+    from app.engine.repr.humanml3d import clip_to_features
+
+    yield from _iter_corpus_clips(split, n_procedural, seed, include_real, prefer_corpus)
+    if include_start:
+        for id_, clip, texts, _ in iter_start_samples(split, seed):
+            yield id_, clip_to_features(clip), list(texts), clip
+
+
+def _iter_corpus_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool):
+    """(id, features, texts, clip) of one split of the corpus (the file, or regenerated)."""
     from app.engine.corpus import splits as S
     from app.engine.repr.humanml3d import clip_to_features
 
@@ -99,15 +114,20 @@ def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, pr
 
 
 def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000, seed: int = 0,
-                include_real: bool = True, mirror: bool = False) -> Path:
+                include_real: bool = True, mirror: bool = False, include_start: bool = True,
+                only_start: bool = False) -> Path:
     """Compute features and text embeddings of a split and write them to ``path`` (.npz).
 
     ``mirror``: add every item's left/right mirror twin (training splits only: the val and test
-    splits stay as the corpus has them)."""
+    splits stay as the corpus has them). ``only_start``: the start samples alone (to append to a
+    cache built without them, :func:`concat_caches`)."""
     source = "corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"
+    source = "start samples" if only_start else source + (" + start samples" if include_start else "")
     ids, feats, texts, segs = [], [], [], []
-    for k, (id_, f, tx, sg) in enumerate(iter_items(split, n_procedural, seed, include_real, mirror=mirror,
-                                                    with_segments=True)):
+    rows = (_start_rows(split, seed, mirror) if only_start else
+            iter_items(split, n_procedural, seed, include_real, mirror=mirror, with_segments=True,
+                       include_start=include_start))
+    for k, (id_, f, tx, sg) in enumerate(rows):
         ids.append(id_)
         feats.append(f.astype(np.float32))
         texts.append(tx)
@@ -117,6 +137,19 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
     flat = [t for tx in texts for t in tx]
     emb, toks, slots = encode_texts(flat)
     return write_cache(path, ids, feats, texts, emb, toks, slots, segs, split=split, source=source, mirror=mirror)
+
+
+def _start_rows(split: str, seed: int, mirror: bool):
+    """iter_items' rows (with segments) of the start samples alone."""
+    from app.engine.corpus.mirror import mirror_clip, mirror_text
+    from app.engine.corpus.start_states import iter_start_samples
+    from app.engine.repr.humanml3d import clip_to_features
+    for id_, clip, texts, _ in iter_start_samples(split, seed):
+        feats = clip_to_features(clip)
+        seg = segment_index(clip, len(feats))
+        yield id_, feats, list(texts), seg
+        if mirror:
+            yield f"{id_}~m", clip_to_features(mirror_clip(clip)), [mirror_text(t) for t in texts], seg
 
 
 def encode_texts(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
@@ -156,6 +189,32 @@ def write_cache(path: str | Path, ids: list[str], feats: list[np.ndarray], texts
                  original_texts=np.array(original_texts if original_texts is not None else [len(t) for t in texts]))
     log.info("wrote %s: %d items, %d frames", path, len(ids), sum(len(f) for f in feats))
     return path
+
+
+def concat_caches(paths: list[str | Path], out: str | Path) -> Path:
+    """Write the items of several caches of one split, in order, as one cache (e.g. a cache built before
+    the start samples existed + ``build_cache(..., only_start=True)`` after the same text forms)."""
+    parts = []
+    for p in paths:
+        with np.load(p, allow_pickle=False) as d:
+            parts.append({k: d[k] for k in d.files})
+    splits = {str(d["split"]) for d in parts}
+    if len(splits) != 1 or len({bool(d["mirror"]) for d in parts}) != 1:
+        raise ValueError(f"caches of different splits or mirror settings: {sorted(splits)}")
+    feats, texts, ids, emb, toks, slots, segs, orig = [], [], [], [], [], [], [], []
+    for d in parts:
+        off, tko = d["offsets"], d["token_offsets"]
+        feats += [d["features"][off[i]:off[i + 1]] for i in range(len(off) - 1)]
+        toks += [d["tokens"][tko[j]:tko[j + 1]] for j in range(len(tko) - 1)]
+        texts += json.loads(str(d["texts"]))
+        ids += json.loads(str(d["ids"]))
+        emb.append(d["text_emb"])
+        slots.append(d["slots"])
+        segs.append(d["segments"])
+        orig += [int(x) for x in d["original_texts"]]
+    return write_cache(out, ids, feats, texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
+                       split=splits.pop(), source=" | ".join(str(d["source"]) for d in parts),
+                       mirror=bool(parts[0]["mirror"]), original_texts=orig)
 
 
 class T2MDataset:
