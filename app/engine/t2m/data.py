@@ -49,7 +49,7 @@ class T2MItem:
 
 def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real: bool = True,
                prefer_corpus: bool = True, mirror: bool = False, with_segments: bool = False,
-               include_start: bool = True):
+               include_start: bool = True, include_corpus: bool = True):
     """Yield (id, features [T-1, 263], texts) of one split (see module doc for the source).
 
     ``mirror``: also yield each item's left/right mirror twin (id + ``~m``, texts with left and
@@ -58,7 +58,8 @@ def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real
     """
     from app.engine.corpus.mirror import mirror_clip, mirror_text
     from app.engine.repr.humanml3d import clip_to_features
-    for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus, include_start):
+    for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus, include_start,
+                                               include_corpus):
         extra = (segment_index(clip, len(feats)),) if with_segments else ()
         yield (id_, feats, texts) + extra
         if mirror:
@@ -74,12 +75,13 @@ def segment_index(clip, frames: int) -> np.ndarray:
 
 
 def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool,
-                include_start: bool = True):
+                include_start: bool = True, include_corpus: bool = True):
     """(id, features, texts, clip) of one split."""
     from app.engine.corpus.start_states import iter_start_samples
     from app.engine.repr.humanml3d import clip_to_features
 
-    yield from _iter_corpus_clips(split, n_procedural, seed, include_real, prefer_corpus)
+    if include_corpus:
+        yield from _iter_corpus_clips(split, n_procedural, seed, include_real, prefer_corpus)
     if include_start:
         for id_, clip, texts, _ in iter_start_samples(split, seed):
             yield id_, clip_to_features(clip), list(texts), clip
@@ -124,9 +126,8 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
     source = "corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"
     source = "start samples" if only_start else source + (" + start samples" if include_start else "")
     ids, feats, texts, segs = [], [], [], []
-    rows = (_start_rows(split, seed, mirror) if only_start else
-            iter_items(split, n_procedural, seed, include_real, mirror=mirror, with_segments=True,
-                       include_start=include_start))
+    rows = iter_items(split, n_procedural, seed, include_real, mirror=mirror, with_segments=True,
+                      include_start=include_start or only_start, include_corpus=not only_start)
     for k, (id_, f, tx, sg) in enumerate(rows):
         ids.append(id_)
         feats.append(f.astype(np.float32))
@@ -137,19 +138,6 @@ def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000
     flat = [t for tx in texts for t in tx]
     emb, toks, slots = encode_texts(flat)
     return write_cache(path, ids, feats, texts, emb, toks, slots, segs, split=split, source=source, mirror=mirror)
-
-
-def _start_rows(split: str, seed: int, mirror: bool):
-    """iter_items' rows (with segments) of the start samples alone."""
-    from app.engine.corpus.mirror import mirror_clip, mirror_text
-    from app.engine.corpus.start_states import iter_start_samples
-    from app.engine.repr.humanml3d import clip_to_features
-    for id_, clip, texts, _ in iter_start_samples(split, seed):
-        feats = clip_to_features(clip)
-        seg = segment_index(clip, len(feats))
-        yield id_, feats, list(texts), seg
-        if mirror:
-            yield f"{id_}~m", clip_to_features(mirror_clip(clip)), [mirror_text(t) for t in texts], seg
 
 
 def encode_texts(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
