@@ -38,13 +38,29 @@ from app.engine.evaluator.kinematics import Kin  # noqa: E402
 from app.engine.evaluator.predicates import evaluate  # noqa: E402
 from prompt_suite import SUITE, Prompt  # noqa: E402
 
+from app.engine.t2m.pipeline import HOLD_TEXT  # noqa: E402
+
 log = logging.getLogger("bench_prompts")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def merge_holds(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The pipeline's spans with each standing span the planner added after a counted part
+    (``hold_after_counts``) joined to that part."""
+    out: list[tuple[int, int, str]] = []
+    for a, b, t in spans:
+        if out and t == HOLD_TEXT:
+            out[-1] = (out[-1][0], b, out[-1][2])
+        else:
+            out.append((a, b, t))
+    return out
+
+
 def part_spans(prompt: Prompt, spans: list[tuple[int, int, str]], n_frames: int) -> list[tuple[int, int]]:
-    """Frame ranges of the prompt's parts: the pipeline's spans when they match, else equal pieces."""
+    """Frame ranges of the prompt's parts: the pipeline's spans (:func:`merge_holds`) when they match, else
+    equal pieces."""
     n = len(prompt.parts)
+    spans = merge_holds(spans)
     if len(spans) == n:
         return [(int(a), int(b)) for a, b, _ in spans]
     edges = [round(i * n_frames / n) for i in range(n + 1)]
@@ -58,7 +74,8 @@ def judge(prompt: Prompt, clip, spans: list[tuple[int, int, str]]) -> dict:
     for (pred, kw), (f0, f1) in zip(prompt.parts, part_spans(prompt, spans, kin.n)):
         v = evaluate(pred, kin.span(f0, f1) if len(prompt.parts) > 1 else kin, **kw)
         parts.append(dict(pred=pred, kw=kw, span=[f0, f1], ok=bool(v.ok), named=v.named_moves, values=v.values))
-    return dict(ok=all(p["ok"] for p in parts), parts=parts, spans_matched=len(spans) == len(prompt.parts))
+    return dict(ok=all(p["ok"] for p in parts), parts=parts,
+                spans_matched=len(merge_holds(spans)) == len(prompt.parts))
 
 
 def recognizer_agrees(rec, prompt: Prompt, clip, spans: list[tuple[int, int, str]]) -> dict:

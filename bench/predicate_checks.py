@@ -155,15 +155,17 @@ def audit_atoms(seed: int = 0) -> list[dict]:
     return rows
 
 
-def single_action_items(split: str, start: bool = False):
+def single_action_items(split: str, start: bool = False, paced: bool = False):
     """(item, atom, params, predicate, kwargs, ground truth passes) for each single-action procedural item
     of a corpus split whose atom has a predicate (the atom audit's mapping). ``start``: the samples that
-    start seated on the floor instead (``app/engine/corpus/start_states.py``; not in the corpus file)."""
+    start seated on the floor instead (``app/engine/corpus/start_states.py``; not in the corpus file);
+    ``paced``: the paced samples (``app/engine/corpus/paced.py``: a counted action with standing around it)."""
     from app.engine.corpus.dataset import CorpusItem, load_corpus
-    if start:
+    if start or paced:
+        from app.engine.corpus.paced import iter_paced_samples
         from app.engine.corpus.start_states import iter_start_samples
-        items = [CorpusItem(id_, clip, texts, split, "procedural", meta)
-                 for id_, clip, texts, meta in iter_start_samples(split)]
+        rows = iter_start_samples(split) if start else iter_paced_samples(split)
+        items = [CorpusItem(id_, clip, texts, split, "procedural", meta) for id_, clip, texts, meta in rows]
     else:
         items = load_corpus(split=split, include_real=False)
     for it in items:

@@ -11,6 +11,7 @@ used: its prompts and wording stay out of every training and selection decision.
     .venv/bin/python scripts/atom_val_predicates.py .cache/t2m/snap/cfg --guidance 1 1.5 2   # classifier-free guidance
     .venv/bin/python scripts/atom_val_predicates.py models/atom --forms third command participle   # grammatical forms
     .venv/bin/python scripts/atom_val_predicates.py models/atom --start-items --seeds 3   # getting up from the floor
+    .venv/bin/python scripts/atom_val_predicates.py models/atom --paced-items --seeds 3   # counts at free lengths
 
 ``--forms``: each val text also as a command ("wave with the left hand") or a participle caption ("a man
 waving with the left hand"; ``progressive``: "a man is waving ...") with its own subject
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 log = logging.getLogger("atom_val_predicates")
 
 
-def val_items(limit: int | None, gt_passes: bool = True, start: bool = False) -> list[tuple]:
+def val_items(limit: int | None, gt_passes: bool = True, start: bool = False, paced: bool = False) -> list[tuple]:
     """(item, predicate, kwargs, family, side) of single-action val items that have a predicate;
     ``gt_passes``: only items whose own corpus motion passes it (session 25: e.g. a point to the
     left is judged as a forward raise, so no copy of it could pass and it only added noise)."""
@@ -46,7 +47,7 @@ def val_items(limit: int | None, gt_passes: bool = True, start: bool = False) ->
 
     from app.engine.corpus.registry import ATOMS
     out = [(it, pred, kw, ATOMS[name].family, params.get("side", ""))
-           for it, name, params, pred, kw, gt_ok in single_action_items("val", start) if gt_ok or not gt_passes]
+           for it, name, params, pred, kw, gt_ok in single_action_items("val", start, paced) if gt_ok or not gt_passes]
     return out[:limit] if limit else out
 
 
@@ -115,6 +116,11 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N items only")
     ap.add_argument("--start-items", action="store_true",
                     help="the val samples that start seated on the floor (session 33) instead of the corpus's")
+    ap.add_argument("--paced-items", action="store_true",
+                    help="the paced val samples (session 34: one counted action, standing before / after it)")
+    ap.add_argument("--no-hold", action="store_true",
+                    help="the model alone: a counted item keeps its whole length (no hold_after_counts, session 34)")
+    ap.add_argument("--hold-ratio", type=float, default=None, help="override the pipeline's HOLD_RATIO")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
@@ -123,13 +129,18 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     from app.engine.t2m.pipeline import TextToMotionPipeline
 
-    items = val_items(args.limit, not args.all_items, args.start_items)
+    items = val_items(args.limit, not args.all_items, args.start_items, args.paced_items)
     log.info("%d single-action val items", len(items))
     results = []
     for m in args.models:
         pipe = TextToMotionPipeline.from_pretrained(Path(m), device="cpu")
         if args.limbs != "model":
             pipe.limbs = args.limbs
+        if args.no_hold:
+            pipe.length = None  # every item is given its length: no estimator, so no standing after a count
+        if args.hold_ratio is not None:
+            import app.engine.t2m.pipeline as pipeline_module
+            pipeline_module.HOLD_RATIO = args.hold_ratio
         for t, g, form in [(t, g, f) for t in args.temperatures for g in args.guidance for f in args.forms]:
             if t is not None:
                 pipe.model.cfg = replace(pipe.model.cfg, sample_temperature=t)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from app.engine.t2m.length import LengthConfig, LengthEstimator, load_length_estimator, slot_onehots
-from app.engine.t2m.pipeline import MODELS_DIR, plan_spans
+from app.engine.t2m.pipeline import HOLD_TEXT, MODELS_DIR, hold_after_counts, plan_spans
 from tests.t2m_fakes import fake_encoder, tiny_pipeline
 
 
@@ -54,8 +54,22 @@ def test_plan_spans_uses_the_estimate_only_without_a_duration():
     plan = plan_spans("jump once; then walk forward for a while", None, None, est)
     assert [t for t, _ in plan] == ["jump once", "walk forward for a while"]
     assert [s for _, s in plan] == [pytest.approx(1.9), pytest.approx(3.4)]
-    fixed = plan_spans("jump once; then walk forward for a while", 6.0, None, est)
-    assert [s for _, s in fixed] == [3.0, 3.0]
+    fixed = plan_spans("jump twice; then walk forward for a while", 4.0, None, est)
+    assert [s for _, s in fixed] == [2.0, 2.0]  # the count's estimate (2.0 s) is not shorter: shared equally
+    assert plan_spans("jump once; then walk forward for a while", 6.0, None, None) == [
+        ("jump once", 3.0), ("walk forward for a while", 3.0)]  # no estimator: shared equally
+
+
+def test_a_counted_part_given_spare_time_ends_standing():
+    """With a duration, a counted part given > 1.3 x its estimate does its count in the estimate, then stands
+    (the time is the user's, the count too); uncounted parts and explicit spans are left as they are."""
+    est = lambda parts: np.array([1.0 + len(p) / 10 for p in parts])  # noqa: E731
+    plan = plan_spans("jump once; then walk forward for a while", 6.0, None, est)
+    assert plan == [("jump once", 1.9), (HOLD_TEXT, 1.1), ("walk forward for a while", 3.0)]
+    assert sum(s for _, s in plan) == pytest.approx(6.0)
+    assert plan_spans("walk forward", 9.0, None, est) == [("walk forward", 9.0)]
+    assert plan_spans(None, None, [("jump once", 5.0)], est) == [("jump once", 5.0)]
+    assert hold_after_counts([("clap three times", 2.0)], est) == [("clap three times", 2.0)]  # 2.0 < 1.3 x 2.6
     assert [s for _, s in plan_spans("jump", None, None)] == [4.0]  # no estimator: the old default
 
 
@@ -72,7 +86,8 @@ def test_pipeline_without_duration_follows_its_estimator():
 @pytest.mark.skipif(not (MODELS_DIR / "length" / "model.safetensors").is_file(), reason="no shipped estimator")
 def test_shipped_estimator_and_atom_count_a_single_jump():
     """User-shaped: with no duration given, 'jumps one time' is short enough that the shipped ATOM jumps once
-    (judged by the jump predicate's flight count); the same prompt at the old 6 s studio default jumps more."""
+    (judged by the jump predicate's flight count); given 6 s, it still jumps once and stands for the rest
+    (:func:`hold_after_counts`), where the model alone, given the whole 6 s for the jump, jumps more."""
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate
     from app.engine.t2m.pipeline import TextToMotionPipeline
@@ -81,8 +96,12 @@ def test_shipped_estimator_and_atom_count_a_single_jump():
     assert pipe.length is not None
     short, long_ = pipe.length.seconds(["a girl jumps one time", "a girl jumps five times"])
     assert 1.0 <= short <= 3.5 and long_ > short + 2.0, (short, long_)
-    auto = [evaluate("jump", Kin.from_clip(pipe.generate("a girl jumps one time", seed=s)[0])).values["jumps"]
-            for s in range(3)]
-    fixed = [evaluate("jump", Kin.from_clip(pipe.generate("a girl jumps one time", seconds=6.0, seed=s)[0]))
-             .values["jumps"] for s in range(3)]
-    assert sum(n == 1 for n in auto) >= 2 and np.mean(fixed) > np.mean(auto), (auto, fixed)
+
+    def jumps(**kw) -> list[int]:
+        return [evaluate("jump", Kin.from_clip(pipe.generate(seed=s, **kw)[0])).values["jumps"] for s in range(3)]
+
+    auto, fixed = jumps(text="a girl jumps one time"), jumps(text="a girl jumps one time", seconds=6.0)
+    whole = jumps(spans=[("a girl jumps one time", 6.0)])  # an explicit span: no standing added
+    assert sum(n == 1 for n in auto) >= 2 and sum(n == 1 for n in fixed) >= 2, (auto, fixed)
+    assert np.mean(whole) > np.mean(fixed), (whole, fixed)
+    assert [t for *_, t in pipe.generate("a girl jumps one time", seconds=6.0).spans][-1] == HOLD_TEXT

@@ -125,6 +125,25 @@ def _texts(atoms: list[tuple[str, dict]], rng: np.random.Generator, novel: list[
     return out
 
 
+def finish_extra_sample(clip: MotionClip, atoms: list[tuple[str, dict]], rng: np.random.Generator, is_test: bool,
+                        novelty: str, **extra) -> tuple[list[str], dict]:
+    """Texts and meta of a sample made outside the corpus (start / paced samples), as :func:`make_sample` makes
+    them: a test sample's first text in held-out phrasing half of the time."""
+    novel_phrasing = bool(is_test and rng.random() < 0.5)
+    texts = _texts(atoms, rng, [novel_phrasing] + [False] * (N_TEXTS - 1))
+    clip.text = texts[0]
+    return texts, {"atoms": [[nm, p] for nm, p in atoms], "novelty": novelty, "novel_phrasing": novel_phrasing,
+                   **extra}
+
+
+def iter_extra_samples(make, split_of, prefix: str, split: str, seed: int, n: int):
+    """(id, clip, texts, meta) of the extra samples ``make(i, seed)`` whose ``split_of(i, seed)`` is ``split``."""
+    for i in range(n):
+        if split_of(i, seed) == split:
+            clip, texts, _, meta = make(i, seed)
+            yield f"{prefix}_{i:04d}", clip, texts, meta
+
+
 def make_sample(index: int, seed: int) -> tuple[MotionClip, list[str], str, dict]:
     """Procedural sample `index`: (clip, texts, split, meta), deterministic in (index, seed)."""
     split = S.procedural_split(index, seed)

@@ -21,7 +21,7 @@ from app.core.motion import MotionClip
 
 from . import splits as S
 from .compose import compose
-from .dataset import FPS, MAX_FRAMES, N_TEXTS, _choose, _sample_names, _sample_params, _texts
+from .dataset import FPS, MAX_FRAMES, _choose, _sample_names, _sample_params, finish_extra_sample, iter_extra_samples
 from .registry import ATOMS
 
 N_START_SAMPLES = 160        # about 128 train, 16 val, 16 test
@@ -54,17 +54,10 @@ def make_start_sample(index: int, seed: int = 0) -> tuple[MotionClip, list[str],
         if clip.num_frames <= MAX_FRAMES or n == 1:
             break
         n -= 1
-    novel_phrasing = bool(is_test and rng.random() < 0.5)
-    texts = _texts(atoms, rng, [novel_phrasing] + [False] * (N_TEXTS - 1))
-    clip.text = texts[0]
-    meta = {"atoms": [[nm, p] for nm, p in atoms], "novelty": "start", "novel_phrasing": novel_phrasing,
-            "start": ATOMS[first].start}
+    texts, meta = finish_extra_sample(clip, atoms, rng, is_test, "start", start=ATOMS[first].start)
     return clip, texts, split, meta
 
 
 def iter_start_samples(split: str, seed: int = 0, n: int = N_START_SAMPLES):
     """(id, clip, texts, meta) of the start samples of one split."""
-    for i in range(n):
-        if start_split(i, seed) == split:
-            clip, texts, _, meta = make_start_sample(i, seed)
-            yield f"start_{i:04d}", clip, texts, meta
+    return iter_extra_samples(make_start_sample, start_split, "start", split, seed, n)

@@ -8,7 +8,9 @@ Source, in order of preference:
    real windows take :func:`~app.engine.corpus.splits.group_split` of their group.
 Either way an item lands in exactly the split the corpus assigns, so test items never train.
 3. With ``include_start`` (the default), the samples that start seated on the floor
-   (:mod:`app.engine.corpus.start_states`, regenerated; their own split draw) follow the procedural ones.
+   (:mod:`app.engine.corpus.start_states`, regenerated; their own split draw) follow the procedural ones;
+   with ``include_paced``, the paced samples (:mod:`app.engine.corpus.paced`: counted actions whose length
+   is not fixed by their count) after them.
 
 The cache (``.npz``, no pickles) holds the 263-dim features of every item (concatenated with
 offsets), the frozen MiniLM embedding of each of its texts, the texts and ids.
@@ -49,7 +51,7 @@ class T2MItem:
 
 def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real: bool = True,
                prefer_corpus: bool = True, mirror: bool = False, with_segments: bool = False,
-               include_start: bool = True, include_corpus: bool = True):
+               include_start: bool = True, include_corpus: bool = True, include_paced: bool = False):
     """Yield (id, features [T-1, 263], texts) of one split (see module doc for the source).
 
     ``mirror``: also yield each item's left/right mirror twin (id + ``~m``, texts with left and
@@ -59,7 +61,7 @@ def iter_items(split: str, n_procedural: int = 4000, seed: int = 0, include_real
     from app.engine.corpus.mirror import mirror_clip, mirror_text
     from app.engine.repr.humanml3d import clip_to_features
     for id_, feats, texts, clip in _iter_clips(split, n_procedural, seed, include_real, prefer_corpus, include_start,
-                                               include_corpus):
+                                               include_corpus, include_paced):
         extra = (segment_index(clip, len(feats)),) if with_segments else ()
         yield (id_, feats, texts) + extra
         if mirror:
@@ -75,8 +77,9 @@ def segment_index(clip, frames: int) -> np.ndarray:
 
 
 def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, prefer_corpus: bool,
-                include_start: bool = True, include_corpus: bool = True):
+                include_start: bool = True, include_corpus: bool = True, include_paced: bool = False):
     """(id, features, texts, clip) of one split."""
+    from app.engine.corpus.paced import iter_paced_samples
     from app.engine.corpus.start_states import iter_start_samples
     from app.engine.repr.humanml3d import clip_to_features
 
@@ -84,6 +87,9 @@ def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, pr
         yield from _iter_corpus_clips(split, n_procedural, seed, include_real, prefer_corpus)
     if include_start:
         for id_, clip, texts, _ in iter_start_samples(split, seed):
+            yield id_, clip_to_features(clip), list(texts), clip
+    if include_paced:
+        for id_, clip, texts, _ in iter_paced_samples(split, seed):
             yield id_, clip_to_features(clip), list(texts), clip
 
 
@@ -117,17 +123,19 @@ def _iter_corpus_clips(split: str, n_procedural: int, seed: int, include_real: b
 
 def build_cache(path: str | Path, split: str = "train", n_procedural: int = 4000, seed: int = 0,
                 include_real: bool = True, mirror: bool = False, include_start: bool = True,
-                only_start: bool = False) -> Path:
+                only_start: bool = False, include_paced: bool = False, only_paced: bool = False) -> Path:
     """Compute features and text embeddings of a split and write them to ``path`` (.npz).
 
     ``mirror``: add every item's left/right mirror twin (training splits only: the val and test
     splits stay as the corpus has them). ``only_start``: the start samples alone (to append to a
-    cache built without them, :func:`concat_caches`)."""
-    source = "corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"
-    source = "start samples" if only_start else source + (" + start samples" if include_start else "")
+    cache built without them, :func:`concat_caches`); ``only_paced``: the paced samples alone, likewise."""
+    corpus = not (only_start or only_paced)
+    start, paced = only_start or (corpus and include_start), only_paced or (corpus and include_paced)
+    names = ["corpus" if CORPUS_FILE.is_file() else f"make_sample(seed={seed}, n={n_procedural})"] if corpus else []
+    source = " + ".join(names + ["start samples"] * start + ["paced samples"] * paced)
     ids, feats, texts, segs = [], [], [], []
     rows = iter_items(split, n_procedural, seed, include_real, mirror=mirror, with_segments=True,
-                      include_start=include_start or only_start, include_corpus=not only_start)
+                      include_start=start, include_corpus=corpus, include_paced=paced)
     for k, (id_, f, tx, sg) in enumerate(rows):
         ids.append(id_)
         feats.append(f.astype(np.float32))

@@ -33,7 +33,7 @@ from .config import MAX_SECONDS, config_from_dict, load_config
 from .foot_lock import foot_lock as apply_foot_lock
 from .foot_lock import foot_skate_ratio
 from .sides import choose_side
-from .text_cond import as_text_cond, encode_text_cond
+from .text_cond import as_text_cond, encode_text_cond, parse_slots
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ MAX_PROMPT_CHARS = 1000
 MIN_SPAN_SECONDS = 0.5
 MAX_SAMPLES = 16
 DEFAULT_SPAN_SECONDS = 4.0
+HOLD_TEXT = "a person stands still"  # what a counted part does after its count (hold_after_counts)
+HOLD_RATIO = 1.3  # a counted part this much longer than its estimated length ends standing
 
 
 class T2MOutput(list):
@@ -81,7 +83,8 @@ def check_seconds(seconds: float, max_seconds: float = MAX_SECONDS) -> float:
 def plan_spans(text: str | None, seconds: float | None, spans: Sequence[tuple[str, float]] | None,
                estimate: Callable[[list[str]], np.ndarray] | None = None) -> list[tuple[str, float]]:
     """[(text, seconds)] from a prompt (split on ';'/'then', duration shared equally) or explicit spans.
-    No duration: each part lasts what ``estimate`` (the length estimator) says, else DEFAULT_SPAN_SECONDS."""
+    No duration: each part lasts what ``estimate`` (the length estimator) says, else DEFAULT_SPAN_SECONDS;
+    with one, counted parts given more time than they take end standing (:func:`hold_after_counts`)."""
     if spans:
         out = [(clean_prompt(t), check_seconds(s)) for t, s in spans]
     elif seconds is None and estimate is not None:
@@ -96,6 +99,27 @@ def plan_spans(text: str | None, seconds: float | None, spans: Sequence[tuple[st
         out = [(p, total / len(parts)) for p in parts]
     if sum(s for _, s in out) > MAX_SECONDS + 1e-6:
         raise InvalidInputError(f"the motion would be longer than the maximum of {MAX_SECONDS:g} seconds")
+    if seconds is not None and not spans and estimate is not None:
+        out = hold_after_counts(out, estimate)
+    return out
+
+
+def hold_after_counts(plan: list[tuple[str, float]], estimate: Callable[[list[str]], np.ndarray]
+                      ) -> list[tuple[str, float]]:
+    """A part that names a count ("jumps once", "claps four times") and is given clearly more time than
+    ``estimate`` says the action takes (> HOLD_RATIO x) does its count in the estimated time and stands for the
+    rest (a ``HOLD_TEXT`` span): the count is what was asked, the spare time is not more repetitions."""
+    counted = [i for i, (t, _) in enumerate(plan) if parse_slots(t)[3] > 0]
+    if not counted:
+        return plan
+    est = dict(zip(counted, np.asarray(estimate([plan[i][0] for i in counted]), dtype=float)))
+    out: list[tuple[str, float]] = []
+    for i, (t, sec) in enumerate(plan):
+        act = round(max(float(est.get(i, sec)), MIN_SPAN_SECONDS), 1)
+        if i in est and sec > HOLD_RATIO * act and sec - act >= MIN_SPAN_SECONDS:
+            out += [(t, act), (HOLD_TEXT, round(sec - act, 3))]
+        else:
+            out.append((t, sec))
     return out
 
 
