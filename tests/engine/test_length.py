@@ -104,4 +104,6 @@ def test_shipped_estimator_and_atom_count_a_single_jump():
     whole = jumps(spans=[("a girl jumps one time", 6.0)])  # an explicit span: no standing added
     assert sum(n == 1 for n in auto) >= 2 and sum(n == 1 for n in fixed) >= 2, (auto, fixed)
     assert np.mean(whole) > np.mean(fixed), (whole, fixed)
-    assert [t for *_, t in pipe.generate("a girl jumps one time", seconds=6.0).spans][-1] == HOLD_TEXT
+    out = pipe.generate("a girl jumps one time", seconds=6.0)
+    assert [t for *_, t in out.spans][-1] == HOLD_TEXT
+    assert any("standing for the other" in n for n in out.notes), out.notes

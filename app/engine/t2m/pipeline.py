@@ -301,6 +301,8 @@ class TextToMotionPipeline:
         if self.vocabulary is not None:
             out.notes = self.vocabulary.notes([t for t, _ in plan])
         out.notes += [f'"{t}" names no side: each sample takes one (see the timeline)' for t in chosen]
+        out.notes += [f'"{a}" takes about {sa:g} s: standing for the other {sh:g} s (see the timeline)'
+                      for (a, sa), (h, sh) in zip(plan, plan[1:]) if h == HOLD_TEXT and parse_slots(a)[3] > 0]
         return out
 
     def sided(self, text: str, seed: int, sample: int = 0) -> str:
