@@ -85,11 +85,8 @@ def _iter_clips(split: str, n_procedural: int, seed: int, include_real: bool, pr
 
     if include_corpus:
         yield from _iter_corpus_clips(split, n_procedural, seed, include_real, prefer_corpus)
-    if include_start:
-        for id_, clip, texts, _ in iter_start_samples(split, seed):
-            yield id_, clip_to_features(clip), list(texts), clip
-    if include_paced:
-        for id_, clip, texts, _ in iter_paced_samples(split, seed):
+    for on, samples in ((include_start, iter_start_samples), (include_paced, iter_paced_samples)):
+        for id_, clip, texts, _ in (samples(split, seed) if on else ()):
             yield id_, clip_to_features(clip), list(texts), clip
 
 
