@@ -1,7 +1,8 @@
 """Train the text-to-motion length estimator (app/engine/t2m/length.py) on a training cache's (text, duration) pairs.
 
-    .venv/bin/python scripts/train_length.py --cache .cache/t2m/train_s31_ctx.npz \
-        --val-cache .cache/t2m/val_s25.npz --out models/length
+    .venv/bin/python scripts/train_length.py --cache .cache/t2m/train_s35_ctx.npz \
+        --val-cache .cache/t2m/val_s35.npz --out models/length --count-head --threads 2
+    .venv/bin/python scripts/train_length.py --val-cache .cache/t2m/val_s35.npz --evaluate models/length
 
 Every text form of an item (corpus wording, synonyms, context variants) is paired with the item's duration. A fixed
 number of steps (no early stopping: the val split is only read once, at the end). Prints val figures next to the
@@ -10,6 +11,7 @@ constant baseline (the training median) and writes model.safetensors + config.js
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -44,9 +46,15 @@ def figures(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
             "within_25pct": round(float(np.mean(ratio < np.log(1.25))), 3)}
 
 
+def val_figures(pred: np.ndarray, true: np.ndarray, slots: np.ndarray) -> dict[str, dict[str, float]]:
+    """Figures over all val texts and over those that name a count (reps slot > 0)."""
+    counted = slots[:, 3] > 0
+    return {"val": figures(pred, true), "val_counted": figures(pred[counted], true[counted])}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", required=True)
+    ap.add_argument("--cache", help="training cache (not needed with --evaluate)")
     ap.add_argument("--val-cache", required=True)
     ap.add_argument("--out", default="models/length")
     ap.add_argument("--steps", type=int, default=4000)
@@ -54,8 +62,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--count-head", action="store_true", help="base + per-repetition time x count (session 35)")
+    ap.add_argument("--evaluate", nargs="+", metavar="DIR", help="only print the val figures of trained estimators")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.evaluate:
+        xv, sv, yv = pairs(args.val_cache)
+        for path in args.evaluate:
+            pred = LengthEstimator.from_pretrained(path).predict(xv, sv)
+            print(json.dumps({"model": path, **val_figures(pred, yv, sv)}))
+        return 0
+    if not args.cache:
+        ap.error("--cache is required for training")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -65,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     x_t, s_t = torch.from_numpy(x), torch.from_numpy(slot_onehots(s))
     y_t = torch.from_numpy(np.clip(y, MIN_ESTIMATE_S, MAX_ESTIMATE_S))
     log.info("%d training texts, %d val texts", len(x), len(xv))
-    model = LengthEstimator(LengthConfig(text_dim=x.shape[1]))
+    model = LengthEstimator(LengthConfig(text_dim=x.shape[1], count_head=args.count_head))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
     t0 = time.time()
@@ -81,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pred = model.predict(xv, sv)
     const = np.full_like(yv, float(np.median(y)))
-    fig = {"val": figures(pred, yv), "val_constant_median": figures(const, yv),
+    fig = {**val_figures(pred, yv, sv), "val_constant_median": figures(const, yv),
            "train_median_s": round(float(np.median(y)), 2), "train_texts": int(len(x)), "val_texts": int(len(xv)),
            "steps": args.steps, "seconds": round(time.time() - t0, 1), "cache": str(args.cache)}
     log.info("val: %s; constant %.2f s: %s", fig["val"], float(np.median(y)), fig["val_constant_median"])

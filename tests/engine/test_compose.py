@@ -61,14 +61,17 @@ def test_random_compositions_are_consistent():
 
 
 def test_repeated_atoms_read_as_a_count_without_dangling_words():
-    """Two sideways jumps to the right read 'jumps twice to the right', never 'jumps to the twice'."""
+    """Sideways jumps to the right of 1 + 2 jumps read 'jumps to the right three times' (their total, session 35),
+    never 'jumps to the twice'; three bouts of side steps read 'side-steps to the left' (steps are not counted);
+    two bows read 'bows twice'."""
     rng = np.random.default_rng(0)
     clip = compose([("jump_sideways", {"side": "right", "reps": 1}), ("jump_sideways", {"side": "right", "reps": 2})],
                    rng)
-    assert "twice to the right" in clip.text
-    assert "to the twice" not in clip.text
+    assert "to the right three times" in clip.text
+    assert "to the twice" not in clip.text and "twice" not in clip.text
     steps = compose([("side_step", {"side": "left"})] * 3, np.random.default_rng(1))
-    assert "three times to the left" in steps.text
+    assert "side-steps to the left" in steps.text and "times" not in steps.text
+    assert "bows twice" in compose([("bow", {})] * 2, np.random.default_rng(2)).text
 
 
 def test_both_hands_is_never_the_both_hands():

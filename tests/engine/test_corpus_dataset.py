@@ -147,3 +147,21 @@ def test_committed_corpus_is_small_and_consistent() -> None:
     assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
     groups = [set(sp["real_groups"][s]) for s in S.SPLITS]
     assert not (groups[0] & groups[2]) and not (groups[0] & groups[1])
+
+
+def test_repeats_of_a_counted_atom_say_the_total_count() -> None:
+    """Two clap bouts of 3 and 6 claps are "claps nine times" (before session 35: "claps twice"), and the
+    prompt slots read that total; steps are not counted; an atom without a count says how often it repeats."""
+    from app.engine.corpus.describe import repeat_phrase
+    from app.engine.t2m.text_cond import parse_slots
+
+    clap = [resolve_params("clap", {"reps": 3}), resolve_params("clap", {"reps": 6})]
+    assert repeat_phrase("clap", clap, "claps") == "claps nine times"
+    assert parse_slots("a man " + repeat_phrase("clap", clap, "claps"))[3] == 9
+    hops = [resolve_params("hop", {"reps": 4, "side": "left"}), resolve_params("hop", {"reps": 1, "side": "left"})]
+    assert "five times" in repeat_phrase("hop", hops, "hops") and "left" in repeat_phrase("hop", hops, "hops")
+    kicks = [resolve_params("kick", {"reps": 2, "side": "left"}), resolve_params("kick", {"reps": 1, "side": "right"})]
+    assert repeat_phrase("kick", kicks, "kicks") == "kicks three times"
+    walks = [resolve_params("walk", {"steps": 8}), resolve_params("walk", {"steps": 5})]
+    assert not re.search(r"twice|times", repeat_phrase("walk", walks, "walks"))
+    assert repeat_phrase("bow", [resolve_params("bow", {}), resolve_params("bow", {})], "bows") == "bows twice"

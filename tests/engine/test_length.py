@@ -49,6 +49,28 @@ def test_fits_duration_per_repetition_and_round_trips(tmp_path):
     assert load_length_estimator(tmp_path / "bad") is None  # unreadable: no estimator, no crash
 
 
+def test_count_head_gives_a_count_never_seen_its_time():
+    """With ``count_head`` a prompt lasts base + per-repetition time x count: trained on 1, 2 and 4 repetitions
+    (0.5 s + 1.5 s each), six get about 9.5 s; a prompt without a count keeps its own estimate (3 s here)."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    model = LengthEstimator(LengthConfig(text_dim=384, hidden=32, dropout=0.0, count_head=True))
+    reps = np.array([0, 1, 2, 4])
+    pooled = np.repeat(fake_encoder(["a person jumps"]), 4, axis=0)
+    x, s = torch.from_numpy(pooled), torch.from_numpy(slot_onehots(np.stack([[0, 0, 0, r] for r in reps])))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(400):
+        idx = torch.from_numpy(rng.integers(0, 4, 16))
+        r = reps[idx.numpy()]
+        y = np.where(r > 0, 0.5 + 1.5 * r, 3.0) * np.exp(rng.normal(0, 0.03, 16))
+        loss = model.nll(x[idx], s[idx], torch.from_numpy(y.astype(np.float32)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    est = model.predict(np.repeat(pooled[:1], 3, axis=0), np.array([[0, 0, 0, 0], [0, 0, 0, 3], [0, 0, 0, 6]]))
+    assert est == pytest.approx([3.0, 5.0, 9.5], rel=0.12), est
+
+
 def test_plan_spans_uses_the_estimate_only_without_a_duration():
     est = lambda parts: np.array([1.0 + len(p) / 10 for p in parts])  # noqa: E731
     plan = plan_spans("jump once; then walk forward for a while", None, None, est)

@@ -199,15 +199,36 @@ def phrase(name: str, params: dict, rng: np.random.Generator | None = None,
     return " ".join(text.split())
 
 
-def repeat_phrase(name: str, params: list[dict], fallback: str) -> str:
-    """One phrase for ``len(params)`` consecutive repeats of an atom: 'jumps twice to the right'.
+COUNT_KEYS = ("reps", "sips", "turns")  # parameters that count an atom's own repetitions
 
-    The side is kept when every repeat shares it and the atom's first template names it.
+
+def repeat_phrase(name: str, params: list[dict], fallback: str) -> str:
+    """One phrase for consecutive repeats of an atom: 'claps nine times', 'bows twice', 'side-steps to the left'.
+
+    An atom that counts its own repetitions says the total (session 35): clap bouts of 3 and 6 claps are "claps
+    nine times", not "claps twice"; one that walks some steps says no count ("walks forward"). No draw from the
+    sample's random stream (the texts of later parts stay as they were). The side is kept when every repeat
+    shares it and the atom's first template names it.
     """
-    k = len(params)
     short = SHORT.get(name) or fallback
-    text = f"{short} {'twice' if k == 2 else NUM.get(k, k) + ' times'}"
     sides = {p.get("side") for p in params}
+    key = next((k for k in COUNT_KEYS if k in params[0]), None)
+    if key is not None:
+        total = sum(int(p.get(key, 1)) for p in params)
+        counted = [i for i, t in enumerate(T.get(name, [])) if any(f in t for f in ("{n}", "{times}", "{turns}"))]
+        if not counted:
+            return short
+        if len(sides) == 1:
+            side = next(iter(sides))
+            sided = [i for i in counted if any(f in T[name][i] for f in ("{side}", "{hand}", "{arm}", "{leg}"))]
+            pick = (sided or counted)[0] if side is not None else counted[0]
+            text = phrase(name, dict(params[0], **{key: total}), np.random.default_rng(total), only=[pick])
+            if side in ("left", "right") and side not in text:
+                text += f" to the {side}"
+            return text
+        return f"{short} {_times(total, np.random.default_rng(total))}"
+    k = len(params)
+    text = short if "steps" in params[0] else f"{short} {'twice' if k == 2 else NUM.get(k, k) + ' times'}"
     if len(sides) == 1 and None not in sides and "to the {side}" in T.get(name, [""])[0]:
         side = sides.pop()
         text += " to the " + ("left and right" if side == "both" else side)

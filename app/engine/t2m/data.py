@@ -210,6 +210,38 @@ def concat_caches(paths: list[str | Path], out: str | Path) -> Path:
                        mirror=bool(parts[0]["mirror"]), original_texts=orig)
 
 
+def replace_texts(path: str | Path, out: str | Path, new_texts: dict[str, list[str]]) -> tuple[Path, int]:
+    """Write ``path`` to ``out`` with the texts of the items named in ``new_texts`` replaced by those texts
+    (their variants dropped; encoded with :func:`encode_texts`); features and every other item unchanged.
+    Returns (out, number of items replaced)."""
+    with np.load(path, allow_pickle=False) as d:
+        c = {k: d[k] for k in d.files}
+    ids, texts = json.loads(str(c["ids"])), json.loads(str(c["texts"]))
+    off, tof, tko = c["offsets"], c["text_offsets"], c["token_offsets"]
+    orig = [int(x) for x in c.get("original_texts", [len(t) for t in texts])]
+    hit = [i for i, id_ in enumerate(ids) if id_ in new_texts]
+    emb_new, tok_new, slot_new = encode_texts([t for i in hit for t in new_texts[ids[i]]])
+    emb, toks, slots, k = [], [], [], 0
+    for i, id_ in enumerate(ids):
+        if id_ in new_texts:
+            n = len(new_texts[id_])
+            texts[i], orig[i] = list(new_texts[id_]), n
+            emb.append(emb_new[k:k + n])
+            toks += tok_new[k:k + n]
+            slots.append(slot_new[k:k + n])
+            k += n
+        else:
+            emb.append(c["text_emb"][tof[i]:tof[i + 1]])
+            toks += [c["tokens"][tko[j]:tko[j + 1]] for j in range(tof[i], tof[i + 1])]
+            slots.append(c["slots"][tof[i]:tof[i + 1]])
+    feats = [c["features"][off[i]:off[i + 1]] for i in range(len(ids))]
+    segs = [c["segments"][off[i]:off[i + 1]] for i in range(len(ids))]
+    out = write_cache(out, ids, feats, texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
+                      split=str(c["split"]), source=str(c["source"]) + " (texts replaced)",
+                      mirror=bool(c["mirror"]), original_texts=orig)
+    return out, len(hit)
+
+
 class T2MDataset:
     """Items of one split with a length-bucketed random batch sampler."""
 

@@ -31,6 +31,7 @@ class LengthConfig:
     text_dim: int = 384
     hidden: int = 256
     dropout: float = 0.1
+    count_head: bool = False  # a counted prompt lasts base + per-repetition time x count (session 35)
 
 
 def slot_onehots(slots: np.ndarray) -> np.ndarray:
@@ -41,7 +42,11 @@ def slot_onehots(slots: np.ndarray) -> np.ndarray:
 
 
 class LengthEstimator(nn.Module):
-    """Pooled text vector + slot one-hots -> (mean, log-std) of log-seconds."""
+    """Pooled text vector + slot one-hots -> (mean, log-std) of log-seconds.
+
+    With ``count_head`` a prompt that names a count n lasts ``base + per * n`` seconds, base and per read from the
+    text (people repeat an action at its own tempo), so a count the training texts seldom pair
+    with an action still gets its time; a prompt without one gets the plain estimate."""
 
     def __init__(self, cfg: LengthConfig | None = None) -> None:
         super().__init__()
@@ -49,12 +54,19 @@ class LengthEstimator(nn.Module):
         d_in = self.cfg.text_dim + sum(SLOT_SIZES)
         self.net = nn.Sequential(nn.Linear(d_in, self.cfg.hidden), nn.GELU(), nn.Dropout(self.cfg.dropout),
                                  nn.Linear(self.cfg.hidden, self.cfg.hidden), nn.GELU(), nn.Dropout(self.cfg.dropout),
-                                 nn.Linear(self.cfg.hidden, 2))
+                                 nn.Linear(self.cfg.hidden, 4 if self.cfg.count_head else 2))
         self.encoder: Callable[[list[str]], np.ndarray] | None = None  # texts -> pooled [N, text_dim]
 
     def forward(self, pooled: torch.Tensor, slots_1h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        out = self.net(torch.cat([pooled, slots_1h], dim=-1))
-        return out[..., 0], out[..., 1].clamp(-4.0, 2.0)
+        if not self.cfg.count_head:
+            out = self.net(torch.cat([pooled, slots_1h], dim=-1))
+            return out[..., 0], out[..., 1].clamp(-4.0, 2.0)
+        n_reps = SLOT_SIZES[-1]
+        reps = slots_1h[..., -n_reps:].argmax(-1).to(pooled.dtype)
+        out = self.net(torch.cat([pooled, slots_1h[..., :-n_reps], torch.zeros_like(slots_1h[..., -n_reps:])], -1))
+        counted = torch.log(torch.exp(out[..., 2]) + torch.exp(out[..., 3]) * reps.clamp(min=1.0))
+        mu = torch.where(reps > 0, counted, out[..., 0])
+        return mu, out[..., 1].clamp(-4.0, 2.0)
 
     def nll(self, pooled: torch.Tensor, slots_1h: torch.Tensor, seconds: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood of log(seconds) (constant dropped), averaged."""
