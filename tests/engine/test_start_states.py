@@ -75,3 +75,23 @@ def test_concat_caches_keeps_every_item_in_order(tmp_path) -> None:
     _tiny_cache(tmp_path / "v.npz", ["w"], split="val")
     with pytest.raises(ValueError, match="different splits"):
         concat_caches([tmp_path / "a.npz", tmp_path / "v.npz"], tmp_path / "bad.npz")
+
+
+def test_replace_texts_swaps_one_items_texts_only(tmp_path, monkeypatch) -> None:
+    """The session-35 cache patch: the named item gets its new texts (variants dropped, slots read from them);
+    features and every other item stay as they were."""
+    import app.engine.t2m.data as D
+
+    def fake_encode(texts):
+        return (np.ones((len(texts), 384), np.float32), [np.ones((2, 384), np.float16) for _ in texts],
+                np.stack([D.parse_slots(t) for t in texts]))
+
+    monkeypatch.setattr(D, "encode_texts", fake_encode)
+    _tiny_cache(tmp_path / "a.npz", ["x", "y", "z"])
+    out, n = D.replace_texts(tmp_path / "a.npz", tmp_path / "b.npz", {"y": ["a man claps nine times"]})
+    a, b = T2MDataset.load(tmp_path / "a.npz"), T2MDataset.load(out)
+    assert n == 1 and b.ids == a.ids and b.texts == [["x a", "x b"], ["a man claps nine times"], ["z a", "z b"]]
+    assert all(np.array_equal(f, g) for f, g in zip(a.features, b.features))
+    assert list(b.original_texts) == [1, 1, 1]
+    assert b.slots[1][0][3] == 9 and np.all(b.text_emb[1] == 1.0)
+    assert np.array_equal(b.text_emb[2], a.text_emb[2]) and np.array_equal(b.tokens[0][1], a.tokens[0][1])
