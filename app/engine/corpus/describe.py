@@ -131,7 +131,7 @@ SHORT.update({"jump": "jumps", "squat": "squats", "clap": "claps", "wave": "wave
               "punch": "punches", "turn": "turns", "bow": "bows", "shrug": "shrugs", "spin": "spins"})
 
 
-def _times(n: int, rng: np.random.Generator) -> str:
+def _times(n: int) -> str:
     if n == 1:
         return "once"
     if n == 2:
@@ -162,7 +162,7 @@ def _fields(name: str, p: dict, rng: np.random.Generator) -> dict:
     # (no rng draw here: atoms are described inside `compose`, so a draw would shift the motions after it)
     around = "around" if deg >= 160 else "90 degrees" if 70 <= deg <= 110 else deg_w
     return dict(side=side_w, hand="both hands" if both else f"{side} hand", arm="both arms" if both else f"{side} arm",
-                them="them" if both else "it", leg=f"{side} leg", times=_times(n, rng), n=NUM.get(n, str(n)), adv=adv,
+                them="them" if both else "it", leg=f"{side} leg", times=_times(n), n=NUM.get(n, str(n)), adv=adv,
                 adv_pre=(adv.strip() + " ") if adv else "", deg=deg_w, around=around,
                 updir={"up": "overhead", "forward": "forward to shoulder height", "sideways": "out to the sides" if both else "out to the side"}.get(d, "up"),
                 pdir={"forward": "forward", "left": "to the left", "right": "to the right", "up": "upward"}.get(d, "ahead"),
@@ -226,9 +226,8 @@ def repeat_phrase(name: str, params: list[dict], fallback: str) -> str:
             if side in ("left", "right") and side not in text:
                 text += f" to the {side}"
             return text
-        return f"{short} {_times(total, np.random.default_rng(total))}"
-    k = len(params)
-    text = short if "steps" in params[0] else f"{short} {'twice' if k == 2 else NUM.get(k, k) + ' times'}"
+        return f"{short} {_times(total)}"
+    text = short if "steps" in params[0] else f"{short} {_times(len(params))}"
     if len(sides) == 1 and None not in sides and "to the {side}" in T.get(name, [""])[0]:
         side = sides.pop()
         text += " to the " + ("left and right" if side == "both" else side)

@@ -184,62 +184,59 @@ def write_cache(path: str | Path, ids: list[str], feats: list[np.ndarray], texts
     return path
 
 
+def _read_items(path: str | Path) -> dict:
+    """A cache file as per-item lists (ids, texts, original_texts, feats, segs, emb, toks, slots) plus its
+    split, source and mirror flag: what :func:`concat_caches` and :func:`replace_texts` rearrange."""
+    with np.load(path, allow_pickle=False) as d:
+        c = {k: d[k] for k in d.files}
+    texts = json.loads(str(c["texts"]))
+    off, tof, tko = c["offsets"], c["text_offsets"], c["token_offsets"]
+    n = len(texts)
+    return dict(ids=json.loads(str(c["ids"])), texts=texts,
+                orig=[int(x) for x in c.get("original_texts", [len(t) for t in texts])],
+                feats=[c["features"][off[i]:off[i + 1]] for i in range(n)],
+                segs=[c["segments"][off[i]:off[i + 1]] for i in range(n)],
+                emb=[c["text_emb"][tof[i]:tof[i + 1]] for i in range(n)],
+                toks=[[c["tokens"][tko[j]:tko[j + 1]] for j in range(tof[i], tof[i + 1])] for i in range(n)],
+                slots=[c["slots"][tof[i]:tof[i + 1]] for i in range(n)],
+                split=str(c["split"]), source=str(c["source"]), mirror=bool(c["mirror"]))
+
+
+def _write_items(out: str | Path, it: dict) -> Path:
+    """:func:`write_cache` of per-item lists as :func:`_read_items` gives them."""
+    return write_cache(out, it["ids"], it["feats"], it["texts"], np.concatenate(it["emb"]),
+                       [t for toks in it["toks"] for t in toks], np.concatenate(it["slots"]), it["segs"],
+                       split=it["split"], source=it["source"], mirror=it["mirror"], original_texts=it["orig"])
+
+
 def concat_caches(paths: list[str | Path], out: str | Path) -> Path:
     """Write the items of several caches of one split, in order, as one cache (e.g. a cache built before
     the start samples existed + ``build_cache(..., only_start=True)`` after the same text forms)."""
-    parts = []
-    for p in paths:
-        with np.load(p, allow_pickle=False) as d:
-            parts.append({k: d[k] for k in d.files})
-    splits = {str(d["split"]) for d in parts}
-    if len(splits) != 1 or len({bool(d["mirror"]) for d in parts}) != 1:
+    parts = [_read_items(p) for p in paths]
+    splits = {d["split"] for d in parts}
+    if len(splits) != 1 or len({d["mirror"] for d in parts}) != 1:
         raise ValueError(f"caches of different splits or mirror settings: {sorted(splits)}")
-    feats, texts, ids, emb, toks, slots, segs, orig = [], [], [], [], [], [], [], []
-    for d in parts:
-        off, tko = d["offsets"], d["token_offsets"]
-        feats += [d["features"][off[i]:off[i + 1]] for i in range(len(off) - 1)]
-        toks += [d["tokens"][tko[j]:tko[j + 1]] for j in range(len(tko) - 1)]
-        texts += json.loads(str(d["texts"]))
-        ids += json.loads(str(d["ids"]))
-        emb.append(d["text_emb"])
-        slots.append(d["slots"])
-        segs.append(d["segments"])
-        orig += [int(x) for x in d["original_texts"]]
-    return write_cache(out, ids, feats, texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
-                       split=splits.pop(), source=" | ".join(str(d["source"]) for d in parts),
-                       mirror=bool(parts[0]["mirror"]), original_texts=orig)
+    keys = ("ids", "texts", "orig", "feats", "segs", "emb", "toks", "slots")
+    merged = {k: [x for d in parts for x in d[k]] for k in keys}
+    return _write_items(out, dict(merged, split=splits.pop(), source=" | ".join(d["source"] for d in parts),
+                                  mirror=parts[0]["mirror"]))
 
 
 def replace_texts(path: str | Path, out: str | Path, new_texts: dict[str, list[str]]) -> tuple[Path, int]:
     """Write ``path`` to ``out`` with the texts of the items named in ``new_texts`` replaced by those texts
     (their variants dropped; encoded with :func:`encode_texts`); features and every other item unchanged.
     Returns (out, number of items replaced)."""
-    with np.load(path, allow_pickle=False) as d:
-        c = {k: d[k] for k in d.files}
-    ids, texts = json.loads(str(c["ids"])), json.loads(str(c["texts"]))
-    off, tof, tko = c["offsets"], c["text_offsets"], c["token_offsets"]
-    orig = [int(x) for x in c.get("original_texts", [len(t) for t in texts])]
-    hit = [i for i, id_ in enumerate(ids) if id_ in new_texts]
-    emb_new, tok_new, slot_new = encode_texts([t for i in hit for t in new_texts[ids[i]]])
-    emb, toks, slots, k = [], [], [], 0
-    for i, id_ in enumerate(ids):
-        if id_ in new_texts:
-            n = len(new_texts[id_])
-            texts[i], orig[i] = list(new_texts[id_]), n
-            emb.append(emb_new[k:k + n])
-            toks += tok_new[k:k + n]
-            slots.append(slot_new[k:k + n])
-            k += n
-        else:
-            emb.append(c["text_emb"][tof[i]:tof[i + 1]])
-            toks += [c["tokens"][tko[j]:tko[j + 1]] for j in range(tof[i], tof[i + 1])]
-            slots.append(c["slots"][tof[i]:tof[i + 1]])
-    feats = [c["features"][off[i]:off[i + 1]] for i in range(len(ids))]
-    segs = [c["segments"][off[i]:off[i + 1]] for i in range(len(ids))]
-    out = write_cache(out, ids, feats, texts, np.concatenate(emb), toks, np.concatenate(slots), segs,
-                      split=str(c["split"]), source=str(c["source"]) + " (texts replaced)",
-                      mirror=bool(c["mirror"]), original_texts=orig)
-    return out, len(hit)
+    it = _read_items(path)
+    hit = [i for i, id_ in enumerate(it["ids"]) if id_ in new_texts]
+    emb, toks, slots = encode_texts([t for i in hit for t in new_texts[it["ids"][i]]])
+    k = 0
+    for i in hit:
+        tx = list(new_texts[it["ids"][i]])
+        it["texts"][i], it["orig"][i] = tx, len(tx)
+        it["emb"][i], it["toks"][i], it["slots"][i] = emb[k:k + len(tx)], toks[k:k + len(tx)], slots[k:k + len(tx)]
+        k += len(tx)
+    it["source"] += " (texts replaced)"
+    return _write_items(out, it), len(hit)
 
 
 class T2MDataset:
