@@ -12,7 +12,8 @@ from app.core.skeleton import smpl22_skeleton
 from app.engine.corpus.registry import generate
 from app.engine.recognition import features as F
 from app.engine.recognition.config import RecognitionConfig, override
-from app.engine.recognition.localize import Proposal, nms, proposals, segment, span_uncertainty, tiou
+from app.engine.recognition.localize import (Proposal, frame_uncertainty, nms, proposals, segment,
+                                             span_uncertainty, tiou)
 from app.engine.recognition.losses import edl_terms, mil_loss, norm_loss, topk_pool
 from app.engine.recognition.metrics import auroc, average_precision, detection_map
 from app.engine.recognition.model import ATSCN, dirichlet
@@ -185,6 +186,33 @@ def test_proposals_and_segments_find_the_two_actions():
     assert [a["label"] for a in acts] == ["a", "unknown"]
     assert acts[0]["start_s"] == 0.0 and acts[0]["end_s"] == 1.5 and acts[1]["end_s"] == 3.0
     assert all(a["end_s"] <= b["start_s"] for a, b in zip(acts, acts[1:]))
+
+
+def test_uncertain_frames_inside_a_known_run_become_their_own_unknown_span():
+    """One detected class over the whole clip, but no evidence in frames 20-40 (an action the model never
+    learned inside a known one): off, the run is one known action; with the frame threshold, the
+    uncertain frames are an "unknown" span between two known ones."""
+    t = 60
+    att, prob = np.ones(t), np.full((t, 3), 0.02)
+    prob[:, 0] = 0.96
+    ev = np.zeros((t, 3))
+    ev[:20, 0] = ev[40:, 0] = 300.0
+    vp = np.array([0.9, 0.05, 0.05])
+    off = segment(att, prob, vp, ev, ["a", "b", "c"], tiny_cfg(unknown_threshold=0.5))
+    assert [a["label"] for a in off] == ["a"]
+    cfg = tiny_cfg(unknown_threshold=0.5, unknown_frame_threshold=0.5, unknown_window_s=0.1)
+    acts = segment(att, prob, vp, ev, ["a", "b", "c"], cfg)
+    assert [a["label"] for a in acts] == ["a", "unknown", "a"]
+    assert acts[1]["start_s"] == pytest.approx(20 / cfg.fps, abs=0.1) and acts[1]["end_s"] == pytest.approx(2.0, abs=0.1)
+
+
+def test_frame_uncertainty_is_the_windowed_mean_evidence():
+    ev = np.random.default_rng(0).random((30, 4)) * 5
+    u = frame_uncertainty(ev, 5)
+    padded = np.pad(ev, ((2, 2), (0, 0)), mode="edge")
+    mean = np.stack([padded[i:i + 5].mean(0) for i in range(30)])
+    assert np.allclose(u, 4 / (mean + 1).sum(1))
+    assert np.allclose(frame_uncertainty(ev, 1), 4 / (ev + 1).sum(1))
 
 
 def test_map_and_auroc():

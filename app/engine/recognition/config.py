@@ -64,6 +64,10 @@ class RecognitionConfig:
     min_segment_s: float = 0.4
     background_threshold: float = 0.0  # frames with a lower fused attention are background (0: none)
     unknown_threshold: float = 0.5  # segment / clip uncertainty above this -> "unknown" (calibrated on val)
+    # frames whose evidential uncertainty (evidence averaged over unknown_window_s) exceeds this are "unknown"
+    # before the runs are formed, so an unknown action inside a known one gets its own span (0: off)
+    unknown_frame_threshold: float = 0.0
+    unknown_window_s: float = 1.0
     min_frames: int = 10            # shorter inputs are rejected
 
     @property

@@ -14,7 +14,7 @@ import torch
 from .config import RecognitionConfig
 from .data import Video, all_atom_names, pad_videos, real_atom
 from .ensemble import ATSCNEnsemble, mean_outputs
-from .localize import proposals, runs, segment, span_uncertainty
+from .localize import UNKNOWN, frame_uncertainty, proposals, runs, segment, span_uncertainty
 from .metrics import auroc, detection_map
 from .model import ATSCN, dirichlet, pooled_evidence, video_scores
 
@@ -78,7 +78,7 @@ def localisation(model: ATSCN, videos: list[Video], preds: list[dict] | None = N
 
 def _known_only(cfg: RecognitionConfig) -> RecognitionConfig:
     from dataclasses import replace
-    return replace(cfg, unknown_threshold=1.1)
+    return replace(cfg, unknown_threshold=1.1, unknown_frame_threshold=0.0)
 
 
 def open_set(model: ATSCN, videos: list[Video], preds: list[dict] | None = None) -> dict:
@@ -138,3 +138,38 @@ def real_top1(model: ATSCN, videos: list[Video], splits: tuple[str, ...] | None 
                     "top1_cas": round(float(np.mean([t == c for t, c in zip(truth, cas)])), 4),
                     "per_atom": {k: f"{a}/{n}" for k, (a, n) in sorted(per.items())}}
     return out
+
+
+def frame_uncertainty_threshold(model: ATSCN, videos: list[Video], quantile: float = 0.98) -> float:
+    """The ``quantile`` of the per-frame uncertainty (:func:`frame_uncertainty`) over the frames of known
+    atoms: the ``unknown_frame_threshold`` that marks ``1 - quantile`` of known frames unknown (calibrate on val)."""
+    cfg, names = model.cfg, all_atom_names()
+    unknown = {names.index(a) for a in cfg.unknown_atoms if a in names}
+    window = max(1, int(round(cfg.unknown_window_s * cfg.fps)))
+    u = [frame_uncertainty(p["evidence"], window)[(v.frames >= 0) & ~np.isin(v.frames, list(unknown))]
+         for v, p in zip(videos, predict(model, videos))]
+    return float(np.quantile(np.concatenate(u), quantile))
+
+
+def unknown_in_compositions(model: ATSCN, videos: list[Video], preds: list[dict] | None = None) -> dict:
+    """On videos mixing held-out and known atoms, frame by frame against :func:`segment`'s actions: the share
+    of held-out atoms' frames labelled "unknown" and the share of known atoms' frames given their own atom."""
+    cfg, names = model.cfg, all_atom_names()
+    unknown = {names.index(a) for a in cfg.unknown_atoms if a in names}
+    known = lambda f: f >= 0 and int(f) not in unknown  # noqa: E731
+    mixed = [i for i, v in enumerate(videos) if any(int(f) in unknown for f in np.unique(v.frames))
+             and any(known(f) for f in np.unique(v.frames))]
+    preds = preds or predict(model, videos)
+    hit_u, hit_k = [], []
+    for i in mixed:
+        v, p = videos[i], preds[i]
+        lab = np.full(v.length, "", dtype=object)
+        for act in segment(p["att"], p["prob"], p["video_prob"], p["evidence"], cfg.labels, cfg):
+            lab[int(round(act["start_s"] * cfg.fps)):int(round(act["end_s"] * cfg.fps))] = act["label"]
+        for t, f in enumerate(v.frames):
+            if int(f) in unknown:
+                hit_u.append(lab[t] == UNKNOWN)
+            elif f >= 0:
+                hit_k.append(lab[t] == names[f])
+    return {"videos": len(mixed), "unknown_frames_called_unknown": round(float(np.mean(hit_u)), 4) if hit_u else None,
+            "known_frames_named": round(float(np.mean(hit_k)), 4) if hit_k else None}

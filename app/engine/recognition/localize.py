@@ -13,6 +13,7 @@ import numpy as np
 from .config import RecognitionConfig
 
 UNKNOWN = "unknown"
+UNKNOWN_CLASS = -2  # frame label of frames too uncertain to name (-1: background)
 
 
 @dataclass
@@ -69,12 +70,27 @@ def _contrast(s: np.ndarray, a: int, b: int) -> float:
     return float(s[a:b].mean()) - (float(outer.mean()) if outer.size else 0.0)
 
 
-def frame_labels(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, cfg: RecognitionConfig) -> np.ndarray:
-    """Per frame the best detected class (-1 = background: attention below
-    ``background_threshold``), runs shorter than ``min_segment_s`` merged into a neighbour."""
+def frame_uncertainty(evidence: np.ndarray, window: int) -> np.ndarray:
+    """[T] evidential uncertainty K / S of the evidence averaged over ``window`` frames around each frame."""
+    e = np.asarray(evidence, dtype=np.float64)
+    if window > 1 and len(e) > 1:
+        c = np.cumsum(np.pad(e, ((window // 2, window - 1 - window // 2), (0, 0)), mode="edge"), axis=0)
+        c = np.concatenate([np.zeros((1, e.shape[1])), c])
+        e = (c[window:] - c[:-window]) / window
+    return e.shape[1] / (e + 1.0).sum(1)
+
+
+def frame_labels(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, cfg: RecognitionConfig,
+                 evidence: np.ndarray | None = None) -> np.ndarray:
+    """Per frame the best detected class (-1 = background: attention below ``background_threshold``;
+    ``UNKNOWN_CLASS``: with ``evidence`` and ``unknown_frame_threshold`` > 0, frames whose
+    :func:`frame_uncertainty` exceeds it), runs shorter than ``min_segment_s`` merged into a neighbour."""
     classes = detected_classes(video_prob, cfg)
     lab = classes[np.argmax(prob[:, classes], axis=1)]
     lab = np.where(att < cfg.background_threshold, -1, lab)
+    if evidence is not None and cfg.unknown_frame_threshold > 0:
+        u = frame_uncertainty(evidence, max(1, int(round(cfg.unknown_window_s * cfg.fps))))
+        lab = np.where(u > cfg.unknown_frame_threshold, UNKNOWN_CLASS, lab)
     min_len = max(1, int(round(cfg.min_segment_s * cfg.fps)))
     spans = _label_runs(lab)
     while len(spans) > 1:  # merge the shortest too-short run into its longer neighbour
@@ -117,15 +133,16 @@ def span_uncertainty(evidence: np.ndarray, weights: np.ndarray | None = None) ->
 
 def segment(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, evidence: np.ndarray,
             labels: list[str], cfg: RecognitionConfig) -> list[dict]:
-    """Non-overlapping actions: the runs of :func:`frame_labels`; a run whose evidential
-    uncertainty exceeds ``unknown_threshold`` is labelled "unknown" (adjacent unknowns merge)."""
+    """Non-overlapping actions: the runs of :func:`frame_labels` (with per-frame unknowns); a run of
+    uncertain frames, or one whose evidential uncertainty exceeds ``unknown_threshold``, is labelled
+    "unknown" (adjacent unknowns merge)."""
     t = len(att)
     actions: list[dict] = []
-    for a, b, c in _label_runs(frame_labels(att, prob, video_prob, cfg)):
-        if c < 0:
+    for a, b, c in _label_runs(frame_labels(att, prob, video_prob, cfg, evidence)):
+        if c == -1:
             continue
         _, u = span_uncertainty(evidence[a:b])
-        name, conf = labels[c], float(prob[a:b, c].mean()) * (1.0 - u)
+        name, conf = (UNKNOWN, u) if c == UNKNOWN_CLASS else (labels[c], float(prob[a:b, c].mean()) * (1.0 - u))
         if u > cfg.unknown_threshold:
             name, conf = UNKNOWN, u
         if actions and actions[-1]["label"] == name == UNKNOWN and actions[-1]["end"] == a:

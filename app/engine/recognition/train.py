@@ -27,7 +27,7 @@ import torch
 
 from .config import RecognitionConfig, TrainConfig, config_from_dict
 from .data import Video, WeakDataset, all_atom_names
-from .evaluate import known_segment_uncertainties, localisation, open_set, predict
+from .evaluate import frame_uncertainty_threshold, known_segment_uncertainties, localisation, open_set, predict
 from .losses import edl_loss, mil_loss, norm_loss, pseudo_loss
 from .model import ATSCN, pick_device
 
@@ -226,13 +226,16 @@ def quick_val(model: ATSCN, videos: list[Video], limit: int = 200) -> dict:
     return {"val_mAP_avg": loc["mAP_avg"], "val_mAP@0.5": loc["mAP@0.5"], "val_auroc": osr["auroc_segments"]}
 
 
-def calibrate_unknown(model: ATSCN, val_videos: list[Video], quantile: float = 0.95) -> float:
-    """Set ``cfg.unknown_threshold`` so that ``quantile`` of known validation segments stay known
-    (the held-out atoms themselves are never used to choose it)."""
+def calibrate_unknown(model: ATSCN, val_videos: list[Video], quantile: float = 0.95,
+                      frame_quantile: float = 0.98) -> float:
+    """Set ``cfg.unknown_threshold`` so that ``quantile`` of known validation segments stay known, and
+    ``cfg.unknown_frame_threshold`` so that ``frame_quantile`` of known validation frames do (the held-out
+    atoms themselves are never used to choose them)."""
     u = known_segment_uncertainties(model, val_videos)
     if len(u):
         model.cfg.unknown_threshold = float(np.clip(np.quantile(u, quantile), 0.05, 0.95))
-    log.info("unknown threshold %.3f", model.cfg.unknown_threshold)
+        model.cfg.unknown_frame_threshold = frame_uncertainty_threshold(model, val_videos, frame_quantile)
+    log.info("unknown threshold %.3f (frames %.4f)", model.cfg.unknown_threshold, model.cfg.unknown_frame_threshold)
     return model.cfg.unknown_threshold
 
 
