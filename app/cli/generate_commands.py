@@ -5,6 +5,8 @@ codebook_attention [T, K] for ATOM, skate_before/skate_after), .bvh, .mp4 (rende
 body), .glb/.gltf or .fbx (skeleton, animation and the skinned Anny body when prepared;
 FBX through Blender's `bpy` module).
 --samples K writes FILE_1 .. FILE_K.  Prompts split into spans on ';' and 'then'.
+--candidates K: each sample is the best of K draws by the candidate ranker (models/ranker; default 4 when it
+ships, 1 = draw once).
 Rejected input (empty prompt, duration outside 0.5..120 s, bad sample count, unknown model or
 output type) exits with status 2 and one line; prompts over 1,000 characters are truncated
 with a warning; any other text (emoji, other languages, unknown words) gives a motion.
@@ -33,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output file (.npz, .bvh, .mp4, .glb, .gltf or .fbx)")
     p.add_argument("--samples", type=int, default=1, help="number of samples (files FILE_1..FILE_K)")
+    p.add_argument("--candidates", type=int, default=None,
+                   help="draws per sample, the ranker keeps the best (default 4 with models/ranker; 1 = no ranking)")
     p.add_argument("--model", default="atom", help="atom, mdm, or a model directory")
     p.add_argument("--no-foot-lock", action="store_true", help="keep the raw model output (no foot locking)")
     return {"generate": cmd_generate}
@@ -57,6 +61,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             raise FbxUnavailableError()
     if not 1 <= args.samples <= 16:
         raise InvalidInputError(f"--samples must be between 1 and 16, got {args.samples}")
+    if args.candidates is not None and not 1 <= args.candidates <= 16:
+        raise InvalidInputError(f"--candidates must be between 1 and 16, got {args.candidates}")
     if args.model not in MODELS and not Path(args.model).is_dir():
         raise InvalidInputError(f"unknown model {args.model!r} (use {' or '.join(MODELS)}, or a model directory)")
     if args.prompt and len(" ".join(args.prompt.split())) > 1000:
@@ -65,6 +71,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise InvalidInputError(f"{out.parent}: output folder does not exist")
     pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / args.model if args.model in MODELS else args.model)
+    pipe.use_ranker(candidates=args.candidates)
     result = pipe.generate(prompt, args.seconds, seed=args.seed, num_samples=args.samples,
                            foot_lock=not args.no_foot_lock)
     notes = list(getattr(result, "notes", []))

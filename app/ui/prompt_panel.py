@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDockWidget, 
 
 from app.core.errors import ActionStudioError
 from app.engine.jobs import Job
+from app.engine.t2m.config import DEFAULT_CANDIDATES, ranker_available
 from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSample, GenerationRequest,
                                             GenerationResult, SpanEdit, generate_task, regenerate_span_task,
                                             validate_request)
@@ -80,6 +81,11 @@ class PromptPanel(QDockWidget):
         self.samples.setRange(1, MAX_UI_SAMPLES)
         self.foot_lock = QCheckBox("Foot locking")
         self.foot_lock.setChecked(True)
+        self.rank = QCheckBox(f"Best of {DEFAULT_CANDIDATES}")
+        self.rank.setChecked(ranker_available())
+        self.rank.setEnabled(ranker_available())
+        self.rank.setToolTip(f"Draw {DEFAULT_CANDIDATES} candidates per sample and keep the one the text-motion "
+                             "ranker (models/ranker) scores best: slower, follows the prompt more often")
         self.generate_button = QPushButton("Generate  (Ctrl+Enter)")
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel")
@@ -142,7 +148,11 @@ class PromptPanel(QDockWidget):
         layout.addWidget(self.text)
         layout.addWidget(self.examples)
         layout.addLayout(form)
-        layout.addWidget(self.foot_lock)
+        checks = QHBoxLayout()
+        checks.addWidget(self.foot_lock)
+        checks.addWidget(self.rank)
+        checks.addStretch(1)
+        layout.addLayout(checks)
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
@@ -180,7 +190,7 @@ class PromptPanel(QDockWidget):
     def request(self) -> GenerationRequest:
         return GenerationRequest(self.text.toPlainText(), self.seconds.value(), int(self.seed.value()),
                                  int(self.samples.value()), str(self.model.currentData()),
-                                 self.foot_lock.isChecked())
+                                 self.foot_lock.isChecked(), self.rank.isChecked())
 
     def show_error(self, message: str) -> None:
         """One line in the panel and the status bar; never a traceback."""
@@ -267,6 +277,7 @@ class PromptPanel(QDockWidget):
         self.samples.setValue(req.num_samples)
         self.model.setCurrentIndex(max(0, self.model.findData(req.model)))
         self.foot_lock.setChecked(req.foot_lock)
+        self.rank.setChecked(req.rank and self.rank.isEnabled())
         return self.generate()
 
     def show_history(self, row: int) -> None:
@@ -381,7 +392,7 @@ class PromptPanel(QDockWidget):
             samples = list(entry.result.samples)
             samples[selected] = sample
         req = GenerationRequest(text, sample.clip.duration, int(self.seed.value()), len(samples), model,
-                                self.foot_lock.isChecked())
+                                self.foot_lock.isChecked(), self.rank.isChecked())
         result = GenerationResult(req, samples, spans=[(f0, f1, text)])
         result.notes = list(edit.notes)
         self.add_history(HistoryEntry(f"span {f0}-{f1}: {text[:40]}  · edit of {sample.clip.name}", result, selected))

@@ -48,6 +48,7 @@ def test_samples_and_bvh(model_dir, tmp_path):
 @pytest.mark.parametrize("args", [
     ["", "--seconds", "2"], ["   ", "--seconds", "2"], ["walk", "--seconds", "0"], ["walk", "--seconds", "-3"],
     ["walk", "--seconds", "500"], ["walk", "--samples", "0"], ["walk", "--model", "nope"],
+    ["walk", "--candidates", "0"], ["walk", "--candidates", "17"],
 ])
 def test_rejected_input_exits_2(model_dir, tmp_path, args, capsys):
     extra = [] if "--model" in args else ["--model", str(model_dir)]

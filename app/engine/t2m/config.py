@@ -11,6 +11,13 @@ from pathlib import Path
 
 FPS = 20.0
 MAX_SECONDS = 120.0        # longest motion the pipeline generates (multi-span)
+DEFAULT_CANDIDATES = 4     # draws per sample when a candidate ranker is loaded (.ranker, sample and rank)
+RANKER_DIR = Path(__file__).resolve().parents[3] / "models" / "ranker"
+
+
+def ranker_available(directory: Path = RANKER_DIR) -> bool:
+    """Whether a trained candidate ranker ships in ``directory`` (checked without importing torch)."""
+    return (Path(directory) / "model.safetensors").is_file()
 MODEL_MAX_FRAMES = 200     # one model pass covers at most 10 s at 20 fps
 
 

@@ -38,6 +38,7 @@ class GenerationRequest:
     num_samples: int = 1
     model: str = "atom"
     foot_lock: bool = True
+    rank: bool = True  # each sample the ranker's best of several draws (when models/ranker exists)
 
 
 @dataclass
@@ -116,6 +117,8 @@ def generate_task(req: GenerationRequest) -> Generator[Any, None, GenerationResu
     t0 = time.perf_counter()
     yield Progress(0.02, f"loading {MODELS[req.model]}")
     pipe = get_pipeline(req.model)
+    if hasattr(pipe, "use_ranker"):
+        pipe.use_ranker(candidates=None if req.rank else 1)
     message = f"generating {req.num_samples} sample(s)"
     yield Progress(0.15, message)
     kwargs = dict(seed=int(req.seed), num_samples=int(req.num_samples), foot_lock=bool(req.foot_lock))
