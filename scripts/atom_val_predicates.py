@@ -121,6 +121,8 @@ def main() -> int:
     ap.add_argument("--no-hold", action="store_true",
                     help="the model alone: a counted item keeps its whole length (no hold_after_counts, session 34)")
     ap.add_argument("--hold-ratio", type=float, default=None, help="override the pipeline's HOLD_RATIO")
+    ap.add_argument("--candidates", nargs="+", type=int, default=[None],
+                    help="draws per sample kept by the ranker (models/ranker or MODEL/ranker; 1 = no ranking)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
@@ -141,13 +143,16 @@ def main() -> int:
         if args.hold_ratio is not None:
             import app.engine.t2m.pipeline as pipeline_module
             pipeline_module.HOLD_RATIO = args.hold_ratio
-        for t, g, form in [(t, g, f) for t in args.temperatures for g in args.guidance for f in args.forms]:
+        for k, t, g, form in [(k, t, g, f) for k in args.candidates for t in args.temperatures
+                              for g in args.guidance for f in args.forms]:
+            pipe.use_ranker(candidates=k)
             if t is not None:
                 pipe.model.cfg = replace(pipe.model.cfg, sample_temperature=t)
             if g is not None:
                 pipe.model.cfg = replace(pipe.model.cfg, guidance=g)
             start = time.perf_counter()
-            r = dict(model=m, temperature=pipe.model.cfg.sample_temperature,
+            r = dict(model=m, candidates=pipe.candidates if pipe.ranker is not None else 1,
+                     temperature=pipe.model.cfg.sample_temperature,
                      guidance=getattr(pipe.model.cfg, "guidance", None), limbs=pipe.limbs, form=form,
                      **judge(items, pipe, args.seeds, not args.no_foot_lock, form, not args.corpus_sides))
             r["seconds"] = round(time.perf_counter() - start, 1)

@@ -58,11 +58,33 @@ def cond_of(toks: list[np.ndarray], slots: list[np.ndarray]) -> dict:
             "slots": torch.as_tensor(np.stack(slots), dtype=torch.long)}
 
 
+def corrupt(x: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per item one motion that no longer fits its text (normalised features): **damped** (pulled towards its
+    own mean pose, 10-50 % of the movement left: a watered-down, near-static version) or **cut short** (its
+    first 40-60 % stretched over the whole length: fewer repetitions, an unfinished action)."""
+    out = np.zeros_like(x)
+    for k, n in enumerate(lengths):
+        n = int(n)
+        v = x[k, :n]
+        if rng.random() < 0.5:
+            mu = v.mean(0, keepdims=True)
+            out[k, :n] = mu + rng.uniform(0.1, 0.5) * (v - mu)
+        else:
+            keep = max(2, int(round(n * rng.uniform(0.4, 0.6))))
+            src = np.linspace(0, keep - 1, n)
+            lo = np.floor(src).astype(int)
+            hi = np.minimum(lo + 1, keep - 1)
+            w = (src - lo)[:, None]
+            out[k, :n] = (1 - w) * v[lo] + w * v[hi]
+    return out
+
+
 def step_loss(model: MotionTextRanker, ds: T2MDataset, negs: list, rng: np.random.Generator, norm: Normalizer,
-              size: int) -> torch.Tensor:
+              size: int, motion_negatives: bool = False) -> torch.Tensor:
     b = ds.batch(rng, size, norm)
     idx = b["index"]
-    m = model.embed_motion(torch.from_numpy(b["x"]), torch.as_tensor(b["lengths"]))
+    lengths = torch.as_tensor(b["lengths"])
+    m = model.embed_motion(torch.from_numpy(b["x"]), lengths)
     t = model.embed_text({"tokens": torch.from_numpy(b["tokens"]), "token_mask": torch.from_numpy(b["token_mask"]),
                           "slots": torch.from_numpy(b["slots"])})
     keys = [ds.texts[i][0] for i in idx]
@@ -79,8 +101,12 @@ def step_loss(model: MotionTextRanker, ds: T2MDataset, negs: list, rng: np.rando
         rows = torch.as_tensor(has)
         neg[rows, torch.arange(len(has))] = scale * (m[rows] * tn).sum(-1)   # each motion vs its own edit
         m2t = torch.cat([logits, neg], 1)
+    t2m = logits.T
+    if motion_negatives:   # each text also against every corrupted motion of the batch (its own among them)
+        mc = model.embed_motion(torch.from_numpy(corrupt(b["x"], b["lengths"], rng)), lengths)
+        t2m = torch.cat([t2m, scale * (t @ mc.T)], 1)
     target = torch.arange(len(idx))
-    return 0.5 * (F.cross_entropy(m2t, target) + F.cross_entropy(logits.T, target))
+    return 0.5 * (F.cross_entropy(m2t, target) + F.cross_entropy(t2m, target))
 
 
 @torch.no_grad()
@@ -90,7 +116,8 @@ def validate(model: MotionTextRanker, ds: T2MDataset, negs: list, norm: Normaliz
     n = len(ds) - len(ds) % group
     order = np.random.default_rng(123).permutation(len(ds))[:n]
     r1 = r3 = 0
-    hits: dict[str, list[bool]] = {k: [] for k in EDIT_KINDS}
+    hits: dict[str, list[bool]] = {k: [] for k in (*EDIT_KINDS, "motion")}
+    crng = np.random.default_rng(7)
     for s in range(0, n, group):
         idx = order[s:s + group]
         feats = [model_input(norm, ds.features[i]) for i in idx]
@@ -100,6 +127,8 @@ def validate(model: MotionTextRanker, ds: T2MDataset, negs: list, norm: Normaliz
             x[k, :len(f)] = torch.from_numpy(f)
         m = model.embed_motion(x, lengths)
         t = model.embed_text(cond_of([ds.tokens[i][0] for i in idx], [ds.slots[i][0] for i in idx]))
+        mc = model.embed_motion(torch.from_numpy(corrupt(x.numpy(), lengths.numpy(), crng)), lengths)
+        hits["motion"] += ((t * m).sum(-1) > (t * mc).sum(-1)).tolist()
         sim = (t @ m.T).numpy()
         rank = (sim > np.diag(sim)[:, None]).sum(1)
         r1, r3 = r1 + int((rank < 1).sum()), r3 + int((rank < 3).sum())
@@ -126,6 +155,8 @@ def main() -> int:
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after this long (0: no limit)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--motion-negatives", action="store_true",
+                    help="texts also contrast with damped / cut-short versions of the batch's motions")
     ap.add_argument("--original-share", type=float, default=0.5, help="share of batches reading an own text")
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--every", type=float, default=4.0, help="minutes between resumable states")
@@ -179,7 +210,7 @@ def main() -> int:
             lr = args.lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
             for g in opt.param_groups:
                 g["lr"] = lr
-            loss = step_loss(model, train, tnegs, rng, norm, args.batch)
+            loss = step_loss(model, train, tnegs, rng, norm, args.batch, args.motion_negatives)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -191,7 +222,8 @@ def main() -> int:
                 logf.flush()
             if step % args.val_every == 0 or step == args.steps:
                 v = validate(model, val, vnegs, norm)
-                edits = [v[f"edit_{k}"] for k in EDIT_KINDS if not math.isnan(v[f"edit_{k}"])]
+                kinds = (*EDIT_KINDS, "motion") if args.motion_negatives else EDIT_KINDS
+                edits = [v[f"edit_{k}"] for k in kinds if not math.isnan(v[f"edit_{k}"])]
                 score = v["R@1"] + (float(np.mean(edits)) if edits else 0.0)
                 log.info("step %d loss %.3f val %s", step, float(loss.detach()), {k: v[k] for k in v if k != "edit_n"})
                 logf.write(json.dumps({"step": step, "val": v, "score": score}) + "\n")

@@ -72,6 +72,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{out.parent}: output folder does not exist")
     pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / args.model if args.model in MODELS else args.model)
     pipe.use_ranker(candidates=args.candidates)
+    if args.candidates not in (None, 1) and pipe.ranker is None:
+        print("warning: no candidate ranker (models/ranker): --candidates is ignored, one draw per sample",
+              file=sys.stderr)
     result = pipe.generate(prompt, args.seconds, seed=args.seed, num_samples=args.samples,
                            foot_lock=not args.no_foot_lock)
     notes = list(getattr(result, "notes", []))

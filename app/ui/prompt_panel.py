@@ -83,7 +83,7 @@ class PromptPanel(QDockWidget):
         self.foot_lock.setChecked(True)
         self.rank = QCheckBox(f"Best of {DEFAULT_CANDIDATES}")
         self.rank.setChecked(ranker_available())
-        self.rank.setEnabled(ranker_available())
+        self.rank.setVisible(ranker_available())   # no ranker shipped: nothing to choose
         self.rank.setToolTip(f"Draw {DEFAULT_CANDIDATES} candidates per sample and keep the one the text-motion "
                              "ranker (models/ranker) scores best: slower, follows the prompt more often")
         self.generate_button = QPushButton("Generate  (Ctrl+Enter)")
@@ -277,7 +277,7 @@ class PromptPanel(QDockWidget):
         self.samples.setValue(req.num_samples)
         self.model.setCurrentIndex(max(0, self.model.findData(req.model)))
         self.foot_lock.setChecked(req.foot_lock)
-        self.rank.setChecked(req.rank and self.rank.isEnabled())
+        self.rank.setChecked(req.rank and ranker_available())
         return self.generate()
 
     def show_history(self, row: int) -> None:
