@@ -203,7 +203,8 @@ def test_uncertain_frames_inside_a_known_run_become_their_own_unknown_span():
     cfg = tiny_cfg(unknown_threshold=0.5, unknown_frame_threshold=0.5, unknown_window_s=0.1)
     acts = segment(att, prob, vp, ev, ["a", "b", "c"], cfg)
     assert [a["label"] for a in acts] == ["a", "unknown", "a"]
-    assert acts[1]["start_s"] == pytest.approx(20 / cfg.fps, abs=0.1) and acts[1]["end_s"] == pytest.approx(2.0, abs=0.1)
+    assert acts[1]["start_s"] == pytest.approx(20 / cfg.fps, abs=0.1)
+    assert acts[1]["end_s"] == pytest.approx(2.0, abs=0.1)
 
 
 def test_frame_uncertainty_is_the_windowed_mean_evidence():
