@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zlib
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
-
-
-def form_text(it, form: str) -> str:
-    from app.engine.corpus.context_words import HELD_OUT, add_context
-    from app.engine.corpus.synonyms import substitute
-    rng = np.random.default_rng(zlib.crc32(it.id.encode()))
-    if form == "synonyms":
-        return substitute(it.texts[0], rng) or it.texts[0]
-    if form == "context":
-        return add_context(it.texts[0], rng, HELD_OUT) or it.texts[0]
-    return it.texts[0]
 
 
 def main() -> int:
@@ -41,7 +27,7 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from atom_val_predicates import val_items
+    from atom_val_predicates import form_text, val_items
 
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate

@@ -51,6 +51,21 @@ def val_items(limit: int | None, gt_passes: bool = True, start: bool = False, pa
     return out[:limit] if limit else out
 
 
+def form_text(it, form: str) -> str:
+    """A val item's first text in ``form``: "third" as it is; "synonyms": WordNet words the corpus never uses
+    (session 28); "context": held-out context words (session 31), one fixed draw per item for both; otherwise a
+    grammatical form (``text_variants.FORMS``)."""
+    from app.engine.corpus.context_words import HELD_OUT, add_context
+    from app.engine.corpus.synonyms import substitute
+    from app.engine.corpus.text_variants import variant
+    rng = np.random.default_rng(zlib.crc32(it.id.encode()))
+    if form == "synonyms":
+        return substitute(it.texts[0], rng) or it.texts[0]
+    if form == "context":
+        return add_context(it.texts[0], rng, HELD_OUT) or it.texts[0]
+    return it.texts[0] if form == "third" else (variant(it.texts[0], form) or it.texts[0])
+
+
 def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: str = "third",
           open_sides: bool = True) -> dict:
     """Pass rates of generated motions (and of the ground truth) per family, per atom and for sided items;
@@ -58,9 +73,6 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: st
     ``open_sides``: a one-sided item whose text names no side ("hops on one foot five times") passes on
     either side (the studio draws one for such a prompt, ``t2m/sides.py``); else only on the corpus's."""
     from app.engine.t2m.text_cond import parse_slots
-    from app.engine.corpus.context_words import HELD_OUT, add_context
-    from app.engine.corpus.synonyms import substitute
-    from app.engine.corpus.text_variants import variant
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate
     fam: dict[str, list[bool]] = defaultdict(list)
@@ -68,12 +80,7 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: st
     per_atom: dict[str, list[bool]] = defaultdict(list)
     for it, pred, kw, family, side in items:
         gt.append(bool(evaluate(pred, Kin.from_clip(it.clip), **kw).ok))
-        if form == "synonyms":   # WordNet words the corpus never uses (session 28), one fixed draw per item
-            text = substitute(it.texts[0], np.random.default_rng(zlib.crc32(it.id.encode()))) or it.texts[0]
-        elif form == "context":  # held-out context words (session 31), one fixed draw per item
-            text = add_context(it.texts[0], np.random.default_rng(zlib.crc32(it.id.encode())), HELD_OUT) or it.texts[0]
-        else:
-            text = it.texts[0] if form == "third" else (variant(it.texts[0], form) or it.texts[0])
+        text = form_text(it, form)
         either_side = open_sides and parse_slots(text)[0] == 0   # "hops on one foot": any foot will do
         for seed in range(seeds):
             if pipe is None:
