@@ -34,35 +34,12 @@ from . import clock as C
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .time_latent import TimeLatent
+from .schedules import mask_ratio, spec_weight
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, atom_usage_gap, encoder_layer,
                      jerk_excess, jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
 
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
-SCHEDULES = ("constant", "linear", "square", "exponential")
 JERK_MODES = {"mse": jerk_mse, "excess": jerk_excess}
-
-
-def spec_weight(progress: float, start: float, ramp: float = 0.1) -> float:
-    """Share of ``w_spec`` in use at training progress: 0 before ``start``, then linear up to 1 over ``ramp``."""
-    if start <= 0:
-        return 1.0
-    return min(max((progress - start) / ramp, 0.0), 1.0)
-
-
-def mask_ratio(progress: float, max_ratio: float = 0.5, schedule: str = "linear", end: float = 0.75) -> float:
-    """Share of masked input frames at training progress in [0, 1] (reaches max_ratio at `end`)."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"unknown mask schedule {schedule!r}; use one of {SCHEDULES}")
-    p = min(max(progress / end, 0.0), 1.0) if end > 0 else 1.0
-    if schedule == "constant":
-        f = 1.0
-    elif schedule == "linear":
-        f = p
-    elif schedule == "square":
-        f = p * p
-    else:  # exponential: (e^{4p} - 1) / (e^4 - 1)
-        f = (math.exp(4.0 * p) - 1.0) / (math.exp(4.0) - 1.0)
-    return float(max_ratio * f)
 
 
 class ATOM(FeatureNormMixin, nn.Module):
@@ -294,6 +271,9 @@ class ATOM(FeatureNormMixin, nn.Module):
             jg = humanml3d_torch.features_to_joints(self.denormalize(x.float()))
             joint = masked_mse(jp, jg, valid)
         p_mu, p_logvar = self.prior_params(text)  # zeros (N(0, I)) unless learned_prior
+        prior_path = pred.new_zeros(())
+        if cfg.w_prior_path > 0:
+            prior_path = self.prior_path_loss(x, lengths, text, p_mu, p_logvar, bias, clock, generator)
         kl_per_dim = 0.5 * (p_logvar - logvar + (logvar.exp() + (mu - p_mu).pow(2)) / p_logvar.exp() - 1)
         # "sum": nats per sample (the usual VAE KL); "mean" divides by d and lets z carry ~100 nats,
         # which leaves z ~ N(0, I) at sampling far from every posterior and the text ignored
@@ -310,11 +290,27 @@ class ATOM(FeatureNormMixin, nn.Module):
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
-                 + cfg.w_stft * stft + cfg.w_jerk * jerk + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss + cfg.w_clock * clock_loss)
+                 + cfg.w_stft * stft + cfg.w_jerk * jerk + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss + cfg.w_clock * clock_loss
+                 + cfg.w_prior_path * prior_path)
         parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "jerk": jerk, "pair": pair, "joint": joint, "kl": kl, "kl_local": kl_local,
-                 "clock": clock_loss, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
+                 "clock": clock_loss, "prior_path": prior_path, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs
+
+    def prior_path_loss(self, x: torch.Tensor, lengths: torch.Tensor, text: dict, p_mu: torch.Tensor,
+                        p_logvar: torch.Tensor, bias: torch.Tensor | None, clock: torch.Tensor | None,
+                        generator: torch.Generator | None = None) -> torch.Tensor:
+        """The hybrid objective's prior path: a z drawn from p(z | text) at ``prior_path_temperature`` (as at
+        sampling) decoded and compared with x phase-free on the root and RIC dims (rFFT magnitudes + MSE of the
+        low-passed sequences: speed, turn, height course, posture and amplitude, not the moment of each beat)."""
+        cfg = self.cfg
+        valid = ~padding_mask(lengths, x.shape[1])
+        eps = torch.randn(p_mu.shape, generator=generator, device=p_mu.device, dtype=p_mu.dtype)
+        z = p_mu + eps * torch.exp(0.5 * p_logvar) * cfg.prior_path_temperature
+        pred = self.decode(z, text, lengths, x.shape[1], bias=bias, clock=clock)[0][..., :RIC.stop]
+        ref = x[..., :RIC.stop]
+        smooth = masked_mse(lowpass(pred, valid, cfg.prior_path_sigma), lowpass(ref, valid, cfg.prior_path_sigma), valid)
+        return spectral_l2(pred, ref, valid) + smooth
 
     # --- inference ---------------------------------------------------
     @torch.no_grad()

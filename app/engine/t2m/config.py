@@ -54,6 +54,11 @@ class AtomConfig:
                                     # frame noise is charged, a fast punch off the data's timing is not (session 27)
     w_pair: float = 0.0             # the same STFT loss on end-effector pair distances in metres and the yaw rate
                                     # (layers.pair_channels: a clap, not two hands swaying together; a turn either way; session 14)
+    w_prior_path: float = 0.0       # the CVAE's hybrid objective (Sohn et al. 2015, GSNN): decode z drawn from p(z | text) as at
+                                    # sampling and judge it phase-free (root + RIC: rFFT magnitudes and a low-passed
+                                    # MSE), so prior samples keep speed, turn and amplitude (session 37)
+    prior_path_temperature: float = 0.5  # the prior std scale of those draws (the sampling temperature)
+    prior_path_sigma: float = 8.0   # low-pass sigma in frames of the prior path's MSE (8 = 0.47 Hz)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
     kl_reduction: str = "sum"       # "sum" over latent dims per sample (standard VAE KL); "mean" = per dim
     kl_free_bits: float = 0.0       # nats per latent dim (batch mean) not penalised: keeps z in use (no collapse)
