@@ -65,8 +65,9 @@ def strict_kwargs(name: str, params: dict, kw: dict, text: str) -> dict:
     whose text names a speed must walk at it (the speed slot: slow / fast paces), a turn must reach 90 % of the
     drawn angle (the audit asks 75 %)."""
     from app.engine.t2m.text_cond import parse_slots
-    if name == "walk" and parse_slots(text)[2]:
-        return dict(kw, speed={1: "slow", 2: "fast"}[int(parse_slots(text)[2])])
+    speed = int(parse_slots(text)[2])
+    if name == "walk" and speed:
+        return dict(kw, speed={1: "slow", 2: "fast"}[speed])
     if name == "turn":
         return dict(kw, degrees=0.9 * float(params["angle"]))
     return kw
