@@ -15,6 +15,26 @@ STATE_TEXT = {JobState.DONE: "done", JobState.FAILED: "failed", JobState.CANCELL
 STATE_COLOR = {JobState.DONE: "#59a14f", JobState.FAILED: "#e15759", JobState.CANCELLED: "#9aa0a6"}
 
 
+def took(seconds: float) -> str:
+    """'took 0.4 s', 'took 12 s', 'took 2 min 05 s'."""
+    if seconds < 10:
+        return f"took {seconds:.1f} s"
+    if seconds < 60:
+        return f"took {seconds:.0f} s"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"took {m} min {s:02d} s"
+
+
+def finished_text(job: Job) -> str:
+    """The message line of a finished job: the error, 'cancelled', or how long a done job took (its last step's
+    message, e.g. 'preparing sample 1/1', would read as if it were still at that step)."""
+    if job.state == JobState.FAILED:
+        return job.error or ""
+    if job.state == JobState.DONE and job.started_at is not None and job.finished_at is not None:
+        return took(max(0.0, job.finished_at - job.started_at))
+    return job.message or ""
+
+
 class ElidedLabel(QLabel):
     """A one-line label that ends in an ellipsis instead of being cut mid-word; full text as tooltip."""
 
@@ -82,8 +102,7 @@ class JobRow(QFrame):
             self.state_label.setStyleSheet(f"color: {STATE_COLOR[job.state]}")
             self.progress.setRange(0, 1000)
             self.progress.setValue(1000 if job.state == JobState.DONE else self.progress.value())
-            text = job.error if job.state == JobState.FAILED else job.message
-            self.message_label.setText(text or "")
+            self.message_label.setText(finished_text(job))
             return
         if not self.job.cancel_requested:
             self.state_label.setText("running" if job.state == JobState.RUNNING else "queued")

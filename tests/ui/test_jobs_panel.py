@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.engine.jobs import Job, JobState
-from app.ui.jobs_panel import JobsPanel
+from app.ui.jobs_panel import JobsPanel, took
 
 
 def _noop():
@@ -103,3 +103,15 @@ def test_long_title_shows_in_full_on_hover(qtbot):
     assert metrics.horizontalAdvance(title) > row.name_label.width()  # the title is elided in the row ...
     assert row.name_label.toolTip() == title                          # ... and shown in full on hover,
     assert row.toolTip().startswith(title) and "sample 1/4" in row.toolTip()  # anywhere on the row
+
+
+def test_done_job_says_how_long_it_took_not_its_last_step(qtbot):
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    job = Job("Generate", _noop, id=4, state=JobState.DONE, message="preparing sample 1/1",
+              started_at=100.0, finished_at=102.34)
+    panel.update_job(job)
+    row = panel.row(job)
+    assert row.message_label.text() == "took 2.3 s"
+    assert "preparing sample 1/1" in row.toolTip()  # the last step stays on hover
+    assert took(42.4) == "took 42 s" and took(125) == "took 2 min 05 s"
