@@ -76,3 +76,21 @@ def test_prior_samples_keep_each_texts_speed():
     assert float(v[0]) < -0.6 and float(v[1]) > 0.6, v
     v0 = _speeds_of_draws(0.0)
     assert float(v0.abs().max()) < 0.4, v0
+
+
+def test_band_spectrum_asks_for_the_amplitude_whatever_the_tempo():
+    """Bins: a draw that guesses the tempo (1.15 Hz for the data's 1.0 Hz) pays less when it damps the
+    oscillation; bands (``prior_path_bands``): it pays least at the data's amplitude."""
+    from app.engine.t2m.layers import band_spectral_l2, spectral_l2
+
+    t = torch.arange(120, dtype=torch.float32) / 20.0
+    ref = torch.sin(2 * torch.pi * 1.0 * t)[None, :, None]
+    guess = torch.sin(2 * torch.pi * 1.15 * t + 0.7)[None, :, None]
+    mask = torch.ones(1, 120, dtype=torch.bool)
+    bins = [float(spectral_l2(s * guess, ref, mask)) for s in (1.0, 0.5, 0.0)]
+    bands = [float(band_spectral_l2(s * guess, ref, mask)) for s in (1.0, 0.5, 0.0)]
+    assert bins[2] < bins[0]                    # per-bin: no motion at all beats the right amplitude
+    assert bands[0] < bands[1] < bands[2]       # bands: the right amplitude is best
+    assert bands[0] < 0.1 * bands[2]
+    same = float(band_spectral_l2(ref, ref, mask))
+    assert same < 1e-6

@@ -36,7 +36,8 @@ from .text_cond import N_SLOTS, SLOT_SIZES
 from .time_latent import TimeLatent
 from .schedules import mask_ratio, spec_weight
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, atom_usage_gap, encoder_layer,
-                     jerk_excess, jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1)
+                     jerk_excess, jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1,
+                     band_spectral_l2)
 
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
 JERK_MODES = {"mse": jerk_mse, "excess": jerk_excess}
@@ -310,7 +311,9 @@ class ATOM(FeatureNormMixin, nn.Module):
         pred = self.decode(z, text, lengths, x.shape[1], bias=bias, clock=clock)[0][..., :RIC.stop]
         ref = x[..., :RIC.stop]
         smooth = masked_mse(lowpass(pred, valid, cfg.prior_path_sigma), lowpass(ref, valid, cfg.prior_path_sigma), valid)
-        return spectral_l2(pred, ref, valid) + smooth
+        bands = cfg.prior_path_bands
+        spec = band_spectral_l2(pred, ref, valid, cfg.fps) if bands else spectral_l2(pred, ref, valid)
+        return spec + smooth
 
     # --- inference ---------------------------------------------------
     @torch.no_grad()
