@@ -252,3 +252,24 @@ def test_features_ignore_the_performers_bone_lengths():
     other = F.clip_features(generate("squat", rng=np.random.default_rng(3)))[0]
     n = min(len(other), len(pose_a))
     assert np.abs(other[:n] - pose_a[:n]).max() > 0.1
+
+
+def test_a_part_the_video_score_splits_away_keeps_its_frames():
+    """Three parts, each won by its own class at 0.9 in its frames; the video score (a distribution over classes)
+    gives the second and third 0.09 and 0.05, under class_threshold. They are still labelled, not walk."""
+    from app.engine.recognition.localize import detected_classes
+
+    cfg = RecognitionConfig()
+    t, k = 60, 5
+    prob = np.full((t, k), 0.025)
+    for c, (a, b) in enumerate([(0, 20), (20, 40), (40, 60)]):
+        prob[a:b, c] = 0.9
+    video = np.array([0.86, 0.09, 0.05, 0.0, 0.0])
+    evidence = np.zeros((t, k))
+    evidence[np.arange(t), prob.argmax(1)] = 50.0
+    labels = ["walk", "jump", "wave", "clap", "bow"]
+    got = [a["label"] for a in segment(np.ones(t), prob, video, evidence, labels, cfg)]
+    assert got == ["walk", "jump", "wave"]
+    assert list(detected_classes(video, cfg)) == [0]                       # the video score alone: walk only
+    off = replace(cfg, frame_class_threshold=0.0)
+    assert [a["label"] for a in segment(np.ones(t), prob, video, evidence, labels, off)] == ["walk"]

@@ -57,6 +57,8 @@ class RecognitionConfig:
     evidence_clamp: float = 10.0   # evidence = exp(clamp(logit))
     # inference
     class_threshold: float = 0.1   # video-level probability for a class to get proposals
+    frame_class_threshold: float = 0.8  # also a class that wins >= min_segment_s of frames at this probability
+                                        # (a softmax video score splits a 3-action clip below class_threshold); 0 = off
     max_classes: int = 6
     proposal_thresholds: list[float] = field(default_factory=lambda: [0.15, 0.3, 0.45, 0.6, 0.75])
     att_power: float = 0.0         # frame score = class probability * attention ** att_power

@@ -50,11 +50,19 @@ def nms(props: list[Proposal], iou: float) -> list[Proposal]:
     return keep
 
 
-def detected_classes(video_prob: np.ndarray, cfg: RecognitionConfig) -> np.ndarray:
-    """Classes whose video probability passes ``class_threshold`` (at least the top one)."""
+def detected_classes(video_prob: np.ndarray, cfg: RecognitionConfig, prob: np.ndarray | None = None) -> np.ndarray:
+    """Classes whose video probability passes ``class_threshold`` (at least the top one); with the frame
+    probabilities ``prob`` [T, K] also every class that is the frames' best at >= ``frame_class_threshold`` for
+    ``min_segment_s`` in a row (the video score is a distribution over classes: a clip of a walk, two jumps and
+    a wave scored them 0.86 / 0.09 / 0.05 while the frames of each part gave their own class 0.89-0.96)."""
     order = np.argsort(-video_prob)[: cfg.max_classes]
-    keep = [c for c in order if video_prob[c] >= cfg.class_threshold]
-    return np.array(keep or order[:1], dtype=int)
+    keep = [int(c) for c in order if video_prob[c] >= cfg.class_threshold] or [int(order[0])]
+    if prob is not None and cfg.frame_class_threshold > 0:
+        top, sure = prob.argmax(1), prob.max(1) >= cfg.frame_class_threshold
+        min_len = max(1, int(round(cfg.min_segment_s * cfg.fps)))
+        keep += [int(c) for c in sorted(set(top[sure].tolist()) - set(keep))
+                 if any(b - a >= min_len for a, b in runs(sure & (top == c)))]
+    return np.array(keep, dtype=int)
 
 
 def frame_scores(att: np.ndarray, prob: np.ndarray, cfg: RecognitionConfig) -> np.ndarray:
@@ -85,7 +93,7 @@ def frame_labels(att: np.ndarray, prob: np.ndarray, video_prob: np.ndarray, cfg:
     """Per frame the best detected class (-1 = background: attention below ``background_threshold``;
     ``UNKNOWN_CLASS``: with ``evidence`` and ``unknown_frame_threshold`` > 0, frames whose
     :func:`frame_uncertainty` exceeds it), runs shorter than ``min_segment_s`` merged into a neighbour."""
-    classes = detected_classes(video_prob, cfg)
+    classes = detected_classes(video_prob, cfg, prob)
     lab = classes[np.argmax(prob[:, classes], axis=1)]
     lab = np.where(att < cfg.background_threshold, -1, lab)
     if evidence is not None and cfg.unknown_frame_threshold > 0:
