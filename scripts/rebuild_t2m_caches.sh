@@ -5,7 +5,7 @@
 #   train: corpus train split + start samples (+ paced samples with PACED=1), one form and one synonym variant
 #          per text (--synonyms), then one context variant per original text (--context)
 #   val:   corpus val split (+ start samples), the corpus's own texts
-# Usage: bash scripts/rebuild_t2m_caches.sh [OUT_DIR]   (default .cache/t2m; about 20-30 min on 2 cores)
+# Usage: bash scripts/rebuild_t2m_caches.sh [OUT_DIR]   (default .cache/t2m; 9 min on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-.cache/t2m}
