@@ -148,13 +148,16 @@ def spectral_l2(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.T
     lives in a few of them to nothing).  A prediction that damps an oscillation whose phase it cannot know (a wave, claps,
     jumping jacks) pays here even when its per-frame MSE is the lowest it can be.
     """
-    m = mask.to(a.dtype)[..., None]
+    return (_magnitudes(a, mask) - _magnitudes(b, mask)).pow(2).sum(1).mean()
+
+
+def _magnitudes(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """rFFT magnitudes over time [B, F, D] of x [B, T, D] minus its mean over the valid frames, zeroed on
+    padding, scaled by 1/sqrt(valid frames) (the per-frame energy, Parseval)."""
+    m = mask.to(torch.float32)[..., None]
     n = m.sum(1, keepdim=True).clamp(min=1.0)
-    spec = []
-    for x in (a, b):
-        x = (x - (x * m).sum(1, keepdim=True) / n) * m
-        spec.append(torch.fft.rfft(x.float(), dim=1).abs() / n.float().sqrt())
-    return (spec[0] - spec[1]).pow(2).sum(1).mean()
+    x = (x.float() - (x.float() * m).sum(1, keepdim=True) / n) * m
+    return torch.fft.rfft(x, dim=1).abs() / n.sqrt()
 
 
 def band_spectral_l2(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, fps: float = 20.0,
@@ -166,18 +169,11 @@ def band_spectral_l2(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, fps: 
     Per-bin magnitudes of two oscillations at 1.0 and 1.15 Hz do not overlap, so a model whose tempo is a
     guess (a draw from the prior) lowers that distance by damping the oscillation; a band holds both, so the
     distance asks for the amplitude and leaves the tempo free within about ``ratio``."""
-    m = mask.to(torch.float32)[..., None]
-    n = m.sum(1, keepdim=True).clamp(min=1.0)
-    t = a.shape[1]
-    f = torch.fft.rfftfreq(t, d=1.0 / fps).to(a.device).clamp(min=1e-3)          # [F]
+    f = torch.fft.rfftfreq(a.shape[1], d=1.0 / fps).to(a.device).clamp(min=1e-3)  # [F]
     centres = torch.tensor([lo_hz * ratio ** k for k in range(int(math.log(hi_hz / lo_hz, ratio)) + 1)],
                            device=a.device)
     w = torch.exp(-0.5 * ((f.log()[None] - centres.log()[:, None]) / math.log(ratio)) ** 2)   # [K, F]
-    amp = []
-    for x in (a, b):
-        x = (x.float() - (x.float() * m).sum(1, keepdim=True) / n) * m
-        power = (torch.fft.rfft(x, dim=1).abs() ** 2) / n                          # [B, F, D]
-        amp.append((torch.einsum("kf,bfd->bkd", w, power) + 1e-8).sqrt())
+    amp = [(torch.einsum("kf,bfd->bkd", w, _magnitudes(x, mask) ** 2) + 1e-8).sqrt() for x in (a, b)]
     return (amp[0] - amp[1]).pow(2).sum(1).mean()
 
 
