@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDockWidget, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
+                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit,
                                QPushButton, QSpinBox, QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from app.core.errors import ActionStudioError
 from app.engine.jobs import Job
 from app.engine.t2m.config import DEFAULT_CANDIDATES, ranker_available
 from app.engine.tasks.generate_task import (MAX_UI_SAMPLES, MODELS, GeneratedSample, GenerationRequest,
-                                            GenerationResult, SpanEdit, generate_task, regenerate_span_task,
-                                            validate_request)
+                                            GenerationResult, generate_task, validate_request)
 
 from .duration_field import DurationField
 from .prompt_history import EXAMPLES, MAX_HISTORY, SEED_MAX, HistoryEntry, SavedPrompts, request_label
+from .prompt_span import SpanRegeneration
 from .sample_compare import SampleCompare
 from .sample_thumb import SampleThumb
 from .studio_tasks import LoadedClip
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-class PromptPanel(QDockWidget):
+class PromptPanel(SpanRegeneration, QDockWidget):
     """The text-to-motion dock."""
 
     resultShown = Signal(object)  # the GeneratedSample now in the viewport
@@ -125,18 +125,7 @@ class PromptPanel(QDockWidget):
         self.saved = SavedPrompts(state.settings)
         self.saved_requests: list[GenerationRequest] = []  # rows after the live history: earlier sessions
 
-        self.span_from, self.span_to = QSpinBox(), QSpinBox()
-        for box in (self.span_from, self.span_to):
-            box.setRange(0, 100000)
-        self.span_text = QLineEdit()
-        self.span_text.setPlaceholderText("new text for the selected frames")
-        self.regen_button = QPushButton("Regenerate span")
-        self.regen_button.clicked.connect(self.regenerate_span)
-        span_row = QHBoxLayout()
-        span_row.addWidget(QLabel("frames"))
-        span_row.addWidget(self.span_from)
-        span_row.addWidget(QLabel("to"))
-        span_row.addWidget(self.span_to)
+        span_box = self._span_widgets()
 
         form = QFormLayout()
         form.addRow("Model", self.model)
@@ -167,9 +156,7 @@ class PromptPanel(QDockWidget):
         layout.addLayout(samples_row)
         layout.addLayout(self.thumb_row)
         layout.addWidget(QLabel("Regenerate a span (shift+drag on the timeline)"))
-        layout.addLayout(span_row)
-        layout.addWidget(self.span_text)
-        layout.addWidget(self.regen_button)
+        layout.addWidget(span_box)
         layout.addWidget(QLabel("History"))
         layout.addWidget(self.history_list, 1)
         self.setWidget(body)
@@ -344,62 +331,6 @@ class PromptPanel(QDockWidget):
     @property
     def current_sample(self) -> GeneratedSample | None:
         return None if self.current is None else self.current.result.samples[self.current.selected]
-
-    # --- span regeneration ------------------------------------------------------------
-    def _timeline_selection(self, f0: int, f1: int) -> None:
-        if f0 >= 0:
-            self.span_from.setValue(f0)
-            self.span_to.setValue(f1)
-
-    def regenerate_span(self) -> Job | None:
-        """Regenerate frames [from, to) of the shown clip from the span text (outside frames untouched)."""
-        if self.job is not None and not self.job.state.finished:
-            return None
-        clip = self.state.clip
-        if clip is None:
-            self.show_error("no motion to edit: generate or open one first")
-            return None
-        f0, f1 = int(self.span_from.value()), int(self.span_to.value())
-        text = self.span_text.text().strip() or self.text.toPlainText().strip()
-        if not text:
-            self.show_error("the span text is empty: describe what the body should do in the selected frames")
-            return None
-        if not (0 <= f0 < f1 <= clip.num_frames) or f1 - f0 < 2:
-            self.show_error(f"select at least 2 frames inside the motion's {clip.num_frames} frames "
-                            f"(shift+drag on the timeline)")
-            return None
-        sample = self.current_sample
-        edited = sample is not None and sample.clip is clip
-        att = sample.attention if edited else None
-        model = self.current.result.request.model if self.current is not None else str(self.model.currentData())
-        base = (self.current, self.current.selected) if edited else None
-        self.error_label.clear()
-        self._busy(True)
-        self.job = self.state.bridge.run(
-            f"Regenerate frames {f0}-{f1}", regenerate_span_task, clip, f0, f1, text, int(self.seed.value()),
-            model, self.foot_lock.isChecked(), att,
-            on_done=lambda e: self._span_done(e, model, base), on_error=self._failed,
-            on_cancel=self._cancelled)
-        return self.job
-
-    def _span_done(self, edit: SpanEdit, model: str, base: "tuple[HistoryEntry, int] | None") -> None:
-        """Show the edited clip as a new history entry; the other samples of its generation stay."""
-        self._busy(False)
-        sample, f0, f1, text = edit.sample, edit.f0, edit.f1, edit.text
-        samples, selected = [sample], 0
-        if base is not None:
-            entry, selected = base
-            samples = list(entry.result.samples)
-            samples[selected] = sample
-        req = GenerationRequest(text, sample.clip.duration, int(self.seed.value()), len(samples), model,
-                                self.foot_lock.isChecked(), self.rank.isChecked())
-        result = GenerationResult(req, samples, spans=[(f0, f1, text)])
-        result.notes = list(edit.notes)
-        self.add_history(HistoryEntry(f"span {f0}-{f1}: {text[:40]}  · edit of {sample.clip.name}", result, selected))
-        if edit.snapped:
-            self.info_label.setText(self.info_label.text() + f" · span snapped to segment edges {f0}-{f1}")
-        self.state.select_frames(f0, f1)
-        self.state.request_frame(f0)
 
     # --- what the model knows ---------------------------------------------------------------
     def show_notes(self, notes: list[str]) -> None:
