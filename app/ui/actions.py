@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 CAMERA_PRESETS = ("front", "side", "top", "follow")
@@ -39,6 +39,8 @@ class StudioActions:
     auto_label: QAction
     cameras: dict[str, QAction]
     camera_group: QActionGroup
+    undo: QAction | None = None
+    redo: QAction | None = None
 
 
 def _action(win: QMainWindow, text: str, shortcut: str | QKeySequence.StandardKey | None = None,
@@ -69,8 +71,22 @@ def _fbx_action(win: QMainWindow) -> QAction:
     return _action(win, f"&FBX ({reason})…", tip=f"FBX export is not installed: {reason}")
 
 
-def build_actions(win: QMainWindow) -> StudioActions:
-    """Create the actions on `win`; the caller connects their `triggered`/`toggled` signals."""
+def _undo_actions(win: QMainWindow, stack: QUndoStack) -> tuple[QAction, QAction]:
+    """Undo / redo of the stack's clip edits (their text names the edit), window-wide shortcuts."""
+    out = []
+    for make, keys in ((stack.createUndoAction, QKeySequence.StandardKey.Undo),
+                       (stack.createRedoAction, QKeySequence.StandardKey.Redo)):
+        act = make(win)
+        act.setShortcuts(keys)
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        win.addAction(act)
+        out.append(act)
+    return out[0], out[1]
+
+
+def build_actions(win: QMainWindow, undo_stack: QUndoStack | None = None) -> StudioActions:
+    """Create the actions on `win` (Edit > Undo / Redo of `undo_stack`'s edits when given); the caller
+    connects their `triggered`/`toggled` signals."""
     cameras: dict[str, QAction] = {}
     group = QActionGroup(win)
     group.setExclusive(True)
@@ -114,6 +130,7 @@ def build_actions(win: QMainWindow) -> StudioActions:
                            tip="Recognise every generated motion and compare it with the prompt"),
         cameras=cameras,
         camera_group=group,
+        **dict(zip(("undo", "redo"), _undo_actions(win, undo_stack) if undo_stack is not None else ())),
     )
 
 
@@ -129,6 +146,11 @@ def build_menus(win: QMainWindow, a: StudioActions, recent_menu: QMenu) -> tuple
         export.addAction(act)
     file_menu.addSeparator()
     file_menu.addAction(a.quit)
+
+    if a.undo is not None and a.redo is not None:
+        edit = bar.addMenu("&Edit")
+        edit.addAction(a.undo)
+        edit.addAction(a.redo)
 
     play_menu = bar.addMenu("&Playback")
     for act in (a.play, a.step_back, a.step_forward, a.step_back_10, a.step_forward_10, a.home, a.end):

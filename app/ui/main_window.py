@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.prompt_panel.raise_()
         self.resizeDocks([self.body_panel, self.jobs_panel], [280, 300], Qt.Orientation.Horizontal)
 
-        self.actions_ = build_actions(self)
+        self.actions_ = build_actions(self, self.state.undo)
         self.recent_menu = RecentFilesMenu(self.recent, self.files.open_path, self)
         _, view_menu = build_menus(self, self.actions_, self.recent_menu)
         view_menu.addSeparator()
@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
                                 f"{loaded.clip.duration:.1f} s")
         self.statusBar().showMessage(f"Opened {name}", 5000)
         self._autoplay_on_mesh = autoplay
-        self.state.clipChanged.emit(loaded)
+        self.state.clip_shown(loaded)
         if self.body is not None:
             self.request_skin()
         elif autoplay and (self._body_job is None or self._body_job.state.finished):

@@ -9,7 +9,9 @@ live here too: ``lanes`` (an ActionLanes or None), ``lanes_status`` (a line whil
 when it failed) and ``auto_label`` (label every generation; kept in the settings), each with its
 signal, so the timeline's lane widget and the menus only talk to this object.
 The main window owns one, keeps ``clip``, ``body`` and the mesh current, says which top-level tab
-is shown (``tabChanged``) and connects the requests to its widgets.  ``unsaved`` is true while a
+is shown (``tabChanged``) and connects the requests to its widgets; ``loaded`` is the LoadedClip shown
+(the window sets it through :meth:`clip_shown`). ``undo`` is the studio's stack of clip edits
+(:mod:`.edit_history`: a panel pushes an edit, the Edit menu undoes it).  ``unsaved`` is true while a
 generated motion has been shown and not saved since (the window asks before quitting then).
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from app.core.motion import MotionClip
 
 from .bridge import EngineBridge
+from .edit_history import new_stack
 
 AUTO_LABEL_KEY = "recognition/auto_label"
 
@@ -52,6 +55,8 @@ class StudioState(QObject):
         self.bridge = bridge
         self.settings = settings
         self.clip: MotionClip | None = None
+        self.loaded: Any = None  # the LoadedClip shown (clip, path, joints, contacts)
+        self.undo = new_stack(self)
         self.body: Any = None
         self.body_name = "anny"  # the body asked for (the loaded one may still be on its way)
         self.vertices: Any = None  # [T, V, 3] posed body of the current clip, or None while posing
@@ -106,6 +111,11 @@ class StudioState(QObject):
         if name != self.tab:
             self.tab = name
             self.tabChanged.emit(name)
+
+    def clip_shown(self, loaded: Any) -> None:
+        """The window now shows `loaded` (notification: ``clipChanged``)."""
+        self.loaded = loaded
+        self.clipChanged.emit(loaded)
 
     # --- requests ------------------------------------------------------------------------
     def show_clip(self, loaded: Any, autoplay: bool = False, unsaved: bool = True) -> None:

@@ -168,6 +168,21 @@ def test_span_regeneration_keeps_outside_frames_bit_exact():
         pipe.regenerate_span(clip, 80, 40, "x")
 
 
+def test_span_regeneration_of_a_30_fps_clip():
+    """A BVH at another rate is edited at the model's rate; only the span's frames change, at the clip's rate."""
+    pipe = tiny_pipe()
+    clip = pipe.generate("a person walks forward", 6.0, seed=2)[0].resample(30.0)
+    new, att = pipe.regenerate_span(clip, 60, 120, "the person jumps", seed=5)
+    assert new.fps == 30.0 and new.num_frames == clip.num_frames and att.shape == (60, 16)
+    for a, b in ((new.trans, clip.trans), (new.rotations, clip.rotations)):
+        assert np.array_equal(a[:60], b[:60]) and np.array_equal(a[120:], b[120:])
+    assert not np.allclose(new.rotations[70:110], clip.rotations[70:110])
+    span = next(s for s in new.segments if s.text == "the person jumps")
+    assert span.start == pytest.approx(2.0) and span.end == pytest.approx(4.0)
+    step = np.linalg.norm(np.diff(new.joints()[:, 0], axis=0), axis=1)   # no jump at the seams
+    assert max(step[58:61].max(), step[118:121].max()) <= 3 * np.median(step) + 0.03
+
+
 def test_foot_locking_reduces_foot_skate():
     from app.engine.corpus.compose import random_composition
     rng = np.random.default_rng(3)

@@ -354,7 +354,7 @@ class TextToMotionPipeline:
         if f1 - f0 > MAX_SECONDS * self.fps:
             raise InvalidInputError("the span is longer than the maximum duration")
         if abs(clip.fps - self.fps) > 1e-6:
-            raise InvalidInputError(f"span regeneration needs a {self.fps:g} fps motion, got {clip.fps:g}")
+            return S.at_other_rate(self.regenerate_span, self.fps, clip, f0, f1, text, seed, foot_lock, blend_s)
         text = self.sided(text, _seed(seed, 8, f0, f1))      # the label says the side it drew
         piece, att = self.span_piece(text, f0, f1, seed, blend_s)
         out = S.splice(clip, f0, f1, piece, text, blend_s)

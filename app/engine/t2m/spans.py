@@ -12,7 +12,9 @@ copied untouched, and the span's segment replaces exactly those frames.
 """
 from __future__ import annotations
 
+import copy
 import re
+from typing import Callable
 
 import numpy as np
 
@@ -199,3 +201,25 @@ def snap_span(segments: list[Segment], f0: int, f1: int, fps: float, num_frames:
 
     a, b = snap(int(f0)), snap(int(f1))
     return (a, b) if b - a >= 2 else (int(f0), int(f1))
+
+
+def at_other_rate(edit: Callable[..., tuple[MotionClip, np.ndarray | None]], fps: float, clip: MotionClip, f0: int,
+                  f1: int, text: str, seed: int, foot_lock: bool, blend_s: float
+                  ) -> tuple[MotionClip, np.ndarray | None]:
+    """A span edit (``edit``: the pipeline's ``regenerate_span`` at its rate ``fps``) of a clip at another
+    frame rate (a 30 or 60 fps BVH): edited at ``fps``, resampled back, and only frames [f0, f1) taken from
+    the edit, so frames outside stay bit-exact; the attention rows follow the clip's frames."""
+    k = fps / clip.fps
+    work = clip.resample(fps)
+    g1 = min(max(int(round(f1 * k)), int(round(f0 * k)) + 2), work.num_frames)
+    g0 = min(int(round(f0 * k)), g1 - 2)
+    edited, att = edit(work, g0, g1, text, seed, foot_lock, blend_s)
+    back = edited.resample(clip.fps)
+    out = clip.copy()
+    f1c = min(f1, back.num_frames)
+    out.trans[f0:f1c], out.rotations[f0:f1c] = back.trans[f0:f1c], back.rotations[f0:f1c]
+    out.segments = [copy.copy(sg) for sg in back.segments]
+    if att is not None:   # the span's rows at the clip's rate (nearest frame at the model's)
+        rows = np.clip(np.round(np.arange(f0, f1) * k).astype(int) - g0, 0, len(att) - 1)
+        att = att[rows]
+    return out, att
