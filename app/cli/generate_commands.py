@@ -52,13 +52,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from app.engine.t2m.pipeline import MODELS_DIR, TextToMotionPipeline, clean_prompt
 
     out = Path(args.out)
-    ext = out.suffix.lower()
-    if ext not in OUT_TYPES:
-        raise InvalidInputError(f"{out.name}: output must end in .npz, .bvh, .mp4, .glb, .gltf or .fbx")
-    if ext == ".fbx":  # fail before generating, not after
-        from app.engine.export.fbx import FbxUnavailableError, bpy_available
-        if not bpy_available():
-            raise FbxUnavailableError()
+    ext = check_output(out)
     if not 1 <= args.samples <= 16:
         raise InvalidInputError(f"--samples must be between 1 and 16, got {args.samples}")
     if args.candidates is not None and not 1 <= args.candidates <= 16:
@@ -68,8 +62,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.prompt and len(" ".join(args.prompt.split())) > 1000:
         print("warning: the prompt is longer than 1000 characters and was truncated", file=sys.stderr)
     prompt = clean_prompt(args.prompt)
-    if not out.parent.exists():
-        raise InvalidInputError(f"{out.parent}: output folder does not exist")
     pipe = TextToMotionPipeline.from_pretrained(MODELS_DIR / args.model if args.model in MODELS else args.model)
     pipe.use_ranker(candidates=args.candidates)
     if args.candidates not in (None, 1) and pipe.ranker is None:
@@ -81,27 +73,53 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for note in notes:  # what the prompt names that the model has not learned
         print(f"note: {note}")
     for i, (clip, path) in enumerate(zip(result, _paths(out, args.samples))):
+        extras = None
         if ext == ".npz":
-            from app.engine.t2m.outputs import generation_extras, write_npz_with_extras
-            write_npz_with_extras(clip, path, generation_extras(result, i, pipe.name, args.seed, prompt))
-        elif ext == ".bvh":
-            from app.core.motion_io import save_motion
-            save_motion(clip, path)
-        elif ext in (".glb", ".gltf"):
-            from app.cli.motion_commands import write_gltf_file
-            write_gltf_file(clip, path)
-        elif ext == ".fbx":
-            from app.cli.motion_commands import write_fbx_file
-            write_fbx_file(clip, path)
-        else:
-            from app.cli.progress import ConsoleProgress
-            from app.engine.jobs import run_task
-            from app.engine.tasks.render_video import render_clip_video
-            progress = ConsoleProgress("render")
-            try:
-                run_task(render_clip_video, clip, path, on_progress=progress)
-            finally:
-                progress.close()
+            from app.engine.t2m.outputs import generation_extras
+            extras = generation_extras(result, i, pipe.name, args.seed, prompt)
+        write_clip(clip, path, extras)
         print(f"wrote {path} ({clip.num_frames} frames at {clip.fps:g} fps, foot skate "
               f"{result.skate_before[i]:.3f} -> {result.skate_after[i]:.3f})")
     return 0
+
+
+def check_output(out: Path) -> str:
+    """The output's type (its suffix) after the checks made before any work: a known type, FBX export
+    installed for .fbx, an existing folder."""
+    ext = out.suffix.lower()
+    if ext not in OUT_TYPES:
+        raise InvalidInputError(f"{out.name}: output must end in .npz, .bvh, .mp4, .glb, .gltf or .fbx")
+    if ext == ".fbx":  # fail before generating, not after
+        from app.engine.export.fbx import FbxUnavailableError, bpy_available
+        if not bpy_available():
+            raise FbxUnavailableError()
+    if not out.parent.exists():
+        raise InvalidInputError(f"{out.parent}: output folder does not exist")
+    return ext
+
+
+def write_clip(clip, path: Path, npz_extras: dict | None = None) -> None:
+    """Write a motion by its file type: npz (with ``npz_extras``), BVH, glTF / GLB, FBX, or an MP4 / GIF
+    rendered on the body (progress on the console)."""
+    ext = path.suffix.lower()
+    if ext == ".npz":
+        from app.engine.t2m.outputs import write_npz_with_extras
+        write_npz_with_extras(clip, path, npz_extras or {})
+    elif ext == ".bvh":
+        from app.core.motion_io import save_motion
+        save_motion(clip, path)
+    elif ext in (".glb", ".gltf"):
+        from app.cli.motion_commands import write_gltf_file
+        write_gltf_file(clip, path)
+    elif ext == ".fbx":
+        from app.cli.motion_commands import write_fbx_file
+        write_fbx_file(clip, path)
+    else:
+        from app.cli.progress import ConsoleProgress
+        from app.engine.jobs import run_task
+        from app.engine.tasks.render_video import render_clip_video
+        progress = ConsoleProgress("render")
+        try:
+            run_task(render_clip_video, clip, path, on_progress=progress)
+        finally:
+            progress.close()

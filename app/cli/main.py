@@ -27,17 +27,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _register_all(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Namespace], int]]:
-    from app.cli import (batch_commands, eval_commands, generate_commands, idol_commands, inspect_commands,
-                         motion_commands, recognize_commands, view_commands)
+    from app.cli import (batch_commands, edit_commands, eval_commands, generate_commands, idol_commands,
+                         inspect_commands, motion_commands, recognize_commands, view_commands)
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (motion_commands, eval_commands, inspect_commands, generate_commands, view_commands,
-                   idol_commands, recognize_commands, batch_commands):
+    for module in (motion_commands, eval_commands, inspect_commands, generate_commands, edit_commands,
+                   view_commands, idol_commands, recognize_commands, batch_commands):
         handlers.update(module.register(sub))
     return handlers
 
 
-SUBCOMMANDS = ("info", "convert", "render", "prepare-body", "eval-motion", "inspect", "generate",
+SUBCOMMANDS = ("info", "convert", "render", "prepare-body", "eval-motion", "inspect", "generate", "edit",
                "render2p5d", "multiview", "idol", "recognize", "batch")
 
 
