@@ -72,7 +72,7 @@ def _fbx_action(win: QMainWindow) -> QAction:
 
 
 def _undo_actions(win: QMainWindow, stack: QUndoStack) -> tuple[QAction, QAction]:
-    """Undo / redo of the stack's clip edits (their text names the edit), window-wide shortcuts."""
+    """Undo / redo of the stack's edits (their text names the edit), window-wide shortcuts."""
     out = []
     for make, keys in ((stack.createUndoAction, QKeySequence.StandardKey.Undo),
                        (stack.createRedoAction, QKeySequence.StandardKey.Redo)):

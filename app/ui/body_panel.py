@@ -1,18 +1,24 @@
-"""Body panel: body model choice, phenotype sliders and overlay toggles."""
+"""Body panel: body model choice, phenotype sliders and overlay toggles.
+
+Shape changes are edits: a slider move (once it settles, :data:`SETTLE_MS`) or Reset goes on the
+studio's undo stack when one is given (Edit > Undo puts the previous shape back)."""
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QStandardItemModel
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QStandardItemModel, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFormLayout, QGroupBox, QLabel,
                                QPushButton, QSlider, QVBoxLayout, QWidget)
+
+from .edit_history import StudioEdit
 
 log = logging.getLogger(__name__)
 
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 SLIDER_STEPS = 100
 DEFAULT_PHENOTYPE = {name: 0.5 for name in PHENOTYPES}
+SETTLE_MS = 600  # a slider still for this long ends one shape edit (a drag is one undo step, not 40)
 
 
 def query_bodies() -> dict[str, str | None]:
@@ -31,9 +37,16 @@ class BodyPanel(QDockWidget):
     bodyChanged = Signal(str)
     phenotypeChanged = Signal(dict)
 
-    def __init__(self, bodies: dict[str, str | None] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, bodies: dict[str, str | None] | None = None, parent: QWidget | None = None,
+                 undo_stack: QUndoStack | None = None) -> None:
         super().__init__("Body", parent)
         self.setObjectName("BodyPanel")
+        self.undo_stack = undo_stack
+        self._committed = dict(DEFAULT_PHENOTYPE)  # the shape as of the last edit on the stack
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self.commit_shape)
         body = QWidget()
         layout = QVBoxLayout(body)
         self.model_box = QComboBox()
@@ -64,7 +77,7 @@ class BodyPanel(QDockWidget):
             shape_form.addRow(name.capitalize(), row)
         reset = QPushButton("Reset")
         reset.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        reset.clicked.connect(lambda: self.set_phenotype(DEFAULT_PHENOTYPE, emit=True))
+        reset.clicked.connect(self.reset_shape)
         shape_form.addRow(reset)
         layout.addWidget(shape)
 
@@ -118,11 +131,34 @@ class BodyPanel(QDockWidget):
                 self.value_labels[name].setText(f"{s.value() / SLIDER_STEPS:.2f}")
         if emit:
             self.phenotypeChanged.emit(self.phenotype())
+        else:  # the body's own shape, not an edit: later edits start from it
+            self._committed = self.phenotype()
 
     def _slider_changed(self, _value: int) -> None:
         for name, s in self.sliders.items():
             self.value_labels[name].setText(f"{s.value() / SLIDER_STEPS:.2f}")
         self.phenotypeChanged.emit(self.phenotype())
+        self._settle.start()
+
+    def reset_shape(self) -> None:
+        """Back to the average body (one undoable edit)."""
+        self.set_phenotype(DEFAULT_PHENOTYPE, emit=True)
+        self.commit_shape("Reset body shape")
+
+    def commit_shape(self, text: str = "Change body shape") -> None:
+        """Put the shape change since the last edit on the undo stack (nothing when unchanged)."""
+        self._settle.stop()
+        before, after = dict(self._committed), self.phenotype()
+        if after == before:
+            return
+        self._committed = after
+        if self.undo_stack is not None:
+            self.undo_stack.push(StudioEdit(text, lambda: self._show_shape(before), lambda: self._show_shape(after)))
+
+    def _show_shape(self, values: dict[str, float]) -> None:
+        self._settle.stop()
+        self._committed = dict(values)
+        self.set_phenotype(values, emit=True)
 
     # --- overlays --------------------------------------------------------------
     def add_toggle(self, key: str, action: QAction) -> QCheckBox:

@@ -1,10 +1,11 @@
-"""Undo / redo of clip edits (Edit menu, Ctrl+Z / Ctrl+Shift+Z).
+"""Undo / redo of the studio's edits (Edit menu, Ctrl+Z / Ctrl+Shift+Z).
 
-An edit (today: a span regenerated from new text) replaces the clip shown in the studio with a new one.
-:class:`ClipEdit` remembers what was shown before and after as two *views*, callables that show them
-again (a generation's sample through the prompt panel's history, or a clip opened from a file), so
-undo puts the unedited motion back, with its timeline segments, and redo the edited one. The edits
-themselves are never lost: both clips stay in memory while the command is on the stack.
+An edit changes what the studio shows: a span regenerated from new text replaces the clip (prompt panel),
+a slider or Reset changes the body's shape (body panel). :class:`StudioEdit` remembers the state before
+and after as two *views*, callables that show them again (a generation's sample through the prompt
+panel's history, a clip opened from a file, a phenotype), so undo puts the unedited motion back, with
+its timeline segments, and redo the edited one. Edits are never lost: both states stay in memory while
+the command is on the stack.
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ View = Callable[[], None]
 UNDO_LIMIT = 50  # edits kept on the stack (each holds two clips)
 
 
-class ClipEdit(QUndoCommand):
-    """One edit: ``before`` shows the motion as it was, ``after`` the edited one (already shown when
+class StudioEdit(QUndoCommand):
+    """One edit: ``before`` shows the state as it was, ``after`` the edited one (already shown when
     the command is pushed, so the first redo does nothing)."""
 
     def __init__(self, text: str, before: View, after: View) -> None:

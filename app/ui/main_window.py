@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline_dock)
 
-        self.body_panel = BodyPanel(bodies, self)
+        self.body_panel = BodyPanel(bodies, self, self.state.undo)
         self.jobs_panel = JobsPanel(self.bridge, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.body_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_panel)

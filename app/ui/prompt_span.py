@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpin
 from app.engine.jobs import Job
 from app.engine.tasks.generate_task import GenerationRequest, GenerationResult, SpanEdit, regenerate_span_task
 
-from .edit_history import ClipEdit, View
+from .edit_history import StudioEdit, View
 from .prompt_history import HistoryEntry
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class SpanRegeneration:
         self.state.select_frames(f0, f1)
         self.state.request_frame(f0)
         if before is not None:
-            self.state.undo.push(ClipEdit(f"Regenerate frames {f0}-{f1}", before,
+            self.state.undo.push(StudioEdit(f"Regenerate frames {f0}-{f1}", before,
                                           self._view_of((entry, selected), None, (f0, f1))))
 
     def _view_of(self: "PromptPanel", base: "tuple[HistoryEntry, int] | None", loaded: Any,

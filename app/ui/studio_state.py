@@ -10,7 +10,7 @@ when it failed) and ``auto_label`` (label every generation; kept in the settings
 signal, so the timeline's lane widget and the menus only talk to this object.
 The main window owns one, keeps ``clip``, ``body`` and the mesh current, says which top-level tab
 is shown (``tabChanged``) and connects the requests to its widgets; ``loaded`` is the LoadedClip shown
-(the window sets it through :meth:`clip_shown`). ``undo`` is the studio's stack of clip edits
+(the window sets it through :meth:`clip_shown`). ``undo`` is the studio's stack of edits
 (:mod:`.edit_history`: a panel pushes an edit, the Edit menu undoes it).  ``unsaved`` is true while a
 generated motion has been shown and not saved since (the window asks before quitting then).
 """

@@ -75,3 +75,32 @@ def test_undo_an_edit_of_an_opened_clip(qtbot, win):
     assert win.state.unsaved   # the edit is still only in memory: quitting asks
     win.state.undo.redo()
     assert win.clip is not loaded.clip and "the person jumps" in _segments(win)
+
+
+def test_body_shape_edits_are_undoable(qtbot, win):
+    from app.ui.body_panel import DEFAULT_PHENOTYPE
+
+    panel, stack = win.body_panel, win.state.undo
+    seen: list[dict] = []
+    panel.phenotypeChanged.connect(seen.append)
+    for v in (60, 70, 80):                       # one drag: several values, one edit once it settles
+        panel.sliders["height"].setValue(v)
+    assert stack.count() == 0
+    qtbot.waitUntil(lambda: stack.count() == 1, timeout=5000)
+    assert win.actions_.undo.text() == "Undo Change body shape"
+    panel.sliders["weight"].setValue(20)
+    panel.commit_shape()                         # settled at once (what the timer does)
+    assert stack.count() == 2
+    panel.reset_shape()
+    assert stack.count() == 3 and panel.phenotype() == DEFAULT_PHENOTYPE
+    stack.undo()
+    assert panel.phenotype()["height"] == 0.8 and panel.phenotype()["weight"] == 0.2
+    stack.undo()
+    assert panel.phenotype()["height"] == 0.8 and panel.phenotype()["weight"] == 0.5
+    assert seen[-1] == panel.phenotype()         # the body is re-shaped on undo
+    stack.undo()
+    assert panel.phenotype() == DEFAULT_PHENOTYPE and not stack.canUndo()
+    stack.redo()
+    assert panel.phenotype()["height"] == 0.8
+    panel.set_phenotype({"height": 0.3})        # a body loaded with its own shape is not an edit
+    assert stack.count() == 3 and stack.index() == 1
