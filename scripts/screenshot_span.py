@@ -6,7 +6,8 @@
 Generates PROMPT (naming something the model has not learned) with 4 samples, saves
 docs/screenshots/prompt_not_learned.png; then selects frames 61-102 on the timeline, regenerates
 them as "raises both arms above the head", pauses inside the span and saves
-docs/screenshots/span_regenerated.png (the four samples, the new segment and the selection).
+docs/screenshots/span_regenerated.png (the four samples, the new segment and the selection); then opens
+the Edit menu (Undo names the edit) and saves docs/screenshots/edit_undo_menu.png.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QMenu  # noqa: E402
 
 from screenshot_util import open_studio, save_screen, start_generation  # noqa: E402
 
@@ -93,6 +95,13 @@ def main() -> int:
             return QTimer.singleShot(2000, step)
         elif stage == "shot2":
             save_screen(SHOTS / "span_regenerated.png")
+            edit = next(m for m in win.menuBar().findChildren(QMenu) if m.title() == "&Edit")
+            bar = win.menuBar()
+            edit.popup(bar.mapToGlobal(bar.actionGeometry(edit.menuAction()).bottomLeft()))
+            status["stage"] = "shot3"
+            return QTimer.singleShot(1500, step)
+        elif stage == "shot3":
+            save_screen(SHOTS / "edit_undo_menu.png")
             win.close()
             app.quit()
             return None
