@@ -104,3 +104,18 @@ def test_body_shape_edits_are_undoable(qtbot, win):
     assert panel.phenotype()["height"] == 0.8
     panel.set_phenotype({"height": 0.3})        # a body loaded with its own shape is not an edit
     assert stack.count() == 3 and stack.index() == 1
+
+
+def test_ctrl_z_in_a_text_field_undoes_the_typing_not_the_edit(qtbot, win):
+    panel = win.prompt_panel
+    generate_in_panel(qtbot, panel, "a person walks forward", 3.0, 1, seed=2)
+    _edit(qtbot, panel, 10, 40, "the person jumps")
+    edited = win.clip
+    win.show()
+    qtbot.waitExposed(win)
+    panel.span_text.setFocus()
+    panel.span_text.clear()
+    qtbot.keyClicks(panel.span_text, "squats")
+    qtbot.keyClick(panel.span_text, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert panel.span_text.text() != "squats"      # the line edit's own undo
+    assert win.clip is edited and win.state.undo.canUndo()
