@@ -8,6 +8,10 @@ slope of produced on requested counts, which is ~1 when the count drives the rep
 model does its usual number whatever the text says (session 39's diagnosis of the paced failures).
 
     .venv/bin/python scripts/atom_count_follow.py models/atom [OTHER_MODEL ...] --seeds 3 [--json out.json]
+
+``--oracle-lengths`` (a diagnostic): each sample is given the true spans of its ground truth (standing, the
+action for exactly its corpus time, standing) instead of the planner's, which asks whether the model would
+follow the count if the length estimator were exact.
 """
 from __future__ import annotations
 
@@ -52,7 +56,17 @@ def summarise(pairs: list[tuple[int, float]]) -> dict:
                 slope=None if slope is None else round(slope, 2))
 
 
-def follow(model: str, seeds: int) -> dict:
+def oracle_spans(it) -> list[tuple[str, float]]:
+    """The paced sample's own layout: standing for its lead, the action for its true time, standing after."""
+    from app.engine.t2m.pipeline import HOLD_TEXT
+    lead, tail = float(it.meta.get("lead_s", 0.0)), float(it.meta.get("tail_s", 0.0))
+    act = it.clip.duration - lead - tail
+    spans = [(HOLD_TEXT, lead)] if lead >= 0.5 else []
+    spans.append((it.texts[0], act + (lead if lead < 0.5 else 0.0)))
+    return spans + ([(HOLD_TEXT, tail)] if tail >= 0.5 else [])
+
+
+def follow(model: str, seeds: int, oracle: bool = False) -> dict:
     from atom_val_predicates import val_items
 
     from app.engine.evaluator.kinematics import Kin
@@ -70,12 +84,16 @@ def follow(model: str, seeds: int) -> dict:
         if got is not None:
             truth.append((want, got))
         for seed in range(seeds):
-            clip = pipe.generate(it.texts[0], seconds=it.clip.duration, seed=seed, num_samples=1, foot_lock=True)[0]
+            if oracle:
+                clip = pipe.generate(spans=oracle_spans(it), seed=seed, num_samples=1, foot_lock=True)[0]
+            else:
+                clip = pipe.generate(it.texts[0], seconds=it.clip.duration, seed=seed, num_samples=1,
+                                     foot_lock=True)[0]
             got = produced(atom, evaluate(pred, Kin.from_clip(clip), **kw).values)
             if got is not None:
                 per_atom[atom].append((want, got))
     pooled = [p for v in per_atom.values() for p in v]
-    return dict(model=model, seeds=seeds, ground_truth=summarise(truth) if truth else None,
+    return dict(model=model, seeds=seeds, oracle_lengths=oracle, ground_truth=summarise(truth) if truth else None,
                 pooled=summarise(pooled) if pooled else None,
                 atoms={a: summarise(v) for a, v in sorted(per_atom.items())})
 
@@ -85,12 +103,13 @@ def main() -> int:
     ap.add_argument("models", nargs="+")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--oracle-lengths", action="store_true", help="the samples' true spans, not the planner's")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     import torch
     torch.set_num_threads(args.threads)
-    results = [follow(m, args.seeds) for m in args.models]
+    results = [follow(m, args.seeds, args.oracle_lengths) for m in args.models]
     for r in results:
         print(json.dumps(r))
     if args.json:
