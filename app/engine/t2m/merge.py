@@ -16,7 +16,13 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 #: config keys that describe a training run, not the architecture; they may differ between the two models
-RUN_KEYS = frozenset({"train_steps", "train_minutes", "merged_from"})
+RUN_KEYS = frozenset({"train_steps", "train_minutes", "train_batch", "train_items", "merged_from"})
+#: prefixes of the loss terms' settings (weights ``w_*``, the prior path's ``prior_path_*``): training only
+LOSS_PREFIXES = ("w_", "prior_path_")
+
+
+def _run_only(key: str) -> bool:
+    return key in RUN_KEYS or key.startswith(LOSS_PREFIXES)
 
 
 class MergeError(ValueError):
@@ -25,7 +31,7 @@ class MergeError(ValueError):
 
 def _arch(model_dir: Path) -> dict:
     cfg = json.loads((model_dir / "config.json").read_text())
-    return {k: v for k, v in cfg.items() if k not in RUN_KEYS}
+    return {k: v for k, v in cfg.items() if not _run_only(k)}
 
 
 def _same_normalizer(a: Path, b: Path) -> bool:
