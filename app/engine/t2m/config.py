@@ -144,6 +144,7 @@ class TrainConfig:
     max_minutes: float = 0.0        # 0 = no wall-clock limit; else stop (and export) after this
     original_share: float = 0.0     # >0: share of batch texts drawn from the corpus's own wording when the cache
                                     # also holds variants (forms, synonyms); 0 = uniform over all (session 29)
+    balance_atoms: float = 0.0      # >0: items of rare atoms drawn more often (data.atom_balance_weights power)
     extra: dict = field(default_factory=dict)
 
 

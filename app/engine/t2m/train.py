@@ -24,7 +24,7 @@ from app.engine.repr.normalizer import Normalizer
 
 from .atom_model import ATOM
 from .config import AtomConfig, MDMConfig, TrainConfig, save_config
-from .data import T2MDataset
+from .data import T2MDataset, atom_balance_weights
 from .mdm_baseline import MDM
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 
 def build_model(cfg: AtomConfig | MDMConfig) -> torch.nn.Module:
     return ATOM(cfg) if cfg.model_type == "atom" else MDM(cfg)
+
+
+def corpus_atoms() -> dict[str, list[str]]:
+    """Item id -> atom names of the committed corpus's procedural items (for atom-balanced draws)."""
+    from app.engine.corpus.dataset import load_corpus
+    return {it.id: [a for a, _ in it.meta.get("atoms", [])] for it in load_corpus(include_real=False)}
 
 
 def lr_at(progress: float, step: int, tcfg: TrainConfig) -> float:
@@ -94,6 +100,10 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
         torch.set_num_threads(tcfg.threads)
     torch.manual_seed(tcfg.seed)
     dataset.original_share = tcfg.original_share
+    if tcfg.balance_atoms > 0:
+        dataset.item_weights = atom_balance_weights(dataset.ids, corpus_atoms(), tcfg.balance_atoms)
+        log.info("atom-balanced draws (power %g): weights %.2f-%.2f", tcfg.balance_atoms,
+                 dataset.item_weights.min(), dataset.item_weights.max())
     model = build_model(cfg).to(dev)
     norm_path = out_dir / "normalizer.npz"
     state_path = out_dir / "train_state.pt"
@@ -212,6 +222,8 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     ap.add_argument("--max-minutes", type=float, help="wall-clock budget (curriculum follows it)")
     ap.add_argument("--original-share", type=float,
                     help="share of batch texts from the corpus's own wording (cache with variants; default uniform)")
+    ap.add_argument("--balance-atoms", type=float,
+                    help="draw items of rare atoms more often: weight (rarest atom's count / max) ** -POWER")
     ap.add_argument("--n-procedural", type=int, default=4000, help="procedural indices when regenerating")
     ap.add_argument("--cache", default=str(CACHE_DIR / "train.npz"))
     ap.add_argument("--val-cache", default=str(CACHE_DIR / "val.npz"))
@@ -227,7 +239,8 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     cfg = apply_overrides(cfg, args.set)
     tcfg = TRAIN_GPU if gpu else TRAIN_CPU
     over = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr, "threads": args.threads,
-            "max_minutes": args.max_minutes, "original_share": args.original_share}
+            "max_minutes": args.max_minutes, "original_share": args.original_share,
+            "balance_atoms": args.balance_atoms}
     tcfg = replace(tcfg, **{k: v for k, v in over.items() if v is not None})
     if not Path(args.cache).is_file():
         build_cache(args.cache, "train", args.n_procedural, mirror=args.mirror)
