@@ -9,8 +9,8 @@ the foot keeps its original world orientation (so heel raises and toe rolls surv
 Restricted to a span (``frames``), a contact crossing a seam is pinned where the untouched frame
 beside the seam has the toe, so a planted foot stays planted across the seam.
 
-``foot_skate_ratio`` is the GMD / OmniControl metric used by the evaluator: the share of frame
-transitions where a toe below 5 cm in both frames slides more than 2.5 cm (at 20 fps).
+Skating before / after is the evaluator's ``foot_skate_ratio`` (GMD / OmniControl: the share of frame
+transitions where a toe below 5 cm in both frames slides more than 2.5 cm at 20 fps), re-exported here.
 """
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ import numpy as np
 from app.core.motion import MotionClip
 from app.core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, rotation_between
 from app.core.skeleton import global_to_local
+from app.engine.evaluator.metrics import CONTACT_HEIGHT, foot_skate_ratio
+
+__all__ = ["CONTACT_HEIGHT", "contact_corrections", "foot_lock", "foot_skate_ratio", "two_bone_ik"]
 
 LEGS = ((1, 4, 7, 10), (2, 5, 8, 11))   # hip, knee, ankle, toe (left, right) on SMPL-22
-CONTACT_HEIGHT, SKATE_STEP = 0.05, 0.025
 MAX_PULL = 0.12  # metres: the longest horizontal correction of a planted toe
 
 
@@ -29,17 +31,6 @@ def _capped(delta: np.ndarray, limit: float) -> np.ndarray:
     """Rows of `delta` [n, d] scaled down to a norm of at most `limit`."""
     norm = np.linalg.norm(delta, axis=-1, keepdims=True)
     return delta * np.minimum(1.0, limit / np.maximum(norm, 1e-12))
-
-
-def foot_skate_ratio(joints: np.ndarray, fps: float = 20.0, height: float = CONTACT_HEIGHT,
-                     step: float = SKATE_STEP) -> float:
-    """Fraction of transitions where a toe in contact (< height in both frames) slides > step (20 fps)."""
-    j = np.asarray(joints, dtype=np.float64)[:, [10, 11]]
-    if len(j) < 2:
-        return 0.0
-    contact = (j[:-1, :, 1] < height) & (j[1:, :, 1] < height)
-    slide = np.linalg.norm(j[1:, :, [0, 2]] - j[:-1, :, [0, 2]], axis=-1) * (fps / 20.0)
-    return float((contact & (slide > step)).any(axis=1).mean())
 
 
 def _runs(mask: np.ndarray, min_len: int = 2) -> list[tuple[int, int]]:
