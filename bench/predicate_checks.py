@@ -127,6 +127,14 @@ AUDIT: dict[str, tuple[str, object]] = {
 MIRROR = {"left": "right", "right": "left"}
 
 
+def atom_sides(name: str) -> list[str | None]:
+    """The sides an atom is audited on: left and right where its ``side`` parameter offers them, else [None]."""
+    from app.engine.corpus.registry import ATOMS
+    if "side" not in ATOMS[name].params:
+        return [None]
+    return [s for s in ("left", "right") if s in ATOMS[name].params["side"].choices]
+
+
 def audit_atoms(seed: int = 0) -> list[dict]:
     """Every registered atom (defaults; side atoms on both sides) against its predicate, plus the
     opposite side's predicate (expected to fail: the 'named limb moves' check)."""
@@ -137,10 +145,7 @@ def audit_atoms(seed: int = 0) -> list[dict]:
             rows.append(dict(atom=name, params={}, check="(no predicate)", expected=None, ok=None, values={}))
             continue
         pred, kwf = AUDIT[name]
-        sides = [None]
-        if "side" in ATOMS[name].params:
-            sides = [s for s in ("left", "right") if s in ATOMS[name].params["side"].choices]
-        for s in sides:
+        for s in atom_sides(name):
             params = resolve_params(name, {} if s is None else {"side": s})
             kin = Kin.from_clip(generate(name, params, rng=np.random.default_rng(seed)))
             kw = kwf(params)

@@ -16,18 +16,10 @@ from app.engine.t2m.foot_lock import foot_lock  # noqa: E402
 
 
 def _atom_cases() -> list[tuple[str, str | None]]:
-    from predicate_checks import AUDIT
+    from predicate_checks import AUDIT, atom_sides
 
     from app.engine.corpus.registry import ATOMS
-    cases = []
-    for name in sorted(AUDIT):
-        spec = ATOMS.get(name)
-        if spec is None:
-            continue
-        side = spec.params.get("side")
-        sides = [s for s in ("left", "right") if side is not None and s in side.choices] or [None]
-        cases += [(name, s) for s in sides]
-    return cases
+    return [(name, side) for name in sorted(AUDIT) if name in ATOMS for side in atom_sides(name)]
 
 
 @pytest.mark.parametrize("name,side", _atom_cases())
