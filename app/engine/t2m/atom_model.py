@@ -11,14 +11,12 @@ head returns the 263-dim HumanML3D features.  The attention maps [B, T, K] are r
 Losses: masked L2 on (normalised) features, joint positions recovered from the denormalised
 features, KL to the prior (N(0, I), or p(z | text) with ``learned_prior``), attention sparsity (- mean over frames of max over the codebook),
 codebook orthogonality ||C^ C^T - I||_F on row-normalised C, and (our addition) atom usage: the
-entropy gap of the batch's mean attention, which keeps the sparsity term from collapsing every
-frame onto the same one or two atoms.
+entropy gap of the batch's mean attention, which keeps the sparsity term from collapsing every frame onto one atom.
 Optional (session 4, see models/atom/README.md): a spectral loss on local joint positions
-(``w_spec``), an oscillator bank on the frame queries (``periodic``), a scaled posterior noise (``z_noise``);
-(session 5) decoder text dropout (``dec_text_drop``): some items decode from z alone, so z must carry the motion;
-(session 11) local latents (``time_latent``, :mod:`.time_latent`): one small z every few frames carries timing.
-Curriculum masked motion modelling: the share of masked input frames follows
-:func:`mask_ratio` and the whole sequence is reconstructed.
+(``w_spec``), an oscillator bank (``periodic``), a scaled posterior noise (``z_noise``); (session 5) decoder text
+dropout (``dec_text_drop``): some items decode from z alone; (session 11) local latents (``time_latent``,
+:mod:`.time_latent`); (session 41) text consistency (``w_text_cons``, :mod:`.text_consistency`). Curriculum masked
+motion modelling: the share of masked input frames follows :func:`mask_ratio`.
 """
 from __future__ import annotations
 
@@ -33,11 +31,12 @@ from app.engine.repr.humanml3d import RIC, ROOT_Y
 from . import clock as C
 from .config import AtomConfig
 from .text_cond import N_SLOTS, SLOT_SIZES
+from .text_consistency import text_consistency_loss
 from .time_latent import TimeLatent
 from .schedules import mask_ratio, spec_weight
 from .layers import (CodebookDecoderLayer, FeatureNormMixin, PositionalEncoding, atom_usage_gap, encoder_layer,
-                     jerk_excess, jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels, padding_mask, segment_contrast, spectral_l2, stft_l1,
-                     band_spectral_l2)
+                     jerk_excess, jerk_mse, masked_mean, masked_mse, PeriodicBank, lowpass, pair_channels,
+                     padding_mask, segment_contrast, spectral_l2, stft_l1, band_spectral_l2)
 
 LOCAL = slice(4, 259)  # the limbs: RIC positions, 6D rotations and local velocities (not root, not foot contacts)
 JERK_MODES = {"mse": jerk_mse, "excess": jerk_excess}
@@ -287,14 +286,15 @@ class ATOM(FeatureNormMixin, nn.Module):
         segment = pred.new_zeros(())
         if cfg.w_segment > 0 and "seg" in batch:
             segment = torch.stack([segment_contrast(a, batch["seg"]) for a in maps]).mean()
+        tcons = text_consistency_loss(self, text, batch, bias, x.shape[1]) if cfg.w_text_cons > 0 else pred.new_zeros(())
         cb = nn.functional.normalize(self.codebook, dim=-1)
         ortho = torch.linalg.matrix_norm(cb @ cb.T - torch.eye(cb.shape[0], device=cb.device))
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
                  + cfg.w_stft * stft + cfg.w_jerk * jerk + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss + cfg.w_clock * clock_loss
-                 + cfg.w_prior_path * prior_path)
+                 + cfg.w_prior_path * prior_path + cfg.w_text_cons * tcons)
         parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "jerk": jerk, "pair": pair, "joint": joint, "kl": kl, "kl_local": kl_local,
-                 "clock": clock_loss, "prior_path": prior_path, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
+                 "clock": clock_loss, "prior_path": prior_path, "tcons": tcons, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
         logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
         return total, logs
 

@@ -312,7 +312,7 @@ class T2MDataset:
         """A random batch of items of similar length (a window of ``size*bucket`` in length order).
 
         Returns x [B, Tmax, 263] (normalised when a normaliser is given, zero padded),
-        lengths [B], text [B, 384] (one random text per item), slots [B, 4], index [B], and
+        lengths [B], text [B, 384] (one random text per item), slots [B, 4], index [B], text_index [B], and
         tokens [B, L, 384] + token_mask [B, L] of that text when the cache holds token states, and
         seg [B, Tmax] (segment index per frame, -1 padding) when it holds segments.
         """
@@ -328,16 +328,17 @@ class T2MDataset:
         x = np.zeros((len(idx), int(lengths.max()), FEATURE_DIM), np.float32)
         text = np.empty((len(idx), self.text_emb[0].shape[-1]), np.float32)
         slots = np.zeros((len(idx), 4), np.int64)
-        toks = []
+        toks, tidx = [], []
         for k, i in enumerate(idx):
             f = self.features[i]
             x[k, :len(f)] = model_input(normalizer, f) if normalizer is not None else f
             j = self._text_index(rng, i)
+            tidx.append(j)
             text[k] = self.text_emb[i][j]
             slots[k] = self.slots[i][j]
             if self.tokens is not None:
                 toks.append(self.tokens[i][j])
-        out = {"x": x, "lengths": lengths, "text": text, "slots": slots, "index": idx}
+        out = {"x": x, "lengths": lengths, "text": text, "slots": slots, "index": idx, "text_index": np.array(tidx)}
         if self.tokens is not None:
             out["tokens"], out["token_mask"] = pad_tokens(toks)
         if self.segments is not None:

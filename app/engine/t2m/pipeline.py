@@ -185,6 +185,9 @@ class TextToMotionPipeline:
         pipe.length = load_length_estimator(path / "length" if (path / "length").is_dir() else MODELS_DIR / "length")
         from .ranker import DEFAULT_CANDIDATES, load_ranker
         pipe.ranker = load_ranker(path / "ranker" if (path / "ranker").is_dir() else MODELS_DIR / "ranker", pipe.device)
+        if pipe.ranker is None:
+            from .recognizer_ranker import load_recognizer_ranker
+            pipe.ranker = load_recognizer_ranker(path, pipe.device)
         pipe.candidates = DEFAULT_CANDIDATES if pipe.ranker is not None else 1
         return pipe
 
@@ -245,6 +248,9 @@ class TextToMotionPipeline:
         """Rows of the best-scored candidate of each group of ``k`` (the ranker reads token states and slots:
         a pooled-only condition is re-encoded for it)."""
         from .ranker import pick_best
+        if hasattr(self.ranker, "score_motions"):  # a .recognizer_ranker.RecognizerRanker: reads joints and texts
+            clips = [features_to_clip(f, self.fps, limbs=self.limbs) for f in feats]
+            return pick_best(torch.as_tensor(self.ranker.score_motions(clips, [uniq[i] for i in index])), k)
         if not isinstance(cond, dict):
             cond = as_text_cond(encode_text_cond(uniq), uniq).to_torch(self.device)
         rcond = select_cond(cond, index)

@@ -26,6 +26,7 @@ from .atom_model import ATOM
 from .config import AtomConfig, MDMConfig, TrainConfig, save_config
 from .data import T2MDataset, atom_balance_weights
 from .mdm_baseline import MDM
+from .text_consistency import PAIR_KEYS, add_pairs
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,9 @@ def _to_torch(b: dict[str, np.ndarray], device: torch.device) -> dict[str, torch
         out["slots"] = torch.from_numpy(b["slots"]).long().to(device)
     if "seg" in b:
         out["seg"] = torch.from_numpy(b["seg"]).long().to(device)
+    for k in PAIR_KEYS:   # text consistency (.text_consistency): each variant text's own-wording pair
+        if k in b:
+            out[k] = torch.from_numpy(b[k]).to(device)
     return out
 
 
@@ -156,7 +160,10 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
             p = progress()
             for group in opt.param_groups:
                 group["lr"] = lr_at(p, step, tcfg)
-            batch = _to_torch(dataset.batch(rng, tcfg.batch_size, normalizer), dev)
+            raw = dataset.batch(rng, tcfg.batch_size, normalizer)
+            if getattr(cfg, "w_text_cons", 0.0) > 0:
+                raw = add_pairs(raw, dataset, raw["text_index"])
+            batch = _to_torch(raw, dev)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=tcfg.bf16):
                 loss, logs = model.loss(batch, p, gen)
             opt.zero_grad(set_to_none=True)
