@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from app.core.errors import InvalidInputError
 from app.core.motion import MotionClip
 
 from .text_atoms import FILE_NAME, TextAtomClassifier
@@ -54,7 +55,6 @@ class RecognizerRanker:
 
     def motion_probs(self, clip: MotionClip) -> np.ndarray | None:
         """The recogniser's clip-level probabilities over its labels (None: too short to recognise)."""
-        from app.core.errors import InvalidInputError
         try:
             pose, motion = self.recognizer.features(clip)
         except InvalidInputError:
