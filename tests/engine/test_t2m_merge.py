@@ -63,14 +63,16 @@ def test_refuses_other_architecture_normaliser_or_alpha(two_models, tmp_path):
 
 
 def test_loss_settings_may_differ_but_sampling_settings_may_not(two_models, tmp_path):
-    """Two fine-tunes with other loss weights (the prior path's on) are one architecture; a sampling setting is not."""
+    """Two fine-tunes with other loss weights (the prior path's on) or run descriptions (a shipped model's ``how`` /
+    ``init_from``) are one architecture; a sampling setting is not."""
     da, db = two_models
     cfg = json.loads((db / "config.json").read_text())
     lossy = tmp_path / "b_loss"
     lossy.mkdir()
     for f in ("model.safetensors", "normalizer.npz"):
         (lossy / f).write_bytes((db / f).read_bytes())
-    (lossy / "config.json").write_text(json.dumps(dict(cfg, w_prior_path=0.1, prior_path_bands=True, train_items=9)))
+    (lossy / "config.json").write_text(json.dumps(dict(cfg, w_prior_path=0.1, prior_path_bands=True, train_items=9,
+                                                               how="README, session 9", init_from="models/atom")))
     assert (merge_exports(da, lossy, 0.5, tmp_path / "m") / "model.safetensors").exists()
     (lossy / "config.json").write_text(json.dumps(dict(cfg, sample_temperature=0.9)))
     with pytest.raises(MergeError, match="sample_temperature"):

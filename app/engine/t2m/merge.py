@@ -16,7 +16,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 #: config keys that describe a training run, not the architecture; they may differ between the two models
-RUN_KEYS = frozenset({"train_steps", "train_minutes", "train_batch", "train_items", "merged_from"})
+RUN_KEYS = frozenset({"train_steps", "train_minutes", "train_batch", "train_items", "merged_from", "how",
+                      "init_from"})
 #: prefixes of the loss terms' settings (weights ``w_*``, the prior path's ``prior_path_*``): training only
 LOSS_PREFIXES = ("w_", "prior_path_")
 
