@@ -147,6 +147,8 @@ class TrainConfig:
     original_share: float = 0.0     # >0: share of batch texts drawn from the corpus's own wording when the cache
                                     # also holds variants (forms, synonyms); 0 = uniform over all (session 29)
     balance_atoms: float = 0.0      # >0: items of rare atoms drawn more often (data.atom_balance_weights power)
+    ema_decay: float = 0.0          # >0: also keep an exponential moving average of the weights (Polyak averaging),
+                                    # exported beside the model as ``ema/`` (session 43)
     extra: dict = field(default_factory=dict)
 
 

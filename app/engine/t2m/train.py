@@ -59,6 +59,21 @@ def export_model(model: torch.nn.Module, normalizer: Normalizer, out_dir: str | 
     return out_dir
 
 
+def ema_init(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A detached copy of ``model``'s state: the start of its exponential moving average."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@torch.no_grad()
+def ema_update(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: float) -> None:
+    """``ema <- decay * ema + (1 - decay) * weights`` for floating tensors; other buffers are copied."""
+    for k, v in model.state_dict().items():
+        if v.is_floating_point():
+            ema[k].lerp_(v.detach(), 1.0 - decay)
+        else:
+            ema[k].copy_(v)
+
+
 def _install_stop_handler() -> list:  # [flag list, restore()]
     """SIGTERM/SIGINT -> a truthy list: the loop stops, saves its state and exports (main thread only)."""
     import signal
@@ -135,12 +150,17 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
         rng.bit_generator.state = st["np_rng"]
         gen.set_state(st["torch_gen"].cpu() if dev.type == "cpu" else st["torch_gen"])
         log.info("resumed from step %d (%.1f min)", step, elapsed / 60)
+    ema = None
+    if tcfg.ema_decay > 0:
+        ema = ema_init(model)
+        if resume and state_path.is_file() and "ema" in st:
+            ema = {k: v.to(dev) for k, v in st["ema"].items()}
 
     def save_state() -> None:
         tmp = state_path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
                     "np_rng": rng.bit_generator.state, "torch_gen": gen.get_state(),
-                    "cfg": asdict(cfg), "tcfg": asdict(tcfg)}, tmp)
+                    "cfg": asdict(cfg), "tcfg": asdict(tcfg), **({"ema": ema} if ema is not None else {})}, tmp)
         tmp.replace(state_path)
 
     def progress() -> float:
@@ -170,6 +190,8 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
             opt.step()
+            if ema is not None:
+                ema_update(ema, model, tcfg.ema_decay)
             step += 1
             elapsed += time.perf_counter() - t0
             logs["gnorm"] = float(gnorm)
@@ -193,8 +215,12 @@ def train(cfg: AtomConfig | MDMConfig, tcfg: TrainConfig, dataset: T2MDataset, o
         logf.close()
         restore_signals()
     model.eval()
-    export_model(model, normalizer, out_dir, train_steps=step, train_minutes=round(elapsed / 60, 1),
-                 train_batch=tcfg.batch_size, train_items=len(dataset))
+    meta = dict(train_steps=step, train_minutes=round(elapsed / 60, 1), train_batch=tcfg.batch_size,
+                train_items=len(dataset))
+    export_model(model, normalizer, out_dir, **meta)
+    if ema is not None:
+        model.load_state_dict(ema)
+        export_model(model, normalizer, out_dir / "ema", ema_decay=tcfg.ema_decay, **meta)
     return {"steps": step, "minutes": elapsed / 60, "final": {k: float(np.mean(v)) for k, v in acc.items()}}
 
 
@@ -231,6 +257,7 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
                     help="share of batch texts from the corpus's own wording (cache with variants; default uniform)")
     ap.add_argument("--balance-atoms", type=float,
                     help="draw items of rare atoms more often: weight (rarest atom's count / max) ** -POWER")
+    ap.add_argument("--ema-decay", type=float, help="also export an exponential moving average of the weights (ema/)")
     ap.add_argument("--n-procedural", type=int, default=4000, help="procedural indices when regenerating")
     ap.add_argument("--cache", default=str(CACHE_DIR / "train.npz"))
     ap.add_argument("--val-cache", default=str(CACHE_DIR / "val.npz"))
@@ -247,7 +274,7 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     tcfg = TRAIN_GPU if gpu else TRAIN_CPU
     over = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr, "threads": args.threads,
             "max_minutes": args.max_minutes, "original_share": args.original_share,
-            "balance_atoms": args.balance_atoms}
+            "balance_atoms": args.balance_atoms, "ema_decay": args.ema_decay}
     tcfg = replace(tcfg, **{k: v for k, v in over.items() if v is not None})
     if not Path(args.cache).is_file():
         build_cache(args.cache, "train", args.n_procedural, mirror=args.mirror)
@@ -266,13 +293,14 @@ def script_main(model_type: str, argv: list[str] | None = None) -> int:
     return 0
 
 
-def export_from_state(run_dir: str | Path, out_dir: str | Path) -> Path:
-    """Export the model of a (possibly running) run's ``train_state.pt`` to ``out_dir``."""
+def export_from_state(run_dir: str | Path, out_dir: str | Path, ema: bool = False) -> Path:
+    """Export the model of a (possibly running) run's ``train_state.pt`` to ``out_dir`` (``ema``: its
+    moving average of the weights instead)."""
     from .config import config_from_dict
 
     run_dir = Path(run_dir)
     st = torch.load(run_dir / "train_state.pt", map_location="cpu", weights_only=True)
     model = build_model(config_from_dict(st["cfg"]))
-    model.load_state_dict(st["model"])
+    model.load_state_dict(st["ema"] if ema else st["model"])
     return export_model(model, Normalizer.load(run_dir / "normalizer.npz"), out_dir, train_steps=int(st["step"]),
                         train_minutes=round(float(st["elapsed"]) / 60, 1))
