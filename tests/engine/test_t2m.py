@@ -194,6 +194,44 @@ def test_foot_locking_reduces_foot_skate():
     np.testing.assert_allclose(locked.trans, clip.trans)  # only the legs move
 
 
+def test_foot_locking_never_lifts_both_feet_at_once():
+    """Both toes sliding apart together in contact (a standing piece carried at walking speed) are split and
+    stepped, but never lifted in the same frame: the lock must not invent a hop (session 43: L5 did)."""
+    from app.engine.t2m.foot_lock import contact_corrections, one_foot_down
+    hold, move = np.zeros(10), np.linspace(0.0, 0.3, 5)[1:-1]
+    x = np.concatenate([hold, move, hold + 0.3, move + 0.3, hold + 0.6])
+    toes = [np.stack([x, np.full(len(x), 0.02), np.full(len(x), z)], -1) for z in (-0.1, 0.1)]
+    deltas = [contact_corrections(t) for t in toes]
+    assert all((d[:, 1] > 0).any() for d in deltas)   # each toe alone would step
+    one_foot_down(deltas, toes)
+    both = (deltas[0][:, 1] > 0) & (deltas[1][:, 1] > 0)
+    assert not both.any() and any((d[:, 1] > 0).any() for d in deltas)
+
+
+def test_foot_locking_keeps_feet_that_slide_apart_low():
+    """A toe that stays 2 cm up but slides 30 cm between holds (the low hops of a jumping jack spreading the
+    feet) is pinned at each hold, not pulled to one place between them, and steps between holds (lifted, without
+    a jump or a slide);
+    a 19 cm slow slide is still pinned as one contact."""
+    from app.engine.t2m.foot_lock import contact_corrections, contact_runs
+    hold, move = np.zeros(10), np.linspace(0.0, 0.3, 5)[1:-1]
+    x = np.concatenate([hold, move, hold + 0.3, move[::-1], hold, move, hold + 0.3])
+    toe = np.stack([x, np.full(len(x), 0.02), np.zeros(len(x))], -1)
+    moved = toe + contact_corrections(toe)
+    pinned = moved[:, 0]
+    for centre, place in ((5, 0.0), (18, 0.3), (31, 0.0), (44, 0.3)):
+        assert abs(pinned[centre] - place) < 0.02
+        assert abs(moved[centre, 1] - 0.02) < 1e-9   # on the ground while held
+    assert np.abs(np.diff(pinned)).max() <= np.abs(np.diff(x)).max() + 0.01   # no step faster than the toe's own
+    fast = np.abs(np.diff(pinned)) > 0.025   # the toe steps between holds: lifted above 5 cm, not slid
+    assert fast.any() and np.all(np.maximum(moved[:-1, 1], moved[1:, 1])[fast] > 0.05)
+    assert moved[:, 1].max() < 0.02 + 0.06 + 1e-9   # a step, not a high lift
+    assert len(contact_runs(toe, toe[:, 1] < 0.05)) >= 4
+    slide = np.stack([np.arange(20) * 0.01, np.full(20, 0.02), np.zeros(20)], -1)
+    assert contact_runs(slide, slide[:, 1] < 0.05) == [(0, 20)]
+    assert np.abs(contact_corrections(slide)[:, 0]).max() > 0.05
+
+
 @pytest.mark.parametrize("prompt,seconds", [("", 2.0), ("   ", 2.0), ("walk", 0), ("walk", -1), ("walk", 1000),
                                             ("walk", float("nan"))])
 def test_bad_input_is_rejected(prompt, seconds):

@@ -2,7 +2,11 @@
 
 Contacts: the toe joint (SMPL 10/11) is within ``height`` of the floor (the foot-skate metric's
 criterion).  During each contact run of >= 2 frames the toe's horizontal position is pinned to
-the run's mean; the correction fades out over ``blend`` frames on both sides.  The ankle target
+the run's mean; the correction fades out over ``blend`` frames on both sides.  A run whose toe
+travels too far to be pinned to one place (a frame farther than ``MAX_PULL`` from the run's mean:
+feet sliding apart in the low hops of a jumping jack) is several contacts: it is split at its fastest
+step until each piece fits (:func:`contact_runs`), and where two pieces meet the toe steps from one
+pinned place to the next, lifted clear of the contact height (:func:`_cross_fade`).  The ankle target
 is the original ankle shifted by that correction; hip and knee rotations are solved with an
 analytic two-bone IK (knee bent in its current plane), and the ankle's local rotation is set so
 the foot keeps its original world orientation (so heel raises and toe rolls survive).
@@ -25,6 +29,7 @@ __all__ = ["CONTACT_HEIGHT", "contact_corrections", "foot_lock", "foot_skate_rat
 
 LEGS = ((1, 4, 7, 10), (2, 5, 8, 11))   # hip, knee, ankle, toe (left, right) on SMPL-22
 MAX_PULL = 0.12  # metres: the longest horizontal correction of a planted toe
+STEP_FAST, MAX_LIFT = 0.02, 0.06  # metres per frame: a toe step that must clear the ground; the highest lift
 
 
 def _capped(delta: np.ndarray, limit: float) -> np.ndarray:
@@ -45,6 +50,61 @@ def _runs(mask: np.ndarray, min_len: int = 2) -> list[tuple[int, int]]:
     return out
 
 
+def contact_runs(toe: np.ndarray, contact: np.ndarray, limit: float = MAX_PULL) -> list[tuple[int, int]]:
+    """Contact runs [s, e) of the toe [T, 3] (>= 2 frames), each split at its fastest horizontal step while
+    some frame lies farther than ``limit`` from its mean; the pieces of one run stay adjacent."""
+    out, todo = [], _runs(contact)
+    while todo:
+        s, e = todo.pop()
+        xz = toe[s:e, [0, 2]]
+        if e - s < 2 or np.linalg.norm(xz - xz.mean(0), axis=-1).max() <= limit:
+            out.append((s, e))
+            continue
+        k = s + 1 + int(np.argmax(np.linalg.norm(np.diff(xz, axis=0), axis=-1)))   # first frame after the step
+        todo += [(s, k), (k, e)]
+    return sorted(out)
+
+
+def _cross_fade(delta: np.ndarray, toe: np.ndarray, runs: list[tuple[int, int]], blend: int, max_pull: float,
+                frames: tuple[int, int], lift_to: float) -> None:
+    """Where two pieces of a split run meet, step the pinned place from one to the next (smoothstep over up to
+    ``blend`` frames each side, inside ``frames``) instead of jumping, lifting the toe on a sine arc so one
+    end of every step faster than ``STEP_FAST`` (the one higher on the arc) clears ``lift_to`` (a step, not a slide;
+    at most ``MAX_LIFT``); edits ``delta`` in place."""
+    for (s1, e1), (s2, e2) in zip(runs, runs[1:]):
+        lo, hi = max(s1, e1 - blend, frames[0]), min(e2, s2 + blend, frames[1])
+        if e1 != s2 or hi - lo < 3:
+            continue
+        a, b = toe[lo, [0, 2]] + delta[lo, [0, 2]], toe[hi - 1, [0, 2]] + delta[hi - 1, [0, 2]]
+        x = (np.arange(lo, hi) - lo) / (hi - 1 - lo)
+        s = x * x * (3 - 2 * x)
+        delta[lo:hi, [0, 2]] = _capped((1 - s[:, None]) * a + s[:, None] * b - toe[lo:hi, [0, 2]], max_pull)
+        step = np.linalg.norm(np.diff(toe[lo:hi, [0, 2]] + delta[lo:hi, [0, 2]], axis=0), axis=-1)
+        arc = np.sin(np.pi * x)
+        lifted = [k if arc[k] >= arc[k + 1] else k + 1 for k in np.nonzero(step > STEP_FAST)[0]]
+        if not lifted:   # a slow move: no lift needed
+            continue
+        need = np.maximum(lift_to - toe[lo:hi, 1], 0.0)[lifted] / np.maximum(arc[lifted], 1e-3)
+        delta[lo:hi, 1] = arc * min(float(need.max()), MAX_LIFT)
+
+
+def one_foot_down(deltas: list[np.ndarray], toes: list[np.ndarray]) -> None:
+    """Where the two toes' lifts (``_cross_fade``) overlap in time (both feet slid together in contact: a
+    shuffle, not a gait), drop the whole lift arc of the toe that travels less in the overlap, so the lock never
+    makes a hop (that foot slides instead); edits ``deltas`` [T, 3] in place."""
+    arcs = [_runs(d[:, 1] > 0, min_len=1) for d in deltas]
+    for s0, e0 in arcs[0]:
+        for s1, e1 in arcs[1]:
+            lo, hi = max(s0, s1), min(e0, e1)
+            if hi <= lo or deltas[0][s0, 1] <= 0 or deltas[1][s1, 1] <= 0:   # no overlap, or one arc already dropped
+                continue
+            a = max(lo - 1, 0)
+            travel = [np.linalg.norm(np.diff(t[a:hi, [0, 2]] + d[a:hi, [0, 2]], axis=0), axis=-1).sum()
+                      for t, d in zip(toes, deltas)]
+            k, (s, e) = (0, (s0, e0)) if travel[0] < travel[1] else (1, (s1, e1))
+            deltas[k][s:e, 1] = 0.0
+
+
 def contact_corrections(toe: np.ndarray, height: float = CONTACT_HEIGHT, blend: int = 4,
                         floor: float = 0.0, keep: tuple[int, int] | None = None,
                         max_pull: float = MAX_PULL) -> np.ndarray:
@@ -59,7 +119,8 @@ def contact_corrections(toe: np.ndarray, height: float = CONTACT_HEIGHT, blend: 
     weight = np.zeros(t)
     contact = toe[:, 1] < floor + height
     f0, f1 = keep if keep is not None else (0, t)
-    for s, e in _runs(contact):
+    runs = contact_runs(toe, contact, max_pull)
+    for s, e in runs:
         if e <= f0 or s >= f1:
             continue
         if s < f0 and e > f1:  # one contact across the whole span: slide from one seam to the other
@@ -77,6 +138,7 @@ def contact_corrections(toe: np.ndarray, height: float = CONTACT_HEIGHT, blend: 
                 if 0 <= f < t and not contact[f] and w > weight[f]:
                     delta[f] = delta[ref] * w
                     weight[f] = w
+    _cross_fade(delta, toe, runs, blend, max_pull, (f0, f1), floor + height + 0.01)
     return delta
 
 
@@ -128,8 +190,9 @@ def foot_lock(clip: MotionClip, height: float = CONTACT_HEIGHT, blend: int = 4,
         floor = min(0.0, float(joints[..., 1].min()))
     new_glob = glob.copy()
     locked = 0
-    for hip, knee, ankle, toe in LEGS:
-        delta = contact_corrections(joints[:, toe], height, blend, floor, keep=frames)
+    deltas = [contact_corrections(joints[:, leg[3]], height, blend, floor, keep=frames) for leg in LEGS]
+    one_foot_down(deltas, [joints[:, leg[3]] for leg in LEGS])
+    for (hip, knee, ankle, toe), delta in zip(LEGS, deltas):
         delta[:f0] = 0.0
         delta[f1:] = 0.0
         idx = np.nonzero(np.linalg.norm(delta, axis=-1) > 1e-6)[0]
