@@ -20,6 +20,12 @@ training pool without any word of the suite:
 
     .venv/bin/python scripts/build_t2m_text_forms.py --src .cache/t2m/train_s28_syn.npz \
         --out .cache/t2m/train_s31_ctx.npz --seed 0 --context --threads 2
+
+``--wide-context`` (session 44) draws that variant from the wide WordNet pool (``context_words.wide_pool``);
+session 44 appended one more per original text to the session-31 cache:
+
+    .venv/bin/python scripts/build_t2m_text_forms.py --src .cache/t2m/train_ctx.npz \
+        --out .cache/t2m/train_ctxw.npz --seed 1 --context --wide-context --threads 2
 """
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synonyms", action="store_true", help="also one WordNet-synonym variant per text (session 28)")
     ap.add_argument("--context", action="store_true",
                     help="only append one context variant per original text (session 31)")
+    ap.add_argument("--wide-context", action="store_true", help="with --context: the wide WordNet pool (session 44)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import torch
@@ -55,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     banned = overlapping_fragments(suite)
     logging.info("suite pieces banned from the variants: %s", sorted(banned))
     if args.context:
-        from app.engine.corpus.context_words import words_of
+        from app.engine.corpus.context_words import TRAIN, wide_pool, words_of
         words = set().union(*(words_of(t) for t in suite))
-        counts = add_context_variants(args.src, args.out, args.seed, words, banned, forbidden=suite)
+        counts = add_context_variants(args.src, args.out, args.seed, words, banned, forbidden=suite,
+                                      pool=wide_pool() if args.wide_context else TRAIN)
         print(json.dumps(counts))
         return 0
     counts = add_text_forms(args.src, args.out, args.seed, banned, forbidden=suite, synonyms=args.synonyms)

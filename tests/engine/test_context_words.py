@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.corpus.context_words import HELD_OUT, TRAIN, Pool, add_context, place, words_of
+from app.engine.corpus.context_words import HELD_OUT, TRAIN, Pool, add_context, place, wide_pool, words_of
 from app.engine.t2m.data import T2MDataset, encode_texts, write_cache
 from app.engine.t2m.text_cond import parse_slots
 from app.engine.t2m.text_forms import add_context_variants, draw_context
@@ -27,8 +27,19 @@ def test_training_and_held_out_pools_share_no_word_and_name_no_motion():
     assert not (_words(TRAIN) | _words(HELD_OUT)) & MOTION_WORDS
 
 
+def test_wide_pool_adds_many_pieces_and_keeps_out_of_the_held_out_words():
+    """Session 44: the WordNet pool (context_pool.json) widens the training pool of every kind, shares no word with
+    the held-out readout pool and names no motion, side, direction, count or speed."""
+    wide = wide_pool()
+    for kind in ("adjectives", "after_subject", "endings", "frames"):
+        assert set(getattr(TRAIN, kind)) <= set(getattr(wide, kind))
+        assert len(getattr(wide, kind)) >= 3 * len(getattr(TRAIN, kind)), kind
+    assert not _words(wide) & _words(HELD_OUT)
+    assert not _words(wide) & MOTION_WORDS
+
+
 def test_no_piece_changes_a_prompt_slot():
-    for pool in (TRAIN, HELD_OUT):
+    for pool in (TRAIN, HELD_OUT, wide_pool()):
         for piece in pool.adjectives + pool.after_subject + pool.endings + pool.frames:
             assert not parse_slots(f"a man waves {piece}").any(), piece
 

@@ -14,8 +14,10 @@ training cache bans every word of the prompt-following suite, ``scripts/build_t2
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -58,6 +60,15 @@ HELD_OUT = Pool(
 )
 
 KINDS = ("adjective", "after_subject", "ending", "frame")
+POOL_FILE = Path(__file__).with_name("context_pool.json")
+
+
+def wide_pool() -> Pool:
+    """:data:`TRAIN` plus the WordNet pool of ``context_pool.json`` (``scripts/build_context_pool.py``, session 44:
+    garments, places, gatherings and moods the corpus, the held-out pool and the suite never use)."""
+    d = json.loads(POOL_FILE.read_text())
+    return Pool(*(tuple(dict.fromkeys(getattr(TRAIN, k) + tuple(d[k])))
+                  for k in ("adjectives", "after_subject", "endings", "frames")))
 # words a piece may share with any other text: articles and prepositions, nothing that names a thing or an act
 GLUE = frozenset("a an the in on at with of to by near without during this".split())
 
@@ -115,4 +126,4 @@ def add_context(text: str, rng: np.random.Generator, pool: Pool = TRAIN, max_pie
     return out if placed else None
 
 
-__all__ = ["Pool", "TRAIN", "HELD_OUT", "KINDS", "GLUE", "words_of", "place", "add_context"]
+__all__ = ["Pool", "TRAIN", "HELD_OUT", "wide_pool", "KINDS", "GLUE", "words_of", "place", "add_context"]

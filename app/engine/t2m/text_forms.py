@@ -110,17 +110,19 @@ def draw_context(texts: list[list[str]], originals: list[int], rng: np.random.Ge
 
 
 def add_context_variants(src: str | Path, dst: str | Path, seed: int = 0, banned_words: set[str] | frozenset[str] = frozenset(),
-                         banned: frozenset[str] | set[str] = frozenset(), forbidden: list[str] | None = None) -> dict:
-    """Copy cache ``src`` to ``dst`` with context variants (:func:`draw_context`, the :data:`TRAIN` pool
-    without ``banned_words``) appended to every item's texts; its count of original texts is kept."""
+                         banned: frozenset[str] | set[str] = frozenset(), forbidden: list[str] | None = None,
+                         pool: Pool = TRAIN) -> dict:
+    """Copy cache ``src`` to ``dst`` with context variants (:func:`draw_context`, from ``pool``, by default the
+    :data:`TRAIN` pool, without ``banned_words``) appended to every item's texts; its count of original texts
+    is kept."""
     with np.load(src, allow_pickle=False) as d:
         arr = {k: d[k] for k in d.files}
     texts = json.loads(str(arr["texts"]))
     originals = [int(n) for n in arr["original_texts"]] if "original_texts" in arr else [len(t) for t in texts]
-    pool = TRAIN.without(set(banned_words))
+    pool = pool.without(set(banned_words))
     bad = set(banned) | {f.lower() for f in forbidden or []}
     new = draw_context(texts, originals, np.random.default_rng(seed), pool, bad)
-    _write_appended(arr, texts, new, dst, f"context (seed {seed})", originals)
+    _write_appended(arr, texts, new, dst, f"context (seed {seed}, {len(pool.endings)} endings)", originals)
     return {"items": len(texts), "texts": sum(len(t) for t in texts), "new_texts": sum(len(n) for n in new),
             "pool": {k: len(getattr(pool, k)) for k in ("adjectives", "after_subject", "endings", "frames")}}
 
