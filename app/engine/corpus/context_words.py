@@ -61,14 +61,6 @@ HELD_OUT = Pool(
 
 KINDS = ("adjective", "after_subject", "ending", "frame")
 POOL_FILE = Path(__file__).with_name("context_pool.json")
-
-
-def wide_pool() -> Pool:
-    """:data:`TRAIN` plus the WordNet pool of ``context_pool.json`` (``scripts/build_context_pool.py``, session 44:
-    garments, places, gatherings and moods the corpus, the held-out pool and the suite never use)."""
-    d = json.loads(POOL_FILE.read_text())
-    return Pool(*(tuple(dict.fromkeys(getattr(TRAIN, k) + tuple(d[k])))
-                  for k in ("adjectives", "after_subject", "endings", "frames")))
 # words a piece may share with any other text: articles and prepositions, nothing that names a thing or an act
 GLUE = frozenset("a an the in on at with of to by near without during this".split())
 
@@ -124,6 +116,14 @@ def add_context(text: str, rng: np.random.Generator, pool: Pool = TRAIN, max_pie
             if placed == want:
                 break
     return out if placed else None
+
+
+def wide_pool() -> Pool:
+    """:data:`TRAIN` plus the WordNet pool of ``context_pool.json`` (``scripts/build_context_pool.py``, session 44:
+    garments, places, gatherings and moods the corpus, the held-out pool and the suite never use)."""
+    d = json.loads(POOL_FILE.read_text())
+    return Pool(*(tuple(dict.fromkeys(getattr(TRAIN, k) + tuple(d[k])))
+                  for k in ("adjectives", "after_subject", "endings", "frames")))
 
 
 __all__ = ["Pool", "TRAIN", "HELD_OUT", "wide_pool", "KINDS", "GLUE", "words_of", "place", "add_context"]
