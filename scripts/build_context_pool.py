@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
                                ("gatherings", GATHERINGS))}
     moods = [w for w in adjectives(wordnet, MOODS) if ok(w)]
     an = lambda w: ("an " if w[0] in "aeiou" else "a ") + w  # noqa: E731
+    # every colour with every ~len(colours)/3-th garment: about 7 garments per colour, so colour pairs do not
+    # swamp the after-subject kind (231 pieces, against 49 "wearing a ..." ones)
     pool = {
         "adjectives": moods,
         "after_subject": [f"in {an(c)} {g}" for c in colours for g in garments[:: max(1, len(colours) // 3)]]
