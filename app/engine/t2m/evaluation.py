@@ -18,7 +18,8 @@ from app.core.motion import MotionClip
 from app.engine.repr.humanml3d import features_to_clip
 
 from .foot_lock import foot_lock as apply_foot_lock
-from .pipeline import MODELS_DIR, TextToMotionPipeline, _to_ground, select_cond
+from .pipeline import MODELS_DIR, TextToMotionPipeline, select_cond
+from .spans import to_ground
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def batch_generate(pipe: TextToMotionPipeline, texts: list[str], frames: list[in
         feats = pipe.normalizer.denormalize(feats.float().cpu().numpy())
         for k, i in enumerate(idx):
             clip = features_to_clip(feats[k, :frames[i]], pipe.fps, limbs=pipe.limbs)
-            clip = _to_ground(clip)
+            clip = to_ground(clip)
             if foot_lock:
                 clip, _ = apply_foot_lock(clip)
             clip.text = texts[i]

@@ -314,9 +314,9 @@ class TextToMotionPipeline:
         prompt = text if text is not None else "; ".join(t for t, _ in plan)
         for i in range(n):
             clip = S.join(all_pieces[i], all_texts[i], blend_s)
-            clip = _to_ground(clip)
+            clip = S.to_ground(clip)
             clip.text, clip.name = clean_prompt(prompt), f"{self.name}_seed{seed}_{i + 1}"
-            clip.segments = _merge_segments(clip.segments)
+            clip.segments = S.merge_segments(clip.segments)
             before = foot_skate_ratio(clip.joints(), clip.fps)
             after = before
             if foot_lock:
@@ -384,21 +384,3 @@ def select_cond(cond: torch.Tensor | dict, index) -> torch.Tensor | dict:
         return {k: v[idx.to(v.device)] for k, v in cond.items()}
     return cond[idx.to(cond.device)]
 
-
-def _to_ground(clip: MotionClip) -> MotionClip:
-    """Shift vertically so the 10th percentile over frames of the lowest joint is at y = 0."""
-    low = clip.joints()[..., 1].min(axis=1)
-    out = clip.copy()
-    out.trans[:, 1] -= float(np.percentile(low, 10))
-    return out
-
-
-def _merge_segments(segs: list) -> list:
-    """Merge adjacent segments with the same text (the pieces of one long span)."""
-    out = []
-    for s in segs:
-        if out and out[-1].text == s.text and abs(out[-1].end - s.start) < 1e-9:
-            out[-1].end = s.end
-        else:
-            out.append(s)
-    return out

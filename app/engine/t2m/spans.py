@@ -223,3 +223,22 @@ def at_other_rate(edit: Callable[..., tuple[MotionClip, np.ndarray | None]], fps
         rows = np.clip(np.round(np.arange(f0, f1) * k).astype(int) - g0, 0, len(att) - 1)
         att = att[rows]
     return out, att
+
+
+def to_ground(clip: MotionClip) -> MotionClip:
+    """Shift vertically so the 10th percentile over frames of the lowest joint is at y = 0."""
+    low = clip.joints()[..., 1].min(axis=1)
+    out = clip.copy()
+    out.trans[:, 1] -= float(np.percentile(low, 10))
+    return out
+
+
+def merge_segments(segs: list[Segment]) -> list[Segment]:
+    """Merge adjacent segments with the same text (the pieces of one long span)."""
+    out = []
+    for s in segs:
+        if out and out[-1].text == s.text and abs(out[-1].end - s.start) < 1e-9:
+            out[-1].end = s.end
+        else:
+            out.append(s)
+    return out
