@@ -173,3 +173,57 @@ def test_clock_drop_trains_the_clock_free_decode():
     loss.backward()
     assert logs["clock"] > 0 and float(model.clock.prior[0].weight.grad.abs().sum()) > 0   # the head still learns
     assert float(model.clock.readout.weight.grad.abs().sum()) == 0.0                        # the decoder heard nothing
+
+
+def test_a_named_count_sets_the_rate_of_the_band_that_carries_the_motion():
+    rate = torch.full((2, 50, len(C.BANDS)), 1.0)
+    amp = torch.zeros(2, 50, len(C.BANDS))
+    amp[:, :, 1] = 0.1                                      # the fast band carries both rows' motion
+    out = C.counted_rate(rate, amp, torch.tensor([5.0, 0.0]), torch.tensor([50, 50]), FPS)
+    assert torch.allclose(out[0, :, 1], torch.full((50,), 5 * FPS / 50))   # 5 cycles in 50 frames: 2 Hz
+    assert torch.equal(out[0, :, 0], rate[0, :, 0]) and torch.equal(out[1], rate[1])   # no count: unchanged
+    head = C.ClockHead(16, FPS)
+    with torch.no_grad():
+        head.prior[-1].bias.zero_()
+        head.prior[-1].bias[len(C.BANDS):] = torch.tensor([0.0, 3.0])   # the fast band's envelope dominates
+        clock = head.sample(torch.zeros(2, 80, 16), 80, torch.Generator().manual_seed(0),
+                            reps=torch.tensor([8.0, 2.0]), lengths=torch.tensor([80, 80]))
+    nb = len(C.BANDS)
+    phase = torch.atan2(clock[:, :, 1], clock[:, :, nb + 1])
+    cycles = torch.remainder(torch.diff(phase, dim=1), 2 * math.pi).sum(1) / (2 * math.pi)
+    assert abs(float(cycles[0]) - 8 * 79 / 80) < 1e-3      # the drawn clock winds the asked number of times
+    lo = C.BANDS[1][0]                                      # 2 cycles in 4 s = 0.5 Hz: below the fast band
+    assert abs(float(cycles[1]) - lo * 79 / FPS) < 1e-3     # held to the rates the band was trained on
+
+
+def test_count_clock_reads_the_prompts_count_and_is_off_by_default(monkeypatch):
+    torch.manual_seed(0)
+    cfg = dict(TINY_ATOM, learned_prior=True, clock=True, clock_source="draft")
+    off = ATOM(config_from_dict(cfg)).eval()
+    on = ATOM(config_from_dict(dict(cfg, count_clock=0.8))).eval()
+    on.load_state_dict(off.state_dict())
+    with torch.no_grad():
+        on.clock.inp.weight.normal_()
+        off.clock.inp.weight.copy_(on.clock.inp.weight)
+    cond = {"text": torch.randn(2, 384), "tokens": torch.randn(2, 3, 384),
+            "token_mask": torch.ones(2, 3, dtype=torch.bool), "slots": torch.tensor([[0, 0, 0, 4], [0, 0, 0, 0]])}
+    seen = []
+    original = C.counted_rate
+    monkeypatch.setattr(C, "counted_rate", lambda r, a, reps, n, fps: seen.append(reps) or original(r, a, reps, n, fps))
+    a = on.sample(cond, 40, torch.Generator().manual_seed(3))[0]
+    assert seen and torch.allclose(seen[0], torch.tensor([5.0, 0.0]))   # 4 repetitions in 80 % of the clip
+    b = off.sample(cond, 40, torch.Generator().manual_seed(3))[0]
+    assert torch.equal(a[1], b[1])                          # no count named: the same draw
+    assert float((a[0] - b[0]).abs().max()) > 1e-4          # a count named: the clock it hears changes
+
+
+def test_clock_cycles_follow_exact_counts_and_count_steps_in_gait_cycles():
+    from app.engine.t2m.text_cond import as_text_cond, clock_cycles
+    assert clock_cycles("a man claps eight times") == 8
+    assert clock_cycles("someone does five jumping jacks") == 5 and clock_cycles("she bows twice") == 2
+    assert clock_cycles("a person walks four steps forward") == 2    # one gait cycle is two steps
+    assert clock_cycles("the woman jogs a few steps") == 0 and clock_cycles("he claps several times") == 0
+    assert clock_cycles("a person waves with the left hand") == 0
+    cond = as_text_cond(torch.zeros(2, 384).numpy(), ["claps six times", "walks"]).to_torch("cpu")
+    assert torch.equal(cond["cycles"], torch.tensor([6.0, 0.0]))
+    assert torch.allclose(C.named_cycles(cond, 0.5), torch.tensor([12.0, 0.0])) and C.named_cycles(cond, 0.0) is None

@@ -351,16 +351,16 @@ class ATOM(FeatureNormMixin, nn.Module):
         if self.cfg.clock:
             if bias is None:
                 bias = self.frame_bias(text, num_frames)
-            phi0 = None
+            phi0, reps = None, C.named_cycles(text, self.cfg.count_clock)
             if self.cfg.clock_source == "draft":
                 silent = z.new_zeros((b, num_frames, C.CHANNELS))
                 draft = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias, clock=silent)[0]
                 m = C.measure(self.denormalize(draft.float())[..., RIC], lengths, self.cfg.fps)
                 valid = ~padding_mask(lengths, num_frames)
-                phi0 = C.draft_phase(m, self.clock.drift(bias, num_frames)[0], valid).to(z.dtype)
+                phi0 = C.draft_phase(m, self.clock.drift(bias, num_frames, reps, lengths)[0], valid).to(z.dtype)
             elif self.cfg.clock_phase:
                 phi0 = self.clock_phase(z, bias.mean(1))
-            clock = self.clock.sample(bias, num_frames, generator, phi0)
+            clock = self.clock.sample(bias, num_frames, generator, phi0, reps, lengths)
         g = self.cfg.guidance if guidance is None else guidance
         if g == 1.0:
             feats, maps = self.decode(z, text, lengths, num_frames, z_local=z_local, bias=bias, clock=clock)

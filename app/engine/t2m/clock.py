@@ -130,18 +130,24 @@ class ClockHead(nn.Module):
         m = m[..., None].expand_as(a_err)
         return (a_err * m).sum() / m.sum().clamp(min=1.0) + (r_err * w).sum() / w.sum().clamp(min=1.0)
 
-    def drift(self, bias: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(phase advanced since frame 0, envelope) [B, T, bands]: the predicted rate integrated."""
+    def drift(self, bias: torch.Tensor, t: int, reps: torch.Tensor | None = None,
+              lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(phase advanced since frame 0, envelope) [B, T, bands]: the predicted rate integrated; with
+        ``reps`` [B] (a named count per row, 0 = none) the count sets the rate (:func:`counted_rate`)."""
         rate, amp = self.predict(bias)
         if rate.shape[1] != t:
             rate, amp = rate.expand(-1, t, -1), amp.expand(-1, t, -1)
+        if reps is not None:
+            n = torch.full_like(reps, t) if lengths is None else lengths
+            rate = counted_rate(rate, amp, reps, n, self.fps)
         return 2 * math.pi * torch.cumsum(rate, 1) / self.fps, amp
 
     def sample(self, bias: torch.Tensor, t: int, generator: torch.Generator | None = None,
-               phi0: torch.Tensor | None = None) -> torch.Tensor:
-        """A drawn clock [B, T, 3 x bands]: each band's predicted rate integrated from a starting
-        phase ``phi0`` [B, 1, bands] (None: uniform)."""
-        drift, amp = self.drift(bias, t)
+               phi0: torch.Tensor | None = None, reps: torch.Tensor | None = None,
+               lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """A drawn clock [B, T, 3 x bands]: each band's predicted rate (or a named count's,
+        :meth:`drift`) integrated from a starting phase ``phi0`` [B, 1, bands] (None: uniform)."""
+        drift, amp = self.drift(bias, t, reps, lengths)
         if phi0 is None:
             phi0 = torch.rand((bias.shape[0], 1, len(BANDS)), generator=generator, device=bias.device,
                               dtype=bias.dtype) * 2 * math.pi
@@ -182,6 +188,34 @@ class PhaseHead(nn.Module):
         """Weighted 1 - cos of the angle between predicted and target phases (both [B, 1, bands])."""
         w = weight[:, None, :]
         return ((1 - torch.cos(pred - target[:, None, :])) * w).sum() / w.sum().clamp(min=1e-6)
+
+
+def named_cycles(cond: dict, share: float) -> torch.Tensor | None:
+    """Clock cycles per clip [B] a prompt's count asks for when its repetitions fill ``share`` of the clip
+    (config ``count_clock``; ``cycles`` from :func:`.text_cond.clock_cycles`, else the count slot; 0 where
+    no count is named); None when ``share`` is 0 (off) or the condition names no counts."""
+    cycles = cond.get("cycles", cond["slots"][:, 3] if "slots" in cond else None)
+    return None if not share or cycles is None else cycles / share
+
+
+def counted_rate(rate: torch.Tensor, amp: torch.Tensor, reps: torch.Tensor, lengths: torch.Tensor,
+                 fps: float) -> torch.Tensor:
+    """Rates [B, T, bands] where a prompt names a count (``reps`` [B] > 0, cycles per clip): the band that
+    carries the motion (the larger mean envelope) runs ``reps`` cycles over the clip's ``lengths`` frames,
+    within that band's range (a measured rate is clipped to it in training: the decoder knows no other).
+
+    The text head's rate is a typical tempo, not the asked number: val's arm circles asked for 4-7 winds
+    and got 2-3 (models/atom/README.md, session 45).  One clock cycle is one repetition of a rhythm's
+    main axis (a clap, a jack, an arm circle, a squat)."""
+    rows = torch.nonzero(reps > 0).flatten()
+    if rows.numel() == 0:
+        return rate
+    k = amp[rows].mean(1).argmax(-1)
+    target = reps[rows].to(rate.dtype) * fps / lengths[rows].to(rate.dtype).clamp(min=1.0)
+    lo, hi = (torch.tensor(BANDS, dtype=rate.dtype, device=rate.device)[k, i] for i in (0, 1))
+    out = rate.clone()
+    out[rows, :, k] = torch.minimum(torch.maximum(target, lo), hi)[:, None]  # the rates training measured
+    return out
 
 
 def best_offset(phase: torch.Tensor, amp: torch.Tensor, drift: torch.Tensor,

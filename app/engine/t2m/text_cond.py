@@ -27,6 +27,8 @@ MAX_TEXT_TOKENS = 40
 _NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
         "ten": 10, "a couple of": 2, "a pair of": 2, "couple of": 2, "several": 3, "a few": 3}
 _REPS_WORD = {"once": 1, "twice": 2, "thrice": 3}
+_VAGUE = {"several", "a few"}  # a count the clock is not held to (clock_cycles)
+_GAIT_NOUNS = {"step", "steps", "stride", "strides", "pace", "paces"}  # two per gait cycle
 _COUNT = re.compile(r"\b(\d+|" + "|".join(sorted((re.escape(k) for k in _NUM), key=len, reverse=True))
                     + r")\s+(?:(?:more|quick|slow|big|small|high|low|short|long|light|deep|full|forward|vertical)\s+)?"
                       r"([a-z\-]+)")
@@ -52,10 +54,16 @@ def parse_slots(text: str) -> np.ndarray:
     side = 3 if both or (has_l and has_r) else 1 if has_l else 2 if has_r else 0
     direction = next((v for pat, v in _DIRECTION if re.search(pat, t)), 0)
     speed = 1 if _SLOW.search(t) else 2 if _FAST.search(t) else 0
-    reps = 0
+    reps = _named_count(t)[0]
+    return np.array([side, direction, speed, min(max(reps, 0), 10)], dtype=np.int64)
+
+
+def _named_count(t: str) -> tuple[int, str, str]:
+    """(count, the number's words, the counted word) in a padded lower-case prompt; (0, "", "") if none."""
+    reps, number, noun = 0, "", ""
     for w, n in _REPS_WORD.items():
         if re.search(rf"\b{w}\b", t):
-            reps = n
+            reps, number = n, w
     if not reps:
         for m in _COUNT.finditer(t):
             word = m.group(2)
@@ -64,8 +72,19 @@ def parse_slots(text: str) -> np.ndarray:
             num = m.group(1)
             # digits: capped below anyway; int() of thousands of digits would raise
             reps = (int(num) if len(num.lstrip("0")) <= 3 else 10) if num.isdigit() else _NUM[num]
+            number, noun = num, word
             break
-    return np.array([side, direction, speed, min(max(reps, 0), 10)], dtype=np.int64)
+    return reps, number, noun
+
+
+def clock_cycles(text: str) -> float:
+    """Rhythm cycles a prompt's count asks for (the clock's ``count_clock``, :func:`.clock.named_cycles`):
+    the count (capped at 10); half of it for steps, one gait cycle being two steps; 0 where no count or
+    only a vague one is named ("a few", "several")."""
+    reps, number, noun = _named_count(" " + str(text).lower().replace("-", " ") + " ")
+    if not reps or number in _VAGUE:
+        return 0.0
+    return min(reps, 10) / (2.0 if noun in _GAIT_NOUNS else 1.0)
 
 
 @dataclass
@@ -76,6 +95,7 @@ class TextCond:
     tokens: np.ndarray
     mask: np.ndarray
     slots: np.ndarray
+    cycles: np.ndarray | None = None  # [B] float: clock cycles a count asks for (clock_cycles)
 
     def __len__(self) -> int:
         return len(self.pooled)
@@ -85,18 +105,21 @@ class TextCond:
         return {"text": torch.as_tensor(self.pooled, dtype=torch.float32, device=device),
                 "tokens": torch.as_tensor(self.tokens, dtype=torch.float32, device=device),
                 "token_mask": torch.as_tensor(self.mask, dtype=torch.bool, device=device),
-                "slots": torch.as_tensor(self.slots, dtype=torch.long, device=device)}
+                "slots": torch.as_tensor(self.slots, dtype=torch.long, device=device),
+                **({} if self.cycles is None else
+                   {"cycles": torch.as_tensor(self.cycles, dtype=torch.float32, device=device)})}
 
 
 def as_text_cond(encoded: Any, texts: list[str]) -> TextCond:
     """A TextCond from an encoder's output: an [N, D] array (the pooled vector stands in for the
     tokens) or a dict with 'pooled', 'tokens', 'mask' (slots always come from the texts)."""
     slots = np.stack([parse_slots(t) for t in texts]) if texts else np.zeros((0, N_SLOTS), np.int64)
+    cycles = np.array([clock_cycles(t) for t in texts], np.float32)
     if isinstance(encoded, dict):
         return TextCond(np.asarray(encoded["pooled"], np.float32), np.asarray(encoded["tokens"], np.float32),
-                        np.asarray(encoded["mask"], bool), slots)
+                        np.asarray(encoded["mask"], bool), slots, cycles)
     pooled = np.asarray(encoded, np.float32)
-    return TextCond(pooled, pooled[:, None].copy(), np.ones((len(pooled), 1), bool), slots)
+    return TextCond(pooled, pooled[:, None].copy(), np.ones((len(pooled), 1), bool), slots, cycles)
 
 
 def encode_text_cond(texts: list[str]) -> dict:
