@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from app.engine.t2m import clock as C
@@ -209,7 +210,7 @@ def test_count_clock_reads_the_prompts_count_and_is_off_by_default(monkeypatch):
             "token_mask": torch.ones(2, 3, dtype=torch.bool), "slots": torch.tensor([[0, 0, 0, 4], [0, 0, 0, 0]])}
     seen = []
     original = C.counted_rate
-    monkeypatch.setattr(C, "counted_rate", lambda r, a, reps, n, fps: seen.append(reps) or original(r, a, reps, n, fps))
+    monkeypatch.setattr(C, "counted_rate", lambda r, a, reps, *rest: seen.append(reps) or original(r, a, reps, *rest))
     a = on.sample(cond, 40, torch.Generator().manual_seed(3))[0]
     assert seen and torch.allclose(seen[0], torch.tensor([5.0, 0.0]))   # 4 repetitions in 80 % of the clip
     b = off.sample(cond, 40, torch.Generator().manual_seed(3))[0]
@@ -227,3 +228,15 @@ def test_clock_cycles_follow_exact_counts_and_count_steps_in_gait_cycles():
     cond = as_text_cond(torch.zeros(2, 384).numpy(), ["claps six times", "walks"]).to_torch("cpu")
     assert torch.equal(cond["cycles"], torch.tensor([6.0, 0.0]))
     assert torch.allclose(C.named_cycles(cond, 0.5), torch.tensor([12.0, 0.0])) and C.named_cycles(cond, 0.0) is None
+
+
+def test_a_count_retimes_the_band_with_the_nearest_tempo_when_asked():
+    rate = torch.tensor([0.8, 2.0]).expand(1, 40, 2).clone()   # arms rise slowly, hands clap fast
+    amp = torch.tensor([0.12, 0.07]).expand(1, 40, 2).clone()  # the slow rise carries more of the motion
+    reps, n = torch.tensor([3.6]), torch.tensor([40])          # 3.6 cycles in 2 s: 1.8 Hz
+    env = C.counted_rate(rate, amp, reps, n, FPS)
+    near = C.counted_rate(rate, amp, reps, n, FPS, "nearest")
+    assert float(env[0, 0, 0]) == C.BANDS[0][1] and float(env[0, 0, 1]) == 2.0   # slow band, held to its range
+    assert torch.equal(near[..., 0], rate[..., 0]) and abs(float(near[0, 0, 1]) - 1.8) < 1e-6  # the claps' band retimed
+    with pytest.raises(ValueError):
+        C.ClockHead(8, FPS, count_band="loudest")

@@ -77,7 +77,7 @@ class ATOM(FeatureNormMixin, nn.Module):
         if cfg.clock:  # the rhythm's phase as an input: measured in training, drawn at sampling (clock.py)
             if cfg.clock_source not in C.SOURCES:
                 raise ValueError(f"unknown clock_source {cfg.clock_source!r}; use one of {C.SOURCES}")
-            self.clock = C.ClockHead(d, cfg.fps, cfg.feature_dim)
+            self.clock = C.ClockHead(d, cfg.fps, cfg.feature_dim, cfg.count_clock_band)
             if cfg.clock_phase:
                 self.clock_phase = C.PhaseHead(d)
         if cfg.time_latent:  # local latents: when things happen (see time_latent.py)

@@ -28,6 +28,7 @@ AMP_SCALE = 10.0       # metres -> decimetres
 AMP_MAX = 5.0
 CHANNELS = 3 * len(BANDS)
 SOURCES = ("drawn", "draft")   # where a sampled clock's starting phase comes from (config clock_source)
+COUNT_BANDS = ("envelope", "nearest")  # which band a named count retimes (config count_clock_band, counted_rate)
 
 
 def _reference(dim: int, device, dtype) -> torch.Tensor:
@@ -98,9 +99,11 @@ class ClockHead(nn.Module):
     DeepPhase's phase-modulated decoding; a clock added to the queries alone was still barely used
     after 1,350 steps).  Both zero-initialised: a checkpoint trained without a clock starts unchanged."""
 
-    def __init__(self, d: int, fps: float = 20.0, feature_dim: int = 263) -> None:
+    def __init__(self, d: int, fps: float = 20.0, feature_dim: int = 263, count_band: str = "envelope") -> None:
         super().__init__()
-        self.fps, self.feature_dim = fps, feature_dim
+        if count_band not in COUNT_BANDS:
+            raise ValueError(f"unknown count_clock_band {count_band!r}; use one of {COUNT_BANDS}")
+        self.fps, self.feature_dim, self.count_band = fps, feature_dim, count_band
         self.readout = nn.Linear(d, feature_dim * CHANNELS)
         nn.init.zeros_(self.readout.weight)
         nn.init.zeros_(self.readout.bias)
@@ -139,7 +142,7 @@ class ClockHead(nn.Module):
             rate, amp = rate.expand(-1, t, -1), amp.expand(-1, t, -1)
         if reps is not None:
             n = torch.full_like(reps, t) if lengths is None else lengths
-            rate = counted_rate(rate, amp, reps, n, self.fps)
+            rate = counted_rate(rate, amp, reps, n, self.fps, self.count_band)
         return 2 * math.pi * torch.cumsum(rate, 1) / self.fps, amp
 
     def sample(self, bias: torch.Tensor, t: int, generator: torch.Generator | None = None,
@@ -199,10 +202,12 @@ def named_cycles(cond: dict, share: float) -> torch.Tensor | None:
 
 
 def counted_rate(rate: torch.Tensor, amp: torch.Tensor, reps: torch.Tensor, lengths: torch.Tensor,
-                 fps: float) -> torch.Tensor:
-    """Rates [B, T, bands] where a prompt names a count (``reps`` [B] > 0, cycles per clip): the band that
-    carries the motion (the larger mean envelope) runs ``reps`` cycles over the clip's ``lengths`` frames,
-    within that band's range (a measured rate is clipped to it in training: the decoder knows no other).
+                 fps: float, band: str = "envelope") -> torch.Tensor:
+    """Rates [B, T, bands] where a prompt names a count (``reps`` [B] > 0, cycles per clip): one band runs
+    ``reps`` cycles over the clip's ``lengths`` frames, within that band's range (a measured rate is clipped
+    to it in training: the decoder knows no other).  Which band: ``"envelope"``, the one that carries the
+    motion (the larger mean envelope); ``"nearest"``, the one whose predicted rate is nearest the count's
+    (log ratio): the smallest change of tempo that meets the count.
 
     The text head's rate is a typical tempo, not the asked number: val's arm circles asked for 4-7 winds
     and got 2-3 (models/atom/README.md, session 45).  One clock cycle is one repetition of a rhythm's
@@ -210,8 +215,11 @@ def counted_rate(rate: torch.Tensor, amp: torch.Tensor, reps: torch.Tensor, leng
     rows = torch.nonzero(reps > 0).flatten()
     if rows.numel() == 0:
         return rate
-    k = amp[rows].mean(1).argmax(-1)
     target = reps[rows].to(rate.dtype) * fps / lengths[rows].to(rate.dtype).clamp(min=1.0)
+    if band == "nearest":
+        k = (torch.log(rate[rows].mean(1)) - torch.log(target.clamp(min=1e-3))[:, None]).abs().argmin(-1)
+    else:
+        k = amp[rows].mean(1).argmax(-1)
     lo, hi = (torch.tensor(BANDS, dtype=rate.dtype, device=rate.device)[k, i] for i in (0, 1))
     out = rate.clone()
     out[rows, :, k] = torch.minimum(torch.maximum(target, lo), hi)[:, None]  # the rates training measured

@@ -93,6 +93,7 @@ class AtomConfig:
                                     # that "draft" sampling starts from stays in distribution)
     count_clock: float = 0.0        # sampling, > 0: a count named in the prompt sets the clock's rate, its cycles
                                     # filling this share of the clip (clock.counted_rate); 0 = the text head's rate
+    count_clock_band: str = "envelope"  # the band a count retimes: "envelope" (larger) or "nearest" (rate nearest)
     w_clock: float = 0.1            # the clock head's rate / envelope regression from the text
     time_latent: int = 0            # local latents: one small z every this many frames beside the global z
                                     # (time_latent.TimeLatent; 0 = off): timing of repeated actions (session 11)
