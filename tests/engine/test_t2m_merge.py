@@ -79,6 +79,22 @@ def test_loss_settings_may_differ_but_sampling_settings_may_not(two_models, tmp_
         merge_exports(da, lossy, 0.5, tmp_path / "m2")
 
 
+def test_a_setting_left_out_reads_as_its_default(two_models, tmp_path):
+    """An export written before a sampling setting existed (no ``count_clock`` key) merges with one that writes it at
+    its default, not with one that turns it on."""
+    da, db = two_models
+    cfg = json.loads((db / "config.json").read_text())
+    old = tmp_path / "b_old"
+    old.mkdir()
+    for f in ("model.safetensors", "normalizer.npz"):
+        (old / f).write_bytes((db / f).read_bytes())
+    (old / "config.json").write_text(json.dumps({k: v for k, v in cfg.items() if not k.startswith("count_clock")}))
+    assert (merge_exports(old, db, 0.5, tmp_path / "m") / "model.safetensors").exists()
+    (old / "config.json").write_text(json.dumps(dict(cfg, count_clock=0.85)))
+    with pytest.raises(MergeError, match="count_clock"):
+        merge_exports(da, old, 0.5, tmp_path / "m2")
+
+
 def test_integer_tensors_must_agree():
     a = {"w": torch.ones(2), "n": torch.tensor([3])}
     assert torch.equal(merge_weights(a, {"w": torch.zeros(2), "n": torch.tensor([3])}, 0.25)["w"], torch.full((2,), 0.75))

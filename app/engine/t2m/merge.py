@@ -31,8 +31,15 @@ class MergeError(ValueError):
 
 
 def _arch(model_dir: Path) -> dict:
+    """The config's architecture and sampling keys, a key the file leaves out read as its default (an export
+    written before a setting existed equals one that writes the setting at its default)."""
+    from dataclasses import asdict
+
+    from .config import config_from_dict
+
     cfg = json.loads((model_dir / "config.json").read_text())
-    return {k: v for k, v in cfg.items() if not _run_only(k)}
+    full = dict(asdict(config_from_dict(cfg)), **cfg)
+    return {k: v for k, v in full.items() if not _run_only(k)}
 
 
 def _same_normalizer(a: Path, b: Path) -> bool:
