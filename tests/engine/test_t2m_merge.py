@@ -62,19 +62,24 @@ def test_refuses_other_architecture_normaliser_or_alpha(two_models, tmp_path):
         merge_exports(da, dd, 0.5, tmp_path / "z")
 
 
+def _with_config(src, dst, cfg: dict):
+    """``dst``: a copy of export ``src``'s weights and normaliser with ``cfg`` as its config."""
+    dst.mkdir(exist_ok=True)
+    for f in ("model.safetensors", "normalizer.npz"):
+        (dst / f).write_bytes((src / f).read_bytes())
+    (dst / "config.json").write_text(json.dumps(cfg))
+    return dst
+
+
 def test_loss_settings_may_differ_but_sampling_settings_may_not(two_models, tmp_path):
     """Two fine-tunes with other loss weights (the prior path's on) or run descriptions (a shipped model's ``how`` /
     ``init_from``) are one architecture; a sampling setting is not."""
     da, db = two_models
     cfg = json.loads((db / "config.json").read_text())
-    lossy = tmp_path / "b_loss"
-    lossy.mkdir()
-    for f in ("model.safetensors", "normalizer.npz"):
-        (lossy / f).write_bytes((db / f).read_bytes())
-    (lossy / "config.json").write_text(json.dumps(dict(cfg, w_prior_path=0.1, prior_path_bands=True, train_items=9,
-                                                               how="README, session 9", init_from="models/atom")))
+    lossy = _with_config(db, tmp_path / "b_loss", dict(cfg, w_prior_path=0.1, prior_path_bands=True, train_items=9,
+                                                       how="README, session 9", init_from="models/atom"))
     assert (merge_exports(da, lossy, 0.5, tmp_path / "m") / "model.safetensors").exists()
-    (lossy / "config.json").write_text(json.dumps(dict(cfg, sample_temperature=0.9)))
+    _with_config(db, lossy, dict(cfg, sample_temperature=0.9))
     with pytest.raises(MergeError, match="sample_temperature"):
         merge_exports(da, lossy, 0.5, tmp_path / "m2")
 
@@ -84,13 +89,9 @@ def test_a_setting_left_out_reads_as_its_default(two_models, tmp_path):
     its default, not with one that turns it on."""
     da, db = two_models
     cfg = json.loads((db / "config.json").read_text())
-    old = tmp_path / "b_old"
-    old.mkdir()
-    for f in ("model.safetensors", "normalizer.npz"):
-        (old / f).write_bytes((db / f).read_bytes())
-    (old / "config.json").write_text(json.dumps({k: v for k, v in cfg.items() if not k.startswith("count_clock")}))
+    old = _with_config(db, tmp_path / "b_old", {k: v for k, v in cfg.items() if not k.startswith("count_clock")})
     assert (merge_exports(old, db, 0.5, tmp_path / "m") / "model.safetensors").exists()
-    (old / "config.json").write_text(json.dumps(dict(cfg, count_clock=0.85)))
+    _with_config(db, old, dict(cfg, count_clock=0.85))
     with pytest.raises(MergeError, match="count_clock"):
         merge_exports(da, old, 0.5, tmp_path / "m2")
 
