@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+
+from .config import config_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,6 @@ class MergeError(ValueError):
 def _arch(model_dir: Path) -> dict:
     """The config's architecture and sampling keys, a key the file leaves out read as its default (an export
     written before a setting existed equals one that writes the setting at its default)."""
-    from dataclasses import asdict
-
-    from .config import config_from_dict
-
     cfg = json.loads((model_dir / "config.json").read_text())
     full = dict(asdict(config_from_dict(cfg)), **cfg)
     return {k: v for k, v in full.items() if not _run_only(k)}
