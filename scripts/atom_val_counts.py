@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from atom_val_predicates import form_text, val_items  # noqa: E402
+from atom_val_predicates import form_text, run_verdict, val_items  # noqa: E402
 
 log = logging.getLogger("atom_val_counts")
 
@@ -40,9 +40,7 @@ def main() -> int:
     import torch
     torch.set_num_threads(args.threads)
     from app.engine.evaluator.kinematics import Kin
-    from app.engine.evaluator.predicates import evaluate
     from app.engine.t2m.pipeline import TextToMotionPipeline
-    from app.engine.t2m.text_cond import parse_slots
 
     pipe = TextToMotionPipeline.from_pretrained(args.model, device="cpu")
     stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])   # runs, passes, under, over, other
@@ -50,23 +48,19 @@ def main() -> int:
         if kw.get("count") is None:
             continue
         text = form_text(it, args.form)
-        sides = [kw]
-        if parse_slots(text)[0] == 0 and kw.get("side") in ("left", "right"):   # no side named: either will do
-            sides.append(dict(kw, side="left" if kw["side"] == "right" else "right"))
         atom = it.meta["atoms"][0][0]
         for seed in range(args.seeds):
             clip = pipe.generate(text, seconds=it.clip.duration, seed=seed, num_samples=1, foot_lock=True)[0]
-            kin = Kin.from_clip(clip)
-            verdicts = [evaluate(pred, kin, **k) for k in sides]
+            verdict = run_verdict(pred, Kin.from_clip(clip), kw, text)
             st = stats[atom]
             st[0] += 1
-            if any(v.ok for v in verdicts):
+            if verdict.ok:
                 st[1] += 1
                 continue
-            n = counted(verdicts[0].values)
+            n = counted(verdict.values)
             st[2 if n is not None and n < kw["count"] else 3 if n is not None and n > kw["count"] else 4] += 1
             if args.failures:
-                log.info("%s seed %d %r asked %s: %s", atom, seed, text, kw["count"], verdicts[0].values)
+                log.info("%s seed %d %r asked %s: %s", atom, seed, text, kw["count"], verdict.values)
     log.info("%-16s %5s %5s %6s %5s %6s", "atom", "runs", "pass", "under", "over", "other")
     for atom, row in sorted(stats.items()):
         log.info("%-16s %5d %5d %6d %5d %6d", atom, *row)

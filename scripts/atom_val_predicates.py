@@ -88,13 +88,25 @@ def form_text(it, form: str) -> str:
     return it.texts[0] if form == "third" else (variant(it.texts[0], form) or it.texts[0])
 
 
+def run_verdict(pred: str, kin, kw: dict, text: str, open_sides: bool = True):
+    """The verdict of one generated run: a one-sided item whose text names no side ("hops on one foot five
+    times") passes on either side when ``open_sides`` (the studio draws one, ``t2m/sides.py``); a failing
+    run's verdict is the one for the corpus's side."""
+    from app.engine.t2m.text_cond import parse_slots
+    from app.engine.evaluator.predicates import evaluate
+    verdict = evaluate(pred, kin, **kw)
+    if not verdict.ok and open_sides and kw.get("side") in ("left", "right") and parse_slots(text)[0] == 0:
+        other = evaluate(pred, kin, **dict(kw, side="left" if kw["side"] == "right" else "right"))
+        if other.ok:
+            return other
+    return verdict
+
+
 def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: str = "third",
           open_sides: bool = True) -> dict:
     """Pass rates of generated motions (and of the ground truth) per family, per atom and for sided items;
     ``form``: the grammatical form the texts are given in (``text_variants.FORMS``; "third" = as they are).
-    ``open_sides``: a one-sided item whose text names no side ("hops on one foot five times") passes on
-    either side (the studio draws one for such a prompt, ``t2m/sides.py``); else only on the corpus's."""
-    from app.engine.t2m.text_cond import parse_slots
+    ``open_sides``: see ``run_verdict``; else only the corpus's side passes."""
     from app.engine.evaluator.kinematics import Kin
     from app.engine.evaluator.predicates import evaluate
     fam: dict[str, list[bool]] = defaultdict(list)
@@ -103,17 +115,12 @@ def judge(items: list[tuple], pipe, seeds: int, foot_lock: bool = True, form: st
     for it, pred, kw, family, side in items:
         gt.append(bool(evaluate(pred, Kin.from_clip(it.clip), **kw).ok))
         text = form_text(it, form)
-        either_side = open_sides and parse_slots(text)[0] == 0   # "hops on one foot": any foot will do
         for seed in range(seeds):
             if pipe is None:
                 continue
             clip = pipe.generate(text, seconds=it.clip.duration, seed=seed, num_samples=1,
                                  foot_lock=foot_lock)[0]
-            kin = Kin.from_clip(clip)
-            ok = bool(evaluate(pred, kin, **kw).ok)
-            if not ok and either_side and kw.get("side") in ("left", "right"):
-                other = "left" if kw["side"] == "right" else "right"
-                ok = bool(evaluate(pred, kin, **dict(kw, side=other)).ok)
+            ok = bool(run_verdict(pred, Kin.from_clip(clip), kw, text, open_sides).ok)
             fam[family].append(ok)
             per_atom[it.meta["atoms"][0][0]].append(ok)
             if side in ("left", "right"):
