@@ -14,9 +14,8 @@ codebook orthogonality ||C^ C^T - I||_F on row-normalised C, and (our addition) 
 entropy gap of the batch's mean attention, which keeps the sparsity term from collapsing every frame onto one atom.
 Optional (session 4, see models/atom/README.md): a spectral loss on local joint positions
 (``w_spec``), an oscillator bank (``periodic``), a scaled posterior noise (``z_noise``); (session 5) decoder text
-dropout (``dec_text_drop``): some items decode from z alone; (session 11) local latents (``time_latent``,
-:mod:`.time_latent`); (session 41) text consistency (``w_text_cons``, :mod:`.text_consistency`). Curriculum masked
-motion modelling: the share of masked input frames follows :func:`mask_ratio`.
+dropout (``dec_text_drop``); (11) local latents (``time_latent``); (41) text consistency (``w_text_cons``); (49) band
+envelopes (``w_env``, :mod:`.envelope`). Curriculum masked motion modelling: masked input share :func:`mask_ratio`.
 """
 from __future__ import annotations
 
@@ -30,6 +29,7 @@ from app.engine.repr.humanml3d import RIC, ROOT_Y
 
 from . import clock as C
 from .config import AtomConfig
+from .envelope import envelope_l2
 from .text_cond import N_SLOTS, SLOT_SIZES
 from .text_consistency import text_consistency_loss
 from .time_latent import TimeLatent
@@ -271,9 +271,12 @@ class ATOM(FeatureNormMixin, nn.Module):
             jg = humanml3d_torch.features_to_joints(self.denormalize(x.float()))
             joint = masked_mse(jp, jg, valid)
         p_mu, p_logvar = self.prior_params(text)  # zeros (N(0, I)) unless learned_prior
-        prior_path = pred.new_zeros(())
+        prior_path, prior_pred, env = pred.new_zeros(()), None, pred.new_zeros(())
         if cfg.w_prior_path > 0:
-            prior_path = self.prior_path_loss(x, lengths, text, p_mu, p_logvar, bias, clock, generator)
+            prior_path, prior_pred = self.prior_path_loss(x, lengths, text, p_mu, p_logvar, bias, clock, generator)
+        if cfg.w_env > 0:  # swings kept to the end of a counted span, posterior and prior decodes (.envelope)
+            ref_m = self.denormalize(x.float())[..., RIC]
+            env = sum(envelope_l2(self.denormalize(p.float())[..., RIC], ref_m, valid, cfg.fps) for p in (pred, prior_pred) if p is not None)
         kl_per_dim = 0.5 * (p_logvar - logvar + (logvar.exp() + (mu - p_mu).pow(2)) / p_logvar.exp() - 1)
         # "sum": nats per sample (the usual VAE KL); "mean" divides by d and lets z carry ~100 nats,
         # which leaves z ~ N(0, I) at sampling far from every posterior and the text ignored
@@ -292,28 +295,26 @@ class ATOM(FeatureNormMixin, nn.Module):
         total = (cfg.w_rec * rec + cfg.w_joint * joint + cfg.w_kl * kl_loss + cfg.w_sparse * sparse
                  + cfg.w_ortho * ortho + cfg.w_usage * usage + w_spec * spec + cfg.w_segment * segment
                  + cfg.w_stft * stft + cfg.w_jerk * jerk + cfg.w_pair * pair + cfg.w_kl_local * kl_local_loss + cfg.w_clock * clock_loss
-                 + cfg.w_prior_path * prior_path + cfg.w_text_cons * tcons)
+                 + cfg.w_prior_path * prior_path + cfg.w_text_cons * tcons + cfg.w_env * env)
         parts = {"loss": total, "rec": rec, "spec": spec, "stft": stft, "jerk": jerk, "pair": pair, "joint": joint, "kl": kl, "kl_local": kl_local,
-                 "clock": clock_loss, "prior_path": prior_path, "tcons": tcons, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment}
-        logs = {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
-        return total, logs
+                 "clock": clock_loss, "prior_path": prior_path, "tcons": tcons, "sparse": sparse, "usage": usage, "ortho": ortho, "segment": segment, "env": env}
+        return total, {k: float(v.detach()) for k, v in parts.items()} | {"mask": ratio}
 
     def prior_path_loss(self, x: torch.Tensor, lengths: torch.Tensor, text: dict, p_mu: torch.Tensor,
                         p_logvar: torch.Tensor, bias: torch.Tensor | None, clock: torch.Tensor | None,
-                        generator: torch.Generator | None = None) -> torch.Tensor:
-        """The hybrid objective's prior path: a z drawn from p(z | text) at ``prior_path_temperature`` (as at
-        sampling) decoded and compared with x phase-free on the root and RIC dims (rFFT magnitudes + MSE of the
-        low-passed sequences: speed, turn, height course, posture and amplitude, not the moment of each beat)."""
+                        generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(loss, decode [B, T, 263]) of the hybrid objective's prior path: z ~ p(z | text) at ``prior_path_temperature``
+        (as at sampling) decoded and compared with x phase-free on the root and RIC dims (rFFT magnitudes + low-passed
+        MSE: speed, turn, height course, posture and amplitude, not the moment of each beat)."""
         cfg = self.cfg
         valid = ~padding_mask(lengths, x.shape[1])
         eps = torch.randn(p_mu.shape, generator=generator, device=p_mu.device, dtype=p_mu.dtype)
         z = p_mu + eps * torch.exp(0.5 * p_logvar) * cfg.prior_path_temperature
-        pred = self.decode(z, text, lengths, x.shape[1], bias=bias, clock=clock)[0][..., :RIC.stop]
-        ref = x[..., :RIC.stop]
+        full = self.decode(z, text, lengths, x.shape[1], bias=bias, clock=clock)[0]
+        pred, ref = full[..., :RIC.stop], x[..., :RIC.stop]
         smooth = masked_mse(lowpass(pred, valid, cfg.prior_path_sigma), lowpass(ref, valid, cfg.prior_path_sigma), valid)
-        bands = cfg.prior_path_bands
-        spec = band_spectral_l2(pred, ref, valid, cfg.fps) if bands else spectral_l2(pred, ref, valid)
-        return spec + smooth
+        spec = band_spectral_l2(pred, ref, valid, cfg.fps) if cfg.prior_path_bands else spectral_l2(pred, ref, valid)
+        return spec + smooth, full
 
     # --- inference ---------------------------------------------------
     @torch.no_grad()
@@ -379,9 +380,8 @@ def guided(cond: torch.Tensor, free: torch.Tensor, scale: float) -> torch.Tensor
 
     ``free`` is the decode of the same latents without the text bias (the mode ``dec_text_drop`` trains).
     Per-frame regression answers what the latents do not pin down with an average, so a side step's
-    travel or a turn's angle come out damped; the text-specific part, cond - free, is what the damping
-    shrank, and scale > 1 gives it back (at a price: see models/atom/README.md, session 13).  scale 1
-    returns ``cond``."""
+    travel or a turn's angle come out damped; cond - free is what the damping shrank, and scale > 1 gives
+    it back (at a price: models/atom/README.md, session 13).  scale 1 returns ``cond``."""
     return free + scale * (cond - free)
 
 

@@ -36,18 +36,22 @@ def _reference(dim: int, device, dtype) -> torch.Tensor:
     return torch.randn(dim, generator=g).to(device=device, dtype=dtype)
 
 
-def _analytic(x: torch.Tensor) -> torch.Tensor:
-    """Analytic signal of real x [L] (FFT Hilbert transform)."""
-    n = x.shape[0]
-    spec = torch.fft.fft(x)
-    h = torch.zeros(n, dtype=spec.real.dtype, device=x.device)
+def hilbert_gain(n: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Per-bin gain [n] that turns a length-n FFT into its analytic signal's (1, 2 ... 2, 1, 0 ... 0)."""
+    h = torch.zeros(n, dtype=dtype, device=device)
     h[0] = 1.0
     if n % 2 == 0:
         h[n // 2] = 1.0
         h[1:n // 2] = 2.0
     else:
         h[1:(n + 1) // 2] = 2.0
-    return torch.fft.ifft(spec * h)
+    return h
+
+
+def _analytic(x: torch.Tensor) -> torch.Tensor:
+    """Analytic signal of real x [L] (FFT Hilbert transform)."""
+    spec = torch.fft.fft(x)
+    return torch.fft.ifft(spec * hilbert_gain(x.shape[0], x.device, spec.real.dtype))
 
 
 @torch.no_grad()

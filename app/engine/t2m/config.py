@@ -60,6 +60,8 @@ class AtomConfig:
     prior_path_temperature: float = 0.5  # the prior std scale of those draws (the sampling temperature)
     prior_path_sigma: float = 8.0   # low-pass sigma in frames of the prior path's MSE (8 = 0.47 Hz)
     prior_path_bands: bool = False  # compare soft frequency bands, not bins (layers.band_spectral_l2; session 38)
+    w_env: float = 0.0              # band envelopes per frame of the RIC, posterior and prior-path decodes vs data
+                                    # (.envelope.envelope_l2): the swing kept to the end of a counted span (session 49)
     w_text_cons: float = 0.0        # a variant text's decoder bias and prior mean pulled to its own-wording pair's
                                     # (.text_consistency; context words distract on val, session 41)
     w_kl: float = 0.1               # on the summed KL: 1e-2 left ~40 nats in z and the text ignored
