@@ -264,3 +264,23 @@ def test_dataset_subset_keeps_items_and_their_first_texts():
     sub = data.subset([2, 0])
     assert sub.ids == ["c", "a"] and sub.texts == [["walk 2"], ["walk 0"]]
     assert np.array_equal(sub.features[0], feats[2]) and sub.text_emb[1].shape == (1, 384) and len(sub.slots[0]) == 1
+
+
+def test_one_foot_down_keeps_the_support_foot_on_the_floor():
+    """A lift arc of the lower toe while the other toe is off the floor (a seam blend) is dropped: lifting the
+    only foot near the floor would float the body; with the other foot planted the arc is kept (a step)."""
+    from app.engine.t2m.foot_lock import one_foot_down
+    t = 10
+    arc = np.zeros((t, 3))
+    arc[2:8, 1] = np.sin(np.pi * np.arange(6) / 5) * 0.05
+    low, high = np.zeros((t, 3)), np.zeros((t, 3))
+    low[:, 1], high[:, 1] = 0.01, 0.045
+    deltas = [arc.copy(), np.zeros((t, 3))]
+    one_foot_down(deltas, [low, high], floor=0.0)
+    assert float(deltas[0][:, 1].max()) == 0.0
+    deltas = [arc.copy(), np.zeros((t, 3))]
+    one_foot_down(deltas, [low, low.copy()], floor=0.0)   # other foot planted: a step, kept
+    assert float(deltas[0][:, 1].max()) > 0.04
+    deltas = [arc.copy(), np.zeros((t, 3))]
+    one_foot_down(deltas, [low, high])                    # no floor given (whole clips): unchanged
+    assert float(deltas[0][:, 1].max()) > 0.04

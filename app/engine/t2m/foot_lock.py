@@ -30,6 +30,7 @@ __all__ = ["CONTACT_HEIGHT", "contact_corrections", "foot_lock", "foot_skate_rat
 LEGS = ((1, 4, 7, 10), (2, 5, 8, 11))   # hip, knee, ankle, toe (left, right) on SMPL-22
 MAX_PULL = 0.12  # metres: the longest horizontal correction of a planted toe
 STEP_FAST, MAX_LIFT = 0.02, 0.06  # metres per frame: a toe step that must clear the ground; the highest lift
+SUPPORT = 0.03   # metres: a toe higher than this above the floor is not bearing weight (one_foot_down)
 
 
 def _capped(delta: np.ndarray, limit: float) -> np.ndarray:
@@ -88,10 +89,12 @@ def _cross_fade(delta: np.ndarray, toe: np.ndarray, runs: list[tuple[int, int]],
         delta[lo:hi, 1] = arc * min(float(need.max()), MAX_LIFT)
 
 
-def one_foot_down(deltas: list[np.ndarray], toes: list[np.ndarray]) -> None:
+def one_foot_down(deltas: list[np.ndarray], toes: list[np.ndarray], floor: float | None = None) -> None:
     """Where the two toes' lifts (``_cross_fade``) overlap in time (both feet slid together in contact: a
     shuffle, not a gait), drop the whole lift arc of the toe that travels less in the overlap, so the lock never
-    makes a hop (that foot slides instead); edits ``deltas`` [T, 3] in place."""
+    makes a hop (that foot slides instead); with ``floor``, also drop a lift arc of the support foot (the lower
+    toe while the other is more than ``SUPPORT`` above the floor: a blend at a seam with the other foot still
+    rising), which would lift the body's lowest point; edits ``deltas`` [T, 3] in place."""
     arcs = [_runs(d[:, 1] > 0, min_len=1) for d in deltas]
     for s0, e0 in arcs[0]:
         for s1, e1 in arcs[1]:
@@ -103,6 +106,15 @@ def one_foot_down(deltas: list[np.ndarray], toes: list[np.ndarray]) -> None:
                       for t, d in zip(toes, deltas)]
             k, (s, e) = (0, (s0, e0)) if travel[0] < travel[1] else (1, (s1, e1))
             deltas[k][s:e, 1] = 0.0
+    if floor is None:
+        return
+    for k in (0, 1):   # the support foot: the other toe is off the floor, so lifting this one would float the body
+        o = 1 - k
+        for s, e in _runs(deltas[k][:, 1] > 0, min_len=1):
+            other = toes[o][s:e, 1] + deltas[o][s:e, 1] - floor
+            own = toes[k][s:e, 1] - floor
+            if np.any((deltas[k][s:e, 1] > 0.01) & (other > SUPPORT) & (own < other)):
+                deltas[k][s:e, 1] = 0.0
 
 
 def contact_corrections(toe: np.ndarray, height: float = CONTACT_HEIGHT, blend: int = 4,
@@ -191,7 +203,8 @@ def foot_lock(clip: MotionClip, height: float = CONTACT_HEIGHT, blend: int = 4,
     new_glob = glob.copy()
     locked = 0
     deltas = [contact_corrections(joints[:, leg[3]], height, blend, floor, keep=frames) for leg in LEGS]
-    one_foot_down(deltas, [joints[:, leg[3]] for leg in LEGS])
+    # the support-foot rule only where a span is spliced (its seam blends); whole clips are locked as judged (L6)
+    one_foot_down(deltas, [joints[:, leg[3]] for leg in LEGS], floor if frames is not None else None)
     for (hip, knee, ankle, toe), delta in zip(LEGS, deltas):
         delta[:f0] = 0.0
         delta[f1:] = 0.0
