@@ -91,7 +91,8 @@ def build_split(split: str, args, renderer, out: Path, stats: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / ".cache" / "soar" / "data"))
-    ap.add_argument("--per-class-train", type=int, default=50, help="train clips per known atom")
+    ap.add_argument("--per-class-train", type=int, default=200,
+                    help="train clips per known atom (200 since session 50; sessions 1-49: 50)")
     ap.add_argument("--per-class-test", type=int, default=10, help="test clips per known atom (half conflicting)")
     ap.add_argument("--per-unknown-test", type=int, default=30, help="test clips per held-out atom")
     ap.add_argument("--p-aligned", type=float, default=0.85, help="train: share of clips in the family's scene")

@@ -9,7 +9,7 @@ import torch
 from app.engine.soar.config import SoarConfig, SoarTrainConfig
 from app.engine.soar.data import kmeans, median_frames, purity
 from app.engine.soar.evaluate import macro_f1
-from app.engine.soar.losses import avu_loss, recon_weight, scene_loss, unc_norm_loss
+from app.engine.soar.losses import avu_loss, recon_weight, scene_confusion_loss, scene_loss, unc_norm_loss
 from app.engine.soar.model import SOAR, dirichlet, grad_reverse, median_filter_clip
 from app.engine.soar.scenes import SCENES, draw_scene, scene_background
 from app.engine.soar.train import train_step
@@ -55,6 +55,29 @@ def test_ablation_switches_drop_the_heads():
     logs = train_step(model, torch.optim.SGD(model.parameters(), lr=0.01), clips(2), torch.tensor([0, 1]),
                       torch.tensor([0, 1]), 1.0, 0.1, SoarTrainConfig())
     assert "recon" not in logs and "scene" not in logs
+
+
+def test_scene_confusion_splits_the_game():
+    """Confusion form: the classifier learns only from its cross-entropy on detached features; the
+    backbone only from the confusion term, which is smallest for uniform scene logits."""
+    torch.manual_seed(0)
+    model = SOAR(tiny_cfg(recon=False, scene_adv="confusion"))
+    out = model(clips(), heads=True)
+    pseudo = torch.tensor([0, 1, 2, 1])
+    scene_loss(out["scene_map"], out["u_map"], pseudo).backward(retain_graph=True)
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.scene.parameters())
+    model.zero_grad(set_to_none=True)
+    scene_confusion_loss(out["scene_map_backbone"], out["u_map"]).backward()
+    assert all(p.grad is None for p in model.scene.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.backbone.parameters())
+    u_map = torch.rand(2, 1, 2, 2, 2)
+    uniform = scene_confusion_loss(torch.zeros(2, 3, 2, 2, 2), u_map)
+    peaked = scene_confusion_loss(torch.tensor([5.0, -5.0, -5.0]).view(1, 3, 1, 1, 1).expand(2, 3, 2, 2, 2), u_map)
+    assert torch.isclose(uniform, torch.log(torch.tensor(3.0))) and peaked > uniform + 1.0
+    logs = train_step(model, torch.optim.SGD(model.parameters(), lr=0.01), clips(), torch.tensor([0, 1, 2, 0]),
+                      pseudo, 1.0, 0.0, SoarTrainConfig())
+    assert {"scene", "scene_conf"} <= set(logs) and all(np.isfinite(v) for v in logs.values())
 
 
 def test_evidential_uncertainty_in_unit_interval():
@@ -163,3 +186,38 @@ def test_windows_cover_the_clip(n):
 
     starts = windows(n, 16, 8)
     assert starts[0] == 0 and (n <= 16 or starts[-1] == n - 16)
+
+
+def test_bench_gates_judge_each_full_arm_against_none():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from bench_soar import gates
+
+    def arm(acc, au):
+        return [{"acc_conflicting": a, "auroc_all": u} for a, u in zip(acc, au)]
+
+    lines = gates({"none": arm([0.80, 0.81, 0.82], [0.70, 0.71, 0.72]),
+                   "full": arm([0.80, 0.80, 0.81], [0.90, 0.91, 0.92]),
+                   "conf": arm([0.90, 0.90, 0.91], [0.85, 0.86, 0.86])})
+    full = [s for s in lines if "(full" in s or "full -" in s]
+    conf = [s for s in lines if "(conf" in s or "conf -" in s]
+    assert "met" in full[0] and "NOT" not in full[0]                    # AUROC 0.91 >= 0.80
+    assert "NOT met" in full[1] and "NOT" not in full[2]                # accuracy: no gain; AUROC: +20 > spread
+    assert all("NOT" not in s for s in conf), conf
+
+
+def test_group_summary_separates_home_and_away():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from soar_groups import summary
+
+    known = np.array([True, True, False, False])
+    aligned = np.array([True, False, True, False])
+    evidence = np.array([[30.0, 0.0], [0.0, 30.0], [1.0, 1.0], [0.1, 0.1]])   # unknowns: low evidence
+    s = summary(evidence, np.array([0, 1, -1, -1]), known, aligned, np.array(["a", "b", "x", "y"]))
+    assert s["acc"] == 1.0 and s["auroc_all"] == 1.0 and s["u_unk_away"] > s["u_unk_home"] > s["u_known_al"]
+    assert s["auroc_x"] == 1.0 and s["auroc_y"] == 1.0

@@ -50,6 +50,10 @@ class SoarConfig:
     num_scenes: int = 5            # k of the k-means pseudo-labels
     w_scene: float = 0.5
     scene_grl: float = 0.5
+    # how the backbone plays the scene game: "grl" (SOAR: gradient reversal, the backbone maximises the
+    # classifier's cross-entropy) or "confusion" (the classifier learns on detached features; the backbone,
+    # x scene_grl, makes its frozen copy's output uniform: invariance, not an inverted scene code)
+    scene_adv: str = "grl"
     # inference
     unknown_threshold: float = 0.5  # clip uncertainty above this -> "unknown" (calibrated on val)
     mean: list[float] = field(default_factory=lambda: [0.45, 0.45, 0.45])

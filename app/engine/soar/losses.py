@@ -73,10 +73,21 @@ def scene_loss(scene_map: torch.Tensor, u_map: torch.Tensor, pseudo: torch.Tenso
     weights on the action foreground (1 - normalised uncertainty, detached), cross-entropy
     against the scene pseudo-labels [B] (behind gradient reversal: the backbone is pushed to make
     the foreground carry no scene information)."""
+    return F.cross_entropy(_foreground_logits(scene_map, u_map), pseudo)
+
+
+def _foreground_logits(scene_map: torch.Tensor, u_map: torch.Tensor) -> torch.Tensor:
+    """Scene logits [B, S, t, h, w] pooled with weights 1 - normalised uncertainty (detached)."""
     w = (1.0 - _minmax(u_map)).detach() + 1e-3                  # [B, 1, t, h, w]
     w = w / w.flatten(1).sum(1).view(-1, 1, 1, 1, 1)
-    logits = (scene_map * w).sum((2, 3, 4))
-    return F.cross_entropy(logits, pseudo)
+    return (scene_map * w).sum((2, 3, 4))
+
+
+def scene_confusion_loss(scene_map: torch.Tensor, u_map: torch.Tensor) -> torch.Tensor:
+    """The backbone's side of the scene game in the "confusion" form: cross-entropy of the
+    foreground-pooled scene logits (from the classifier's frozen copy) to the uniform distribution,
+    minimal when the features say nothing about the scene (not when they name the wrong one)."""
+    return -F.log_softmax(_foreground_logits(scene_map, u_map), -1).mean(-1).mean()
 
 
 def avu_loss(evidence: torch.Tensor, labels: torch.Tensor, progress: float, start: float = 0.01) -> torch.Tensor:

@@ -146,7 +146,11 @@ class SOAR(Pretrained, nn.Module):
             if self.cfg.recon:
                 r = self.cfg.recon_size
                 out["recon"] = self.decoder(grad_reverse(h, recon_alpha), (x.shape[2], r, r))
-            if self.cfg.scene_cls:
+            if self.cfg.scene_cls and self.cfg.scene_adv == "confusion":
+                out["scene_map"] = self.scene(h.detach())                          # the classifier learns
+                frozen = {k: v.detach() for k, v in self.scene.named_parameters()}
+                out["scene_map_backbone"] = torch.func.functional_call(self.scene, frozen, (h,))
+            elif self.cfg.scene_cls:
                 out["scene_map"] = self.scene(grad_reverse(h, scene_alpha))        # [B, S, t, s, s]
         return out
 

@@ -22,7 +22,7 @@ import torch
 from .config import SoarConfig, SoarTrainConfig, config_from_dict, train_config_from_dict
 from .data import ClipSet, fit_frames, load_split, purity, scene_pseudo_labels, train_val_split
 from .evaluate import calibrate, evaluate, predict
-from .losses import avu_loss, edl_loss, recon_loss, recon_target, scene_loss, unc_norm_loss
+from .losses import avu_loss, edl_loss, recon_loss, recon_target, scene_confusion_loss, scene_loss, unc_norm_loss
 from .model import SOAR
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ def train_step(model: SOAR, opt, clips: torch.Tensor, labels: torch.Tensor, pseu
         l_sc = scene_loss(out["scene_map"], out["u_map"], pseudo)
         loss = loss + cfg.w_scene * l_sc
         logs["scene"] = float(l_sc.detach())
+        if "scene_map_backbone" in out:
+            l_conf = scene_confusion_loss(out["scene_map_backbone"], out["u_map"])
+            loss = loss + cfg.w_scene * cfg.scene_grl * ramp * l_conf
+            logs["scene_conf"] = float(l_conf.detach())
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
