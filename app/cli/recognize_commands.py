@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Na
     p.add_argument("input", nargs="?", default=None, help="BVH, npz, glTF (.glb/.gltf) or video file, or a folder")
     p.add_argument("--json", default=None, metavar="OUT", help="write the result as JSON (default: print it)")
     p.add_argument("--csv", default=None, metavar="OUT.csv", help="also write one row per localised action")
-    p.add_argument("--route", default="skeleton", choices=["skeleton", "rgb", "both"])
+    p.add_argument("--route", default="skeleton", choices=["skeleton", "rgb", "both"],
+                   help="skeleton (default: motion files and videos through BlazePose), rgb (videos: the SOAR model, "
+                        "trained on 32 px renders only, so real footage is outside what it has seen), or both (fused)")
     p.add_argument("--model", default=None, help="recognition model folder (default models/recognition)")
     p.add_argument("--rgb-model", default=None, help="RGB-route (SOAR) model folder (default models/recognition/rgb)")
     p.add_argument("--labels", action="store_true", help="list the atoms with one-line descriptions and exit")
