@@ -28,21 +28,6 @@ sys.path.insert(0, str(ROOT))
 log = logging.getLogger("soar_groups")
 
 
-def scores(model, rgb: np.ndarray) -> np.ndarray:
-    """Clip evidence [N, K] of uint8 clips."""
-    import torch
-
-    from app.engine.soar.data import fit_frames
-
-    rgb = fit_frames(rgb, model.cfg.frames)
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(rgb), 64):
-            out.append(model(torch.from_numpy(np.ascontiguousarray(rgb[i:i + 64])))["evidence"].numpy())
-    return np.concatenate(out)
-
-
 def summary(evidence: np.ndarray, truth: np.ndarray, known: np.ndarray, aligned: np.ndarray,
             atoms: np.ndarray) -> dict[str, float]:
     """Group means of K / S, AUROCs per known/unknown group and per held-out atom, accuracy."""
@@ -76,6 +61,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from app.engine.soar.data import load_split
+    from app.engine.soar.evaluate import clip_evidence
     from app.engine.soar.model import SOAR
 
     test = load_split(args.data, "test")
@@ -85,7 +71,7 @@ def main() -> None:
         model = SOAR.from_pretrained(model_dir, "cpu")
         labels = list(model.cfg.labels)
         by_variant.setdefault(model_dir.parent.name.rsplit("_s", 1)[0], []).append(
-            (model_dir.parent.name, scores(model, test.rgb)))
+            (model_dir.parent.name, clip_evidence(model, test.rgb).numpy()))
     if labels is None:
         raise SystemExit(f"no finished runs under {args.runs}")
     known = np.asarray([a in labels for a in test.atoms])

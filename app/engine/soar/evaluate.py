@@ -22,21 +22,22 @@ CALIBRATION_QUANTILE = 0.95
 
 
 @torch.no_grad()
-def predict(model: SOAR, rgb: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(expected probabilities [N, K], uncertainty [N]) of uint8 clips [N, T, S, S, 3]."""
+def clip_evidence(model: SOAR, rgb: np.ndarray, batch_size: int = 64) -> torch.Tensor:
+    """Dirichlet evidence [N, K] (CPU) of uint8 clips [N, T, S, S, 3], in eval mode."""
     rgb = fit_frames(rgb, model.cfg.frames)
     was = model.training
     model.eval()
     dev = next(model.parameters()).device
-    probs, us = [], []
-    for i in range(0, len(rgb), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(rgb[i:i + batch_size])).to(dev)
-        p, u = dirichlet(model(x)["evidence"])
-        probs.append(p.cpu().numpy())
-        us.append(u.cpu().numpy())
+    out = [model(torch.from_numpy(np.ascontiguousarray(rgb[i:i + batch_size])).to(dev))["evidence"].cpu()
+           for i in range(0, len(rgb), batch_size)]
     model.train(was)
-    k = model.cfg.num_classes
-    return (np.concatenate(probs) if probs else np.zeros((0, k))), (np.concatenate(us) if us else np.zeros(0))
+    return torch.cat(out) if out else torch.zeros(0, model.cfg.num_classes)
+
+
+def predict(model: SOAR, rgb: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(expected probabilities [N, K], uncertainty [N]) of uint8 clips [N, T, S, S, 3]."""
+    p, u = dirichlet(clip_evidence(model, rgb, batch_size))
+    return p.numpy(), u.numpy()
 
 
 def calibrate(u_known: np.ndarray, quantile: float = CALIBRATION_QUANTILE) -> float:
