@@ -78,6 +78,8 @@ def test_scene_confusion_splits_the_game():
     logs = train_step(model, torch.optim.SGD(model.parameters(), lr=0.01), clips(), torch.tensor([0, 1, 2, 0]),
                       pseudo, 1.0, 0.0, SoarTrainConfig())
     assert {"scene", "scene_conf"} <= set(logs) and all(np.isfinite(v) for v in logs.values())
+    with pytest.raises(ValueError, match="scene_adv"):
+        SOAR(tiny_cfg(scene_adv="confuse"))
 
 
 def test_evidential_uncertainty_in_unit_interval():

@@ -102,6 +102,8 @@ class SOAR(Pretrained, nn.Module):
         super().__init__()
         if not cfg.labels:
             raise ValueError("the config names no labels")
+        if cfg.scene_adv not in ("grl", "confusion"):
+            raise ValueError(f"scene_adv must be 'grl' or 'confusion', not {cfg.scene_adv!r}")
         self.cfg = cfg
         c = cfg.widths[-1]
         self.backbone = Backbone(cfg.widths, 6 if cfg.motion_channels else 3)
