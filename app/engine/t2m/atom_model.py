@@ -262,21 +262,20 @@ class ATOM(FeatureNormMixin, nn.Module):
         jerk = pred.new_zeros(())
         if cfg.w_jerk > 0:
             jerk = JERK_MODES[cfg.jerk_mode](pred[..., ROOT_Y.start:RIC.stop], x[..., ROOT_Y.start:RIC.stop], valid)  # pelvis height and RIC
+        pred_d, x_d = self.denormalize(pred.float()), self.denormalize(x.float())  # shared by the terms below
         pair = pred.new_zeros(())
         if cfg.w_pair > 0:  # hands meeting and parting, reach, feet apart, |heading change|: phase- and sign-free
-            pair = stft_l1(pair_channels(self.denormalize(pred.float())), pair_channels(self.denormalize(x.float())), valid)
+            pair = stft_l1(pair_channels(pred_d), pair_channels(x_d), valid)
         joint = pred.new_zeros(())
         if cfg.w_joint > 0:
-            jp = humanml3d_torch.features_to_joints(self.denormalize(pred.float()))
-            jg = humanml3d_torch.features_to_joints(self.denormalize(x.float()))
-            joint = masked_mse(jp, jg, valid)
+            joint = masked_mse(humanml3d_torch.features_to_joints(pred_d), humanml3d_torch.features_to_joints(x_d), valid)
         p_mu, p_logvar = self.prior_params(text)  # zeros (N(0, I)) unless learned_prior
         prior_path, prior_pred, env = pred.new_zeros(()), None, pred.new_zeros(())
         if cfg.w_prior_path > 0:
             prior_path, prior_pred = self.prior_path_loss(x, lengths, text, p_mu, p_logvar, bias, clock, generator)
         if cfg.w_env > 0:  # swings kept to the end of a counted span, posterior and prior decodes (.envelope)
-            ref_m = self.denormalize(x.float())[..., RIC]
-            env = sum(envelope_l2(self.denormalize(p.float())[..., RIC], ref_m, valid, cfg.fps) for p in (pred, prior_pred) if p is not None)
+            decodes = [pred_d] + ([self.denormalize(prior_pred.float())] if prior_pred is not None else [])
+            env = sum(envelope_l2(d[..., RIC], x_d[..., RIC], valid, cfg.fps) for d in decodes)
         kl_per_dim = 0.5 * (p_logvar - logvar + (logvar.exp() + (mu - p_mu).pow(2)) / p_logvar.exp() - 1)
         # "sum": nats per sample (the usual VAE KL); "mean" divides by d and lets z carry ~100 nats,
         # which leaves z ~ N(0, I) at sampling far from every posterior and the text ignored
