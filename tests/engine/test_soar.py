@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from app.engine.soar.config import SoarConfig, SoarTrainConfig
-from app.engine.soar.data import kmeans, median_frames, purity
+from app.engine.soar.data import balance_weights, kmeans, median_frames, purity
 from app.engine.soar.evaluate import macro_f1
 from app.engine.soar.losses import avu_loss, recon_weight, scene_confusion_loss, scene_loss, unc_norm_loss
 from app.engine.soar.model import SOAR, dirichlet, grad_reverse, median_filter_clip
@@ -78,6 +78,9 @@ def test_scene_confusion_splits_the_game():
     logs = train_step(model, torch.optim.SGD(model.parameters(), lr=0.01), clips(), torch.tensor([0, 1, 2, 0]),
                       pseudo, 1.0, 0.0, SoarTrainConfig())
     assert {"scene", "scene_conf"} <= set(logs) and all(np.isfinite(v) for v in logs.values())
+    logs = train_step(model, torch.optim.SGD(model.parameters(), lr=0.01), clips(), torch.tensor([0, 1, 2, 0]),
+                      pseudo, 1.0, 0.0, SoarTrainConfig(), scene_weight=torch.tensor([0.5, 2.0, 1.0, 0.5]))
+    assert np.isfinite(logs["scene"])
     with pytest.raises(ValueError, match="scene_adv"):
         SOAR(tiny_cfg(scene_adv="confuse"))
 
@@ -174,6 +177,30 @@ def test_kmeans_pseudo_labels_recover_backgrounds():
     truth = np.repeat([0, 1, 2], 6)
     pseudo = kmeans(median_frames(rgb), 3, seed=0)
     assert purity(pseudo, truth) == 1.0
+
+
+def test_balance_weights_make_scene_independent_of_action():
+    # 90 % of action 0 in scene 0 and of action 1 in scene 1: the scene names the action
+    pseudo = np.array([0] * 90 + [1] * 10 + [1] * 90 + [0] * 10)
+    labels = np.array([0] * 100 + [1] * 100)
+    w = balance_weights(pseudo, labels)
+    assert abs(w.mean() - 1.0) < 1e-6 and w[90] > 8 * w[0]          # the rare (conflicting) clips count more
+    joint = np.zeros((2, 2))
+    np.add.at(joint, (pseudo, labels), w)
+    joint /= joint.sum()
+    assert np.allclose(joint, np.outer(joint.sum(1), joint.sum(0)), atol=1e-6)   # weighted: independent
+    assert balance_weights(pseudo, labels, cap=2.0).max() < w.max()
+
+
+def test_weighted_scene_loss_follows_the_weights():
+    u = torch.rand(2, 1, 2, 2, 2)
+    scene_map = torch.zeros(2, 3, 2, 2, 2)
+    scene_map[0, 0] = 5.0                                          # clip 0 right (scene 0), clip 1 wrong
+    pseudo = torch.tensor([0, 0])
+    plain = scene_loss(scene_map, u, pseudo)
+    assert torch.allclose(scene_loss(scene_map, u, pseudo, torch.ones(2)), plain)
+    assert scene_loss(scene_map, u, pseudo, torch.tensor([1.0, 0.0])) < plain < scene_loss(scene_map, u, pseudo,
+                                                                                          torch.tensor([0.0, 1.0]))
 
 
 def test_macro_f1():

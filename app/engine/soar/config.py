@@ -54,6 +54,11 @@ class SoarConfig:
     # classifier's cross-entropy) or "confusion" (the classifier learns on detached features; the backbone,
     # x scene_grl, makes its frozen copy's output uniform: invariance, not an inverted scene code)
     scene_adv: str = "grl"
+    # importance weights p(scene) p(action) / p(scene, action) on the scene classifier's loss, so that in the weighted
+    # data the pseudo-scene says nothing about the action: the classifier cannot name a scene from action cues and
+    # the game removes scene information, not action information (capped at scene_balance_cap x the mean)
+    scene_balance: bool = False
+    scene_balance_cap: float = 50.0
     # inference
     unknown_threshold: float = 0.5  # clip uncertainty above this -> "unknown" (calibrated on val)
     mean: list[float] = field(default_factory=lambda: [0.45, 0.45, 0.45])

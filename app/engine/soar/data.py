@@ -129,6 +129,19 @@ def scene_pseudo_labels(rgb: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     return kmeans(median_frames(rgb), k, seed)
 
 
+def balance_weights(pseudo: np.ndarray, labels: np.ndarray, cap: float = 50.0) -> np.ndarray:
+    """Per-clip importance weights ``p(c) p(y) / p(c, y)`` from the counts of (scene pseudo-label c, action y),
+    capped at ``cap`` and scaled to mean 1: under them the scene pseudo-label is independent of the action."""
+    pseudo, labels = np.asarray(pseudo), np.asarray(labels)
+    n = len(pseudo)
+    joint = np.zeros((int(pseudo.max()) + 1, int(labels.max()) + 1))
+    np.add.at(joint, (pseudo, labels), 1.0)
+    pc, py = joint.sum(1) / n, joint.sum(0) / n
+    w = pc[pseudo] * py[labels] / (joint[pseudo, labels] / n)
+    w = np.minimum(w, cap * w.mean())
+    return (w / w.mean()).astype(np.float32)
+
+
 def purity(pseudo: np.ndarray, truth: np.ndarray) -> float:
     """Share of clips whose pseudo-label's majority true scene is their own (evaluation only)."""
     hits = sum(np.bincount(truth[pseudo == c]).max() for c in np.unique(pseudo))

@@ -68,12 +68,17 @@ def recon_loss(recon: torch.Tensor, target: torch.Tensor, u_map: torch.Tensor) -
     return ((recon - target).abs() * w).mean()
 
 
-def scene_loss(scene_map: torch.Tensor, u_map: torch.Tensor, pseudo: torch.Tensor) -> torch.Tensor:
+def scene_loss(scene_map: torch.Tensor, u_map: torch.Tensor, pseudo: torch.Tensor,
+               weight: torch.Tensor | None = None) -> torch.Tensor:
     """Adaptive scene classification: the per-position scene logits [B, S, t, h, w] pooled with
     weights on the action foreground (1 - normalised uncertainty, detached), cross-entropy
     against the scene pseudo-labels [B] (behind gradient reversal: the backbone is pushed to make
-    the foreground carry no scene information)."""
-    return F.cross_entropy(_foreground_logits(scene_map, u_map), pseudo)
+    the foreground carry no scene information).  ``weight`` [B]: per-clip weights (the weighted mean is taken;
+    see :func:`app.engine.soar.data.balance_weights`)."""
+    ce = F.cross_entropy(_foreground_logits(scene_map, u_map), pseudo, reduction="none")
+    if weight is None:
+        return ce.mean()
+    return (ce * weight).sum() / weight.sum().clamp_min(1e-8)
 
 
 def _foreground_logits(scene_map: torch.Tensor, u_map: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .config import SoarConfig, SoarTrainConfig, config_from_dict, train_config_from_dict
-from .data import ClipSet, fit_frames, load_split, purity, scene_pseudo_labels, train_val_split
+from .data import ClipSet, balance_weights, fit_frames, load_split, purity, scene_pseudo_labels, train_val_split
 from .evaluate import calibrate, evaluate, predict
 from .losses import avu_loss, edl_loss, recon_loss, recon_target, scene_confusion_loss, scene_loss, unc_norm_loss
 from .model import SOAR
@@ -49,9 +49,10 @@ def _log(path: Path, rec: dict) -> None:
 
 
 def train_step(model: SOAR, opt, clips: torch.Tensor, labels: torch.Tensor, pseudo: torch.Tensor | None,
-               ramp: float, kl_weight: float, tcfg: SoarTrainConfig, progress: float = 1.0) -> dict:
-    """One optimisation step (``progress`` in [0, 1] anneals the calibration term); returns the
-    loss terms."""
+               ramp: float, kl_weight: float, tcfg: SoarTrainConfig, progress: float = 1.0,
+               scene_weight: torch.Tensor | None = None) -> dict:
+    """One optimisation step (``progress`` in [0, 1] anneals the calibration term; ``scene_weight`` [B]
+    weights the scene classifier's clips); returns the loss terms."""
     cfg = model.cfg
     heads = cfg.recon or cfg.scene_cls
     out = model(clips, recon_alpha=cfg.recon_grl * ramp, scene_alpha=cfg.scene_grl * ramp, heads=heads)
@@ -70,7 +71,7 @@ def train_step(model: SOAR, opt, clips: torch.Tensor, labels: torch.Tensor, pseu
             loss = loss + cfg.w_uncnorm * l_un
             logs["uncnorm"] = float(l_un.detach())
     if cfg.scene_cls and pseudo is not None:
-        l_sc = scene_loss(out["scene_map"], out["u_map"], pseudo)
+        l_sc = scene_loss(out["scene_map"], out["u_map"], pseudo, scene_weight)
         loss = loss + cfg.w_scene * l_sc
         logs["scene"] = float(l_sc.detach())
         if "scene_map_backbone" in out:
@@ -108,6 +109,12 @@ def train(cfg: SoarConfig, tcfg: SoarTrainConfig, data_dir: str | Path, run_dir:
     pseudo = torch.as_tensor(pseudo_np)
     log.info("%d train / %d val clips, %d classes; scene pseudo-label purity %.3f (k=%d)", len(train_set),
              len(val_set), cfg.num_classes, purity(pseudo_np, train_set.scenes), cfg.num_scenes)
+    scene_w = None
+    if cfg.scene_cls and cfg.scene_balance:
+        w_np = balance_weights(pseudo_np, y.numpy(), cfg.scene_balance_cap)
+        scene_w = torch.as_tensor(w_np)
+        log.info("scene-balance weights: max %.1f, effective sample size %.0f of %d", w_np.max(),
+                 w_np.sum() ** 2 / (w_np ** 2).sum(), len(w_np))
     torch.manual_seed(tcfg.seed)
     model = SOAR(cfg).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
@@ -143,7 +150,7 @@ def train(cfg: SoarConfig, tcfg: SoarTrainConfig, data_dir: str | Path, run_dir:
             g["lr"] = _lr(step, progress(), tcfg)
         ramp = min(1.0, progress() / RAMP)
         logs = train_step(model, opt, clips.to(dev), y[idx].to(dev), pseudo[idx].to(dev), ramp,
-                          cfg.w_edl_kl * ramp, tcfg, progress())
+                          cfg.w_edl_kl * ramp, tcfg, progress(), None if scene_w is None else scene_w[idx].to(dev))
         step += 1
         now = time.monotonic()
         elapsed += now - t_last
