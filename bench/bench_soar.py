@@ -27,9 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 VARIANTS = {"full": (True, True), "norecon": (False, True), "nocls": (True, False), "none": (False, False),
-            "conf": (True, True)}
-SCENE_ADV = {"conf": "confusion"}   # the scene game's form per variant (default: gradient reversal)
+            "conf": (True, True), "bal": (True, True)}
+SCENE_ADV = {"conf": "confusion", "bal": "confusion"}   # the scene game's form per variant (default: reversal)
+BALANCE = {"bal"}                                       # variants whose scene classifier is importance-weighted
 NAMES = {"full": "full SOAR (recon + scene cls)", "conf": "full SOAR, scene game by confusion (session 50)",
+         "bal": "full SOAR, confusion on a scene-balanced classifier (session 51)",
          "norecon": "without reconstruction",
          "nocls": "without scene classification", "none": "without both (evidential only)",
          "fullplain": "full SOAR without the uncertainty terms"}   # a device arm (scripts/soar_device_run.sh)
@@ -47,7 +49,8 @@ def run_variants(args) -> None:
             if (run / "metrics.json").is_file():
                 continue
             recon, cls = VARIANTS[v]
-            cfg = replace(SOAR_CPU, recon=recon, scene_cls=cls, scene_adv=SCENE_ADV.get(v, "grl"), labels=[])
+            cfg = replace(SOAR_CPU, recon=recon, scene_cls=cls, scene_adv=SCENE_ADV.get(v, "grl"),
+                          scene_balance=v in BALANCE, labels=[])
             tcfg = replace(TRAIN_CPU, seed=seed, threads=args.threads, max_minutes=args.minutes, steps=args.steps)
             logging.info("training %s", run.name)
             train(cfg, tcfg, args.data, run)
@@ -86,7 +89,7 @@ def table(results: dict[str, list[dict]]) -> str:
 def gates(results: dict[str, list[dict]]) -> list[str]:
     out = []
     none = results.get("none", [])
-    for arm in ("full", "conf"):
+    for arm in ("full", "conf", "bal"):
         full = results.get(arm, [])
         if full:
             au = float(np.mean([r["auroc_all"] for r in full]))

@@ -229,12 +229,15 @@ def test_bench_gates_judge_each_full_arm_against_none():
 
     lines = gates({"none": arm([0.80, 0.81, 0.82], [0.70, 0.71, 0.72]),
                    "full": arm([0.80, 0.80, 0.81], [0.90, 0.91, 0.92]),
-                   "conf": arm([0.90, 0.90, 0.91], [0.85, 0.86, 0.86])})
+                   "conf": arm([0.90, 0.90, 0.91], [0.85, 0.86, 0.86]),
+                   "bal": arm([0.70, 0.90, 0.91], [0.85, 0.86, 0.86])})
     full = [s for s in lines if "(full" in s or "full -" in s]
     conf = [s for s in lines if "(conf" in s or "conf -" in s]
     assert "met" in full[0] and "NOT" not in full[0]                    # AUROC 0.91 >= 0.80
     assert "NOT met" in full[1] and "NOT" not in full[2]                # accuracy: no gain; AUROC: +20 > spread
     assert all("NOT" not in s for s in conf), conf
+    bal = [s for s in lines if "bal -" in s]
+    assert "NOT met" in bal[0] and "NOT" not in bal[1]                  # +2.7 points < the 21-point spread
 
 
 def test_group_summary_separates_home_and_away():
