@@ -6,6 +6,7 @@ bias-aligned and bias-conflicting rendered test clips, and the debiasing ablatio
     .venv/bin/python bench/bench_soar.py --train --variants norecon nocls --seeds 0 --minutes 7 --threads 2
     .venv/bin/python bench/bench_soar.py                        # table of every finished run
     .venv/bin/python bench/bench_soar.py --model models/recognition/rgb   # one model on the test set + speed
+    .venv/bin/python bench/bench_soar.py --runs R --test-data .cache/soar/test_matched   # every run on another test split
 
 Runs are ``.cache/soar/runs/{variant}_s{seed}`` (variants: full, norecon, nocls, none).  A table
 cell is mean +- spread over seeds, spread = max - min.  The gate "debiasing helps" compares
@@ -27,11 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 VARIANTS = {"full": (True, True), "norecon": (False, True), "nocls": (True, False), "none": (False, False),
-            "conf": (True, True), "bal": (True, True)}
+            "conf": (True, True), "bal": (True, True), "gbal": (True, True)}
 SCENE_ADV = {"conf": "confusion", "bal": "confusion"}   # the scene game's form per variant (default: reversal)
-BALANCE = {"bal"}                                       # variants whose scene classifier is importance-weighted
+BALANCE = {"bal", "gbal"}                                      # variants whose scene classifier is importance-weighted
 NAMES = {"full": "full SOAR (recon + scene cls)", "conf": "full SOAR, scene game by confusion (session 50)",
          "bal": "full SOAR, confusion on a scene-balanced classifier (session 51)",
+         "gbal": "full SOAR, reversal on a scene-balanced classifier (session 52)",
          "norecon": "without reconstruction",
          "nocls": "without scene classification", "none": "without both (evidential only)",
          "fullplain": "full SOAR without the uncertainty terms"}   # a device arm (scripts/soar_device_run.sh)
@@ -56,14 +58,29 @@ def run_variants(args) -> None:
             train(cfg, tcfg, args.data, run)
 
 
-def collect(runs_dir: Path) -> dict[str, list[dict]]:
+def collect(runs_dir: Path, test_dir: str | None = None) -> dict[str, list[dict]]:
+    """Per variant, the finished runs' test metrics (from ``metrics.json``, or each run's saved model
+    evaluated on ``test_dir``'s test split, with the threshold it calibrated on its own validation clips)."""
+    test = None
+    if test_dir:
+        from app.engine.soar.data import load_split
+
+        test = load_split(test_dir, "test")
     out: dict[str, list[dict]] = {}
     for path in sorted(runs_dir.glob("*_s[0-9]*/metrics.json")):
         variant = path.parent.name.rsplit("_s", 1)[0]
         m = json.loads(path.read_text())
-        if variant in NAMES and "test" in m:
-            out.setdefault(variant, []).append({**m["test"], "seed": m["seed"], "minutes": m["minutes"],
-                                                "steps": m["steps"]})
+        if variant not in NAMES or "test" not in m:
+            continue
+        metrics = m["test"]
+        if test is not None:
+            from app.engine.soar.evaluate import evaluate
+            from app.engine.soar.model import SOAR
+
+            model = SOAR.from_pretrained(path.parent / "model", device="cpu")
+            metrics = evaluate(model, test, model.cfg.unknown_threshold)
+        out.setdefault(variant, []).append({**metrics, "seed": m["seed"], "minutes": m["minutes"],
+                                            "steps": m["steps"]})
     return out
 
 
@@ -89,7 +106,7 @@ def table(results: dict[str, list[dict]]) -> str:
 def gates(results: dict[str, list[dict]]) -> list[str]:
     out = []
     none = results.get("none", [])
-    for arm in ("full", "conf", "bal"):
+    for arm in ("full", "conf", "bal", "gbal"):
         full = results.get(arm, [])
         if full:
             au = float(np.mean([r["auroc_all"] for r in full]))
@@ -137,6 +154,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100000, help="step cap per run (the budget usually ends it)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", default=None, help="evaluate one saved model instead")
+    ap.add_argument("--test-data", default=None,
+                    help="evaluate every run's model on this folder's test split (default: the runs' own test metrics)")
     ap.add_argument("--json", default=None, help="also write the collected per-run metrics here")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -145,7 +164,11 @@ def main() -> None:
         return
     if args.train:
         run_variants(args)
-    results = collect(Path(args.runs))
+    if args.test_data:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    results = collect(Path(args.runs), args.test_data)
     print(table(results))
     print()
     print("\n".join(gates(results)))

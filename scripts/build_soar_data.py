@@ -10,7 +10,9 @@ K``), so a shard never depends on what was built before; existing shards are ski
 resume).  Train clips: single-atom windows of corpus train motions, known atoms only, in the
 atom family's scene with probability ``--p-aligned``.  Test clips: windows of corpus test
 motions; known atoms alternate bias-aligned / bias-conflicting scenes, held-out atoms
-(the unknowns) take any scene.  Recipe: docs/data.md, "SOAR data".
+(the unknowns) take any scene, or with ``--unknown-scenes matched`` alternate like the knowns (the
+scene-matched open-set test: the scene then says nothing about known vs unknown).  Recipe:
+docs/data.md, "SOAR data".
 """
 from __future__ import annotations
 
@@ -43,7 +45,8 @@ def plan(split: str, windows: dict, known: list[str], unknown: list[str], args) 
     for j in range(args.per_class_test):
         jobs += [(a, j % 2 == 0) for a in atoms]
     for j in range(args.per_unknown_test):
-        jobs += [(a, None) for a in unknown if windows.get(a)]
+        side = j % 2 == 0 if args.unknown_scenes == "matched" else None
+        jobs += [(a, side) for a in unknown if windows.get(a)]
     return jobs
 
 
@@ -95,6 +98,10 @@ def main() -> None:
                     help="train clips per known atom (200 since session 50; sessions 1-49: 50)")
     ap.add_argument("--per-class-test", type=int, default=10, help="test clips per known atom (half conflicting)")
     ap.add_argument("--per-unknown-test", type=int, default=30, help="test clips per held-out atom")
+    ap.add_argument("--unknown-scenes", default="any", choices=["any", "matched"],
+                    help="test: held-out atoms in any scene (uniform) or half in their family's scene, like the knowns")
+    ap.add_argument("--splits", nargs="*", default=["test", "train"], choices=["test", "train"],
+                    help="which splits to build (e.g. only a second test split)")
     ap.add_argument("--p-aligned", type=float, default=0.85, help="train: share of clips in the family's scene")
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--frames", type=int, default=16, help="frames per clip at 10 fps")
@@ -121,6 +128,8 @@ def main() -> None:
     recipe = {"size": args.size, "frames": args.frames, "seed": args.seed, "shard_size": args.shard_size,
               "p_aligned": args.p_aligned, "per_class_train": args.per_class_train,
               "per_class_test": args.per_class_test, "per_unknown_test": args.per_unknown_test}
+    if args.unknown_scenes != "any":
+        recipe["unknown_scenes"] = args.unknown_scenes
     if manifest.is_file() and json.loads(manifest.read_text())["recipe"] != recipe:
         raise SystemExit(f"{out} was built with another recipe ({manifest}); use another --out")
     manifest.write_text(json.dumps({"recipe": recipe}, indent=1))
@@ -128,7 +137,7 @@ def main() -> None:
     renderer = SoarRenderer(get_body("anny"), args.size)
     setup = {"wall_s": time.monotonic() - t0, "cpu_s": time.process_time() - c0}
     stats = {"clips": 0, "wall_s": 0.0, "cpu_s": 0.0, "t_start": time.monotonic()}
-    for split in ("test", "train"):
+    for split in [s for s in ("test", "train") if s in args.splits]:
         build_split(split, args, renderer, out, stats)
     n = max(stats["clips"], 1)
     record = {"clips_built": stats["clips"], "setup": setup, "wall_s_per_clip": stats["wall_s"] / n,

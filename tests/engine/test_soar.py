@@ -253,3 +253,51 @@ def test_group_summary_separates_home_and_away():
     s = summary(evidence, np.array([0, 1, -1, -1]), known, aligned, np.array(["a", "b", "x", "y"]))
     assert s["acc"] == 1.0 and s["auroc_all"] == 1.0 and s["u_unk_away"] > s["u_unk_home"] > s["u_known_al"]
     assert s["auroc_x"] == 1.0 and s["auroc_y"] == 1.0
+
+
+@pytest.mark.parametrize("mode", ["any", "matched"])
+def test_test_plan_places_unknowns_like_knowns_when_matched(mode):
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from build_soar_data import plan
+
+    args = SimpleNamespace(per_class_train=2, per_class_test=4, per_unknown_test=6, unknown_scenes=mode)
+    windows = {"a": [1], "b": [1], "x": [1], "y": [1]}
+    jobs = plan("test", windows, ["a", "b"], ["x", "y"], args)
+    known = [al for atom, al in jobs if atom in ("a", "b")]
+    unknown = [al for atom, al in jobs if atom in ("x", "y")]
+    assert len(known) == 8 and known.count(True) == 4 and known.count(False) == 4
+    assert len(unknown) == 12
+    if mode == "matched":
+        assert unknown.count(True) == 6 and unknown.count(False) == 6       # the knowns' 50 / 50 mix
+    else:
+        assert set(unknown) == {None}                                       # scene drawn per clip
+    assert plan("train", windows, ["a", "b"], ["x", "y"], args) == [("a", None), ("b", None)] * 2
+
+
+def test_bench_collect_re_evaluates_runs_on_another_test_split(tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    from app.engine.soar.data import shard_path, write_shard
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from bench_soar import collect
+
+    run = tmp_path / "runs" / "none_s0"
+    SOAR(tiny_cfg()).save_pretrained(run / "model", steps=1)
+    (run / "metrics.json").write_text(json.dumps({"test": {"n_known": 99}, "seed": 0, "minutes": 1.0, "steps": 1}))
+    atoms = ["walk", "wave", "clap"]                                     # clap: not in the labels, an unknown
+    rgb = clips(6).numpy()
+    (tmp_path / "test").mkdir()
+    write_shard(shard_path(tmp_path / "test", "test", 0),
+                [{"rgb": rgb[i], "mask": np.zeros((8, 16, 16), bool)} for i in range(6)],
+                [{"atom": atoms[i % 3], "family": "upper", "scene": 0, "aligned": i % 2 == 0} for i in range(6)])
+    assert collect(tmp_path / "runs")["none"][0]["n_known"] == 99          # the run's own metrics
+    got = collect(tmp_path / "runs", str(tmp_path / "test"))["none"][0]   # its model on the other split
+    assert (got["n_known"], got["n_unknown"], got["seed"]) == (4, 2, 0)
+    assert 0.0 <= got["auroc_all"] <= 1.0
