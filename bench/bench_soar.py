@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 VARIANTS = {"full": (True, True), "norecon": (False, True), "nocls": (True, False), "none": (False, False),
             "conf": (True, True), "bal": (True, True), "gbal": (True, True)}
 SCENE_ADV = {"conf": "confusion", "bal": "confusion"}   # the scene game's form per variant (default: reversal)
-BALANCE = {"bal", "gbal"}                                      # variants whose scene classifier is importance-weighted
+BALANCE = {"bal", "gbal"}                               # variants whose scene classifier is importance-weighted
 NAMES = {"full": "full SOAR (recon + scene cls)", "conf": "full SOAR, scene game by confusion (session 50)",
          "bal": "full SOAR, confusion on a scene-balanced classifier (session 51)",
          "gbal": "full SOAR, reversal on a scene-balanced classifier (session 52)",
@@ -64,6 +64,8 @@ def collect(runs_dir: Path, test_dir: str | None = None) -> dict[str, list[dict]
     test = None
     if test_dir:
         from app.engine.soar.data import load_split
+        from app.engine.soar.evaluate import evaluate
+        from app.engine.soar.model import SOAR
 
         test = load_split(test_dir, "test")
     out: dict[str, list[dict]] = {}
@@ -74,9 +76,6 @@ def collect(runs_dir: Path, test_dir: str | None = None) -> dict[str, list[dict]
             continue
         metrics = m["test"]
         if test is not None:
-            from app.engine.soar.evaluate import evaluate
-            from app.engine.soar.model import SOAR
-
             model = SOAR.from_pretrained(path.parent / "model", device="cpu")
             metrics = evaluate(model, test, model.cfg.unknown_threshold)
         out.setdefault(variant, []).append({**metrics, "seed": m["seed"], "minutes": m["minutes"],
